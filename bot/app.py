@@ -1,0 +1,142 @@
+"""The one factory that builds the bot for production, the playground and the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from datetime import UTC
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommandScopeDefault
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock, SystemClock
+from bot.config import SUPPORTED_LOCALES, Settings
+from bot.handlers import create_root_router
+from bot.i18n import I18n
+from bot.keyboards.commands import bot_commands
+from bot.middlewares.callbacks import AnswerCallbackMiddleware
+from bot.middlewares.context import UserContextMiddleware
+from bot.polling import BatchPoller
+from bot.scheduler import register_jobs
+from bot.services.ledger import LedgerService
+from bot.services.users import UserService
+from bot.storage.database import Database
+from bot.storage.repositories.ledger import LedgerRepository
+from bot.storage.repositories.users import UserRepository
+
+log = logging.getLogger(__name__)
+
+# A stop request waits this long for the batch in hand, so shutdown stays within 5 s.
+STOP_GRACE_SECONDS = 3.5
+
+
+class Application:
+    """Bot, dispatcher, services and scheduler, wired from Settings. No global state."""
+
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, polling_timeout: int = 25
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.polling_timeout = polling_timeout
+        self.db = Database(settings.database_path)
+        self.i18n = I18n(SUPPORTED_LOCALES, settings.default_locale, settings.currency)
+
+        self.ledger = LedgerService(
+            self.db, LedgerRepository(self.db), settings.currency, self.clock
+        )
+        self.users = UserService(self.db, UserRepository(self.db), self.ledger, self.clock)
+
+        self.bot = Bot(
+            settings.bot_token.get_secret_value(),
+            session=self._session(),
+            default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+        )
+        self.dispatcher = self._dispatcher()
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        register_jobs(self.scheduler, ledger=self.ledger)
+        self._poller: BatchPoller | None = None
+        self._polling_task: asyncio.Task[None] | None = None
+
+    def _session(self) -> AiohttpSession:
+        if self.settings.telegram_api_url:
+            api = TelegramAPIServer.from_base(self.settings.telegram_api_url)
+            return AiohttpSession(api=api)
+        return AiohttpSession()
+
+    def _dispatcher(self) -> Dispatcher:
+        dispatcher = Dispatcher(
+            storage=MemoryStorage(),
+            settings=self.settings,
+            i18n=self.i18n,
+            clock=self.clock,
+            users=self.users,
+            ledger=self.ledger,
+        )
+        dispatcher.update.outer_middleware(UserContextMiddleware(self.users, self.i18n))
+        dispatcher.callback_query.middleware(AnswerCallbackMiddleware())
+        dispatcher.include_router(create_root_router())
+        return dispatcher
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def open_storage(self) -> None:
+        await self.db.connect()
+        await self.db.migrate()
+        await self.ledger.ensure_system_accounts()
+
+    async def prepare_telegram(self) -> None:
+        """Keep pending updates (nothing is dropped) and publish the command menu per language."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        default = self.i18n(self.i18n.default)
+        await self.bot.set_my_commands(bot_commands(default), scope=BotCommandScopeDefault())
+        for locale in self.i18n.locales:
+            await self.bot.set_my_commands(
+                bot_commands(self.i18n(locale)),
+                scope=BotCommandScopeDefault(),
+                language_code=locale,
+            )
+
+    async def run_polling(self) -> None:
+        """Start everything, poll until :meth:`request_stop`, then shut down cleanly."""
+        await self.open_storage()
+        try:
+            await self.prepare_telegram()
+            me = await self.bot.me()
+            log.info("event=polling_started bot_id=%s username=%s", me.id, me.username)
+            self.scheduler.start()
+            self._poller = BatchPoller(
+                self.dispatcher,
+                self.bot,
+                polling_timeout=self.polling_timeout,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+            )
+            self._polling_task = asyncio.create_task(self._poller.run())
+            with suppress(asyncio.CancelledError):
+                await self._polling_task
+        finally:
+            await self.shutdown()
+
+    def request_stop(self) -> None:
+        """Signal-safe: stop fetching, let the current batch finish, with a hard deadline."""
+        if self._poller is None or self._polling_task is None:
+            return
+        self._poller.stop()
+        loop = asyncio.get_running_loop()
+        loop.call_later(STOP_GRACE_SECONDS, self._polling_task.cancel)
+
+    async def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        with suppress(TelegramAPIError, OSError):
+            await self.bot.session.close()
+        await self.db.close()
+        log.info("event=stopped")

@@ -1,0 +1,116 @@
+"""Settings from the environment and ``.env``; every variable is documented in .env.example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LOCALES = ("ru", "en")
+# <bot id>:<secret> as @BotFather issues them.
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: SecretStr
+    telegram_api_url: str | None = None
+    data_dir: Path = Path("./data")
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    support_chat_id: int | None = None
+    default_locale: str = "en"
+    currency: str = "USD"
+    log_level: str = "INFO"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not _TOKEN_RE.match(value.get_secret_value().strip()):
+            # Never echo the value back: it may be a real token with a typo.
+            raise ValueError("does not look like a token from @BotFather (<digits>:<secret>)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("telegram_api_url", "support_chat_id", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8081")
+        return value.rstrip("/") if value else value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            if not all(re.fullmatch(r"-?\d+", p) for p in parts):
+                raise ValueError("must be comma-separated Telegram user ids, e.g. 1234,5678")
+            return frozenset(int(p) for p in parts)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        from babel.numbers import list_currencies
+
+        code = value.strip().upper()
+        if code not in list_currencies():
+            raise ValueError("must be an ISO 4217 code such as USD or EUR")
+        return code
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "giftwallet.sqlite3"
+
+
+class SettingsError(Exception):
+    """A configuration problem, explained in one line."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning validation failures into one readable line per problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            if error["type"] == "missing":
+                if name == "BOT_TOKEN":
+                    problems.append(
+                        "BOT_TOKEN is not set: get a token from @BotFather and put it in .env "
+                        "(see .env.example)"
+                    )
+                else:
+                    problems.append(f"{name} is not set")
+            else:
+                reason = str(error["msg"]).removeprefix("Value error, ")
+                problems.append(f"{name} {reason}")
+        raise SettingsError("; ".join(problems)) from None

@@ -1,0 +1,45 @@
+"""Domain errors raised by services and mapped to localized messages in one place.
+
+Each error names a message key in ``locales/*/*.ftl`` and carries the parameters of that message.
+Services never format text themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A refusal the user should hear about; nothing was changed."""
+
+    key: str = "error-domain"
+
+    def __init__(self, key: str | None = None, **params: Any) -> None:
+        if key is not None:
+            self.key = key
+        self.params = params
+        super().__init__(self.key, params)
+
+
+class InvalidAmount(DomainError):
+    """User-typed amount is malformed; ``reason`` picks the message."""
+
+    def __init__(self, reason: str, **params: Any) -> None:
+        self.reason = reason
+        super().__init__(f"amount-{reason.replace('_', '-')}", **params)
+
+
+class InsufficientFunds(DomainError):
+    key = "error-insufficient-funds"
+
+
+class IdempotencyConflict(DomainError):
+    """The same idempotency key was reused for a different operation."""
+
+    key = "error-idempotency-conflict"
+
+
+class StaleAction(DomainError):
+    """A button or action that no longer applies (forged, expired, or someone else's)."""
+
+    key = "error-stale-action"

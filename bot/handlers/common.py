@@ -1,0 +1,57 @@
+"""/help, /cancel and the fallbacks: every message and button gets an answer."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot.handlers.filters import PrivateChat
+from bot.i18n import Translator
+from bot.keyboards.menu import back_to_menu, main_menu
+
+
+async def help_(message: Message, t: Translator) -> None:
+    await message.answer(t("help-text"), reply_markup=back_to_menu(t))
+
+
+async def cancel(message: Message, t: Translator, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(t("cancel-nothing"), reply_markup=main_menu(t))
+        return
+    await state.clear()
+    await message.answer(t("cancel-done"), reply_markup=main_menu(t))
+
+
+async def unknown_message(message: Message, t: Translator) -> None:
+    text = message.text or ""
+    if text.startswith("/"):
+        await message.answer(t("unknown-command"))
+        return
+    await message.answer(t("unknown-text"), reply_markup=back_to_menu(t))
+
+
+async def stale_callback(
+    callback: CallbackQuery, t: Translator, callback_answer: CallbackAnswer
+) -> None:
+    """Forged, outdated or foreign callback data: say so, change nothing."""
+    callback_answer.text = t("error-stale-action")
+    callback_answer.show_alert = True
+
+
+def create_router() -> Router:
+    router = Router(name="common")
+    router.message.filter(PrivateChat())
+    router.message.register(help_, Command("help"))
+    router.message.register(cancel, Command("cancel"))
+    return router
+
+
+def create_fallback_router() -> Router:
+    """Last before errors: whatever no feature took."""
+    router = Router(name="fallback")
+    router.message.register(unknown_message, PrivateChat())
+    router.callback_query.register(stale_callback)
+    return router

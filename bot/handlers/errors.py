@@ -1,0 +1,71 @@
+"""The one place where failures become messages: domain errors and the unexpected."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent, Update
+
+from bot.errors import DomainError
+from bot.i18n import I18n, Translator
+from bot.money import Money
+
+log = logging.getLogger(__name__)
+
+
+def _localized_params(t: Translator, params: dict[str, Any]) -> dict[str, Any]:
+    return {k: t.money(v) if isinstance(v, Money) else v for k, v in params.items()}
+
+
+async def _tell(bot: Bot, update: Update, text: str) -> None:
+    """Answer where the user is looking: an alert on a button, a message otherwise."""
+    try:
+        if update.callback_query is not None:
+            await bot.answer_callback_query(update.callback_query.id, text, show_alert=True)
+        elif update.message is not None:
+            await bot.send_message(update.message.chat.id, text)
+        elif update.pre_checkout_query is not None:
+            await bot.answer_pre_checkout_query(
+                update.pre_checkout_query.id, ok=False, error_message=text
+            )
+    except TelegramAPIError as exc:
+        log.warning("event=error_reply_failed update_id=%s error=%s", update.update_id, exc)
+
+
+async def domain_error(
+    event: ErrorEvent, bot: Bot, i18n: I18n, t: Translator | None = None
+) -> None:
+    error = event.exception
+    assert isinstance(error, DomainError)
+    t = t or i18n(i18n.default)
+    await _tell(bot, event.update, t(error.key, **_localized_params(t, error.params)))
+
+
+async def unexpected_error(
+    event: ErrorEvent, bot: Bot, i18n: I18n, t: Translator | None = None
+) -> None:
+    update = event.update
+    sender = None
+    if update.event is not None:
+        sender = getattr(getattr(update.event, "from_user", None), "id", None)
+    log.error(
+        "event=handler_failed update_id=%s update_type=%s user_id=%s error=%s",
+        update.update_id,
+        update.event_type,
+        sender,
+        type(event.exception).__name__,
+        exc_info=event.exception,
+    )
+    t = t or i18n(i18n.default)
+    await _tell(bot, update, t("error-internal"))
+
+
+def create_router() -> Router:
+    router = Router(name="errors")
+    router.errors.register(domain_error, ExceptionTypeFilter(DomainError))
+    router.errors.register(unexpected_error)
+    return router

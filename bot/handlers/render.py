@@ -1,0 +1,30 @@
+"""Showing a screen: edit the message a button sits on, or send a new one."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+log = logging.getLogger(__name__)
+
+
+async def show(
+    event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """A button edits its own message in place; a command gets a new message."""
+    if isinstance(event, Message):
+        await event.answer(text, reply_markup=markup)
+        return
+    message = event.message
+    if isinstance(message, Message):
+        try:
+            await message.edit_text(text, reply_markup=markup)
+            return
+        except TelegramBadRequest as exc:
+            if "message is not modified" in exc.message:
+                return
+            # Too old to edit, or gone: fall through and send a fresh one.
+            log.info("event=edit_failed user_id=%s reason=%s", event.from_user.id, exc.message)
+    await event.bot.send_message(event.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]

@@ -1,0 +1,105 @@
+"""Messages from Fluent files in ``locales/<lang>/``; money and dates formatted by Babel."""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_datetime
+from babel.numbers import format_currency, format_decimal
+from fluent.runtime import FluentBundle, FluentResource
+from fluent.syntax import ast
+
+from bot.money import Money
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
+def pick_locale(
+    chosen: str | None, client: str | None, supported: tuple[str, ...], default: str
+) -> str:
+    """The user's own choice wins; else ``ru*`` clients get Russian and other clients English."""
+    if chosen in supported:
+        return chosen
+    if client:
+        base = client.split("-")[0].lower()
+        if base == "ru" and "ru" in supported:
+            return "ru"
+        return "en" if "en" in supported else default
+    return default
+
+
+class Translator:
+    """Formats messages of one locale. String parameters are HTML-escaped (parse_mode=HTML)."""
+
+    def __init__(self, locale: str, bundle: FluentBundle, currency: str) -> None:
+        self.locale = locale
+        self._bundle = bundle
+        self.currency = currency
+
+    def __call__(self, key: str, /, **params: Any) -> str:
+        if not self._bundle.has_message(key):
+            log.error("event=i18n_missing_key locale=%s key=%s", self.locale, key)
+            return key
+        message = self._bundle.get_message(key)
+        if message.value is None:
+            return key
+        args = {
+            name: html.escape(value, quote=False) if isinstance(value, str) else value
+            for name, value in params.items()
+        }
+        text, errors = self._bundle.format_pattern(message.value, args)
+        for error in errors:
+            log.error("event=i18n_format_error locale=%s key=%s error=%r", self.locale, key, error)
+        return str(text)
+
+    def money(self, amount: Money) -> str:
+        return str(format_currency(amount.as_decimal(), amount.currency, locale=self.locale))
+
+    def number(self, value: int) -> str:
+        return str(format_decimal(value, locale=self.locale))
+
+    def datetime(self, moment: datetime) -> str:
+        return str(format_datetime(moment, "short", tzinfo=moment.tzinfo, locale=self.locale))
+
+
+class I18n:
+    """All locales, loaded once at start-up."""
+
+    def __init__(
+        self, locales: tuple[str, ...], default: str, currency: str, directory: Path = LOCALES_DIR
+    ) -> None:
+        self.locales = locales
+        self.default = default
+        self._translators: dict[str, Translator] = {}
+        self._keys: dict[str, set[str]] = {}
+        for locale in locales:
+            bundle = FluentBundle([locale], use_isolating=False)
+            keys: set[str] = set()
+            files = sorted((directory / locale).glob("*.ftl"))
+            if not files:
+                raise RuntimeError(f"no .ftl files for locale {locale!r} in {directory}")
+            for path in files:
+                resource = FluentResource(path.read_text("utf-8"))
+                for item in resource.body:
+                    if isinstance(item, ast.Message):
+                        keys.add(item.id.name)
+                    elif isinstance(item, ast.Junk):
+                        raise RuntimeError(f"syntax error in {path}: {(item.content or '')[:80]!r}")
+                bundle.add_resource(resource)
+            self._keys[locale] = keys
+            self._translators[locale] = Translator(locale, bundle, currency)
+
+    def __call__(self, locale: str) -> Translator:
+        return self._translators.get(locale) or self._translators[self.default]
+
+    def keys(self, locale: str) -> set[str]:
+        return set(self._keys[locale])
+
+    def pick(self, chosen: str | None, client: str | None) -> str:
+        return pick_locale(chosen, client, self.locales, self.default)

@@ -1,0 +1,32 @@
+"""Typed callback data. It carries ids and choices only, never amounts or trust."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class MenuAction(StrEnum):
+    HOME = "home"
+    BALANCE = "balance"
+    BUY = "buy"
+    ORDERS = "orders"
+    CASHBACK = "cashback"
+    CARDS = "cards"
+    SECURITY = "security"
+    SUPPORT = "support"
+    LANGUAGE = "language"
+
+
+class Menu(CallbackData, prefix="m"):
+    action: MenuAction
+
+
+class LanguageCode(StrEnum):
+    RU = "ru"
+    EN = "en"
+
+
+class SetLanguage(CallbackData, prefix="lang"):
+    code: LanguageCode

@@ -1,0 +1,52 @@
+"""Main menu, balance and language keyboards."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import Translator
+from bot.keyboards.callbacks import LanguageCode, Menu, MenuAction, SetLanguage
+
+_MAIN_MENU = (
+    (MenuAction.BALANCE, "menu-balance"),
+    (MenuAction.BUY, "menu-buy"),
+    (MenuAction.ORDERS, "menu-orders"),
+    (MenuAction.CASHBACK, "menu-cashback"),
+    (MenuAction.CARDS, "menu-cards"),
+    (MenuAction.SECURITY, "menu-security"),
+    (MenuAction.SUPPORT, "menu-support"),
+    (MenuAction.LANGUAGE, "menu-language"),
+)
+
+_LANGUAGES = ((LanguageCode.RU, "language-button-ru"), (LanguageCode.EN, "language-button-en"))
+
+
+def main_menu(t: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for action, key in _MAIN_MENU:
+        builder.button(text=t(key), callback_data=Menu(action=action))
+    builder.adjust(1, 2, 2, 2, 1)
+    return builder.as_markup()
+
+
+def back_to_menu(t: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("menu-back"), callback_data=Menu(action=MenuAction.HOME))
+    return builder.as_markup()
+
+
+def balance_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("balance-refresh"), callback_data=Menu(action=MenuAction.BALANCE))
+    builder.button(text=t("menu-back"), callback_data=Menu(action=MenuAction.HOME))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def language_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code, key in _LANGUAGES:
+        builder.button(text=t(key), callback_data=SetLanguage(code=code))
+    builder.adjust(2)
+    return builder.as_markup()

@@ -1,0 +1,261 @@
+"""The double-entry ledger: every balance change is one entry with an idempotency key.
+
+Legs name accounts as ``(kind, user_id)``; system accounts have ``user_id=None``. An entry's
+legs sum to zero, user accounts never go negative, and a key applied twice returns the first
+result without changing anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.clock import Clock
+from bot.errors import IdempotencyConflict, InsufficientFunds
+from bot.money import Money
+from bot.storage.database import Database
+from bot.storage.repositories.ledger import LedgerRepository, NegativeBalanceError
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    kind: str
+    user_id: int | None = None
+
+    @classmethod
+    def balance(cls, user_id: int) -> Account:
+        return cls("balance", user_id)
+
+    @classmethod
+    def cashback_pending(cls, user_id: int) -> Account:
+        return cls("cashback_pending", user_id)
+
+    @classmethod
+    def cashback_available(cls, user_id: int) -> Account:
+        return cls("cashback_available", user_id)
+
+    @classmethod
+    def system(cls, kind: str) -> Account:
+        return cls(kind, None)
+
+
+TELEGRAM_PAYMENTS = Account.system("telegram_payments")
+ORDERS = Account.system("orders")
+CASHBACK_EXPENSE = Account.system("cashback_expense")
+WITHDRAWALS = Account.system("withdrawals")
+GIFT_ESCROW = Account.system("gift_escrow")
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    account: Account
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class EntryResult:
+    entry_id: int
+    created: bool  # False when the key had already been applied
+
+
+@dataclass(frozen=True, slots=True)
+class UserBalances:
+    balance: Money
+    cashback_pending: Money
+    cashback_available: Money
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    entry_id: int
+    kind: str
+    account: str
+    amount: Money
+    balance_after: Money
+    created_at: datetime
+
+
+def _fingerprint(kind: str, user_id: int | None, legs: Sequence[Leg]) -> str:
+    parts = sorted(f"{leg.account.kind}:{leg.account.user_id}:{leg.amount.minor}" for leg in legs)
+    raw = "|".join([kind, str(user_id), *parts])
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class LedgerService:
+    def __init__(self, db: Database, repo: LedgerRepository, currency: str, clock: Clock) -> None:
+        self.db = db
+        self.repo = repo
+        self.currency = currency
+        self.clock = clock
+
+    def zero(self) -> Money:
+        return Money.zero(self.currency)
+
+    async def ensure_system_accounts(self) -> None:
+        async with self.db.transaction() as conn:
+            await self.repo.ensure_system_accounts(conn, self.currency)
+
+    async def ensure_accounts(self, user_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await self.ensure_accounts_in(conn, user_id)
+
+    async def ensure_accounts_in(self, conn: aiosqlite.Connection, user_id: int) -> None:
+        await self.repo.ensure_user_accounts(conn, user_id, self.currency)
+
+    # --- writing ----------------------------------------------------------------------------
+
+    async def post_entry(
+        self, key: str, kind: str, legs: Sequence[Leg], *, user_id: int | None = None
+    ) -> EntryResult:
+        async with self.db.transaction() as conn:
+            return await self.post_entry_in(conn, key, kind, legs, user_id=user_id)
+
+    async def post_entry_in(
+        self,
+        conn: aiosqlite.Connection,
+        key: str,
+        kind: str,
+        legs: Sequence[Leg],
+        *,
+        user_id: int | None = None,
+    ) -> EntryResult:
+        """Write one entry inside the caller's transaction, so the caller's own rows commit with it.
+
+        Raises InsufficientFunds when a user account would go negative; the caller's transaction
+        then rolls back as a whole.
+        """
+        self._validate(legs)
+        fingerprint = _fingerprint(kind, user_id, legs)
+        existing = await self.repo.find_entry(conn, key)
+        if existing is not None:
+            if existing.fingerprint != fingerprint:
+                raise IdempotencyConflict()
+            return EntryResult(existing.id, created=False)
+
+        refs = [(leg.account.kind, leg.account.user_id) for leg in legs]
+        ids = await self.repo.account_ids(conn, refs)
+        missing = [ref for ref in refs if ref not in ids]
+        if missing:
+            raise LookupError(f"no such accounts: {missing}")
+        entry_id = await self.repo.insert_entry(
+            conn,
+            key=key,
+            kind=kind,
+            user_id=user_id,
+            fingerprint=fingerprint,
+            created_at=self.clock.now(),
+        )
+        # Credits first would let a debit borrow from them; debits first keeps checks honest.
+        ordered = sorted(legs, key=lambda leg: leg.amount.minor)
+        try:
+            await self.repo.post(
+                conn,
+                entry_id,
+                [
+                    (ids[(leg.account.kind, leg.account.user_id)], leg.amount.minor)
+                    for leg in ordered
+                ],
+            )
+        except NegativeBalanceError as short:
+            raise InsufficientFunds(
+                needed=Money(-short.amount, self.currency),
+                available=Money(short.balance, self.currency),
+            ) from None
+        return EntryResult(entry_id, created=True)
+
+    async def transfer(
+        self,
+        key: str,
+        kind: str,
+        source: Account,
+        target: Account,
+        amount: Money,
+        *,
+        user_id: int | None = None,
+    ) -> EntryResult:
+        async with self.db.transaction() as conn:
+            return await self.transfer_in(conn, key, kind, source, target, amount, user_id=user_id)
+
+    async def transfer_in(
+        self,
+        conn: aiosqlite.Connection,
+        key: str,
+        kind: str,
+        source: Account,
+        target: Account,
+        amount: Money,
+        *,
+        user_id: int | None = None,
+    ) -> EntryResult:
+        if amount.minor <= 0:
+            raise ValueError("a transfer moves a positive amount")
+        legs = [Leg(source, -amount), Leg(target, amount)]
+        return await self.post_entry_in(conn, key, kind, legs, user_id=user_id)
+
+    def _validate(self, legs: Sequence[Leg]) -> None:
+        if len(legs) < 2:
+            raise ValueError("an entry needs at least two legs")
+        if any(leg.amount.currency != self.currency for leg in legs):
+            raise ValueError(f"ledger currency is {self.currency}")
+        if any(leg.amount.minor == 0 for leg in legs):
+            raise ValueError("a leg must move money")
+        if sum(leg.amount.minor for leg in legs) != 0:
+            raise ValueError("legs of an entry must sum to zero")
+        accounts = [leg.account for leg in legs]
+        if len(set(accounts)) != len(accounts):
+            raise ValueError("an account appears twice in one entry")
+
+    # --- reading ----------------------------------------------------------------------------
+
+    async def balances(self, user_id: int) -> UserBalances:
+        return self._user_balances(await self.repo.user_balances(user_id))
+
+    async def balances_in(self, conn: aiosqlite.Connection, user_id: int) -> UserBalances:
+        return self._user_balances(await self.repo.user_balances_in(conn, user_id))
+
+    def _user_balances(self, raw: dict[str, int]) -> UserBalances:
+        return UserBalances(
+            balance=Money(raw.get("balance", 0), self.currency),
+            cashback_pending=Money(raw.get("cashback_pending", 0), self.currency),
+            cashback_available=Money(raw.get("cashback_available", 0), self.currency),
+        )
+
+    async def history(
+        self, user_id: int, *, limit: int = 20, before_entry: int | None = None
+    ) -> list[HistoryItem]:
+        rows = await self.repo.history(user_id, limit, before_entry)
+        return [
+            HistoryItem(
+                entry_id=row.entry_id,
+                kind=row.kind,
+                account=row.account_kind,
+                amount=Money(row.amount, self.currency),
+                balance_after=Money(row.balance_after, self.currency),
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+
+    async def check_invariants(self) -> list[str]:
+        """Every violation of the ledger's invariants, described; empty when all hold."""
+        problems = [
+            f"entry {entry_id} sums to {total}"
+            for entry_id, total in await self.repo.unbalanced_entries()
+        ]
+        problems += [
+            f"account {account_id} caches {cached} but its postings sum to {total}"
+            for account_id, cached, total in await self.repo.drifted_accounts()
+        ]
+        problems += [
+            f"user account {account_id} is negative: {balance}"
+            for account_id, balance in await self.repo.negative_user_accounts()
+        ]
+        problems += [
+            f"posting {posting_id} left a user account negative"
+            for posting_id in await self.repo.negative_postings()
+        ]
+        return problems

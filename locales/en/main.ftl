@@ -1,0 +1,81 @@
+## Greeting and main menu
+
+start-greeting =
+    👋 Hello, <b>{ $name }</b>!
+
+    This is <b>Giftwallet</b>: gift certificates add up to one balance, orders are paid from it, and every purchase earns cashback.
+
+    Choose what to do:
+menu-title = Main menu. Choose what to do:
+menu-balance = 💰 Balance
+menu-buy = 🎁 Buy certificate
+menu-orders = 📦 Orders
+menu-cashback = 💸 Cashback
+menu-cards = 💳 Cards
+menu-security = 🔐 Security
+menu-support = 💬 Support
+menu-language = 🌐 Language
+menu-back = ⬅️ Main menu
+coming-soon = This section is coming soon.
+
+## Balance
+
+balance-title = <b>💰 Your balance</b>
+balance-text =
+    <b>💰 Your balance</b>
+
+    Certificates: <b>{ $balance }</b>
+    Cashback available: <b>{ $available }</b>
+    Cashback pending: { $pending }
+balance-refresh = 🔄 Refresh
+balance-refreshed = Balance is up to date
+
+## Help, language, cancel, fallbacks
+
+help-text =
+    <b>Giftwallet</b> keeps your gift certificates, orders and cashback in one place.
+
+    /start — main menu
+    /balance — your balance and cashback
+    /language — choose the language
+    /cancel — stop the current step
+    /help — this help
+
+    Money is never charged without your confirmation.
+language-choose = Choose the language:
+language-set = Language set: English.
+cancel-done = Cancelled. Nothing was changed.
+cancel-nothing = There is nothing to cancel.
+unknown-text = I didn't understand that. Use the buttons below or /help.
+unknown-command = Unknown command. See /help for what I can do.
+text-too-long = That message is too long. Please send something shorter.
+
+## Commands (setMyCommands)
+
+cmd-start = Main menu
+cmd-balance = Balance and cashback
+cmd-language = Change the language
+cmd-cancel = Stop the current step
+cmd-help = Help
+
+## Errors
+
+error-internal = ⚠️ Something went wrong on our side. Nothing was charged. Please try again in a minute.
+error-domain = This can't be done right now.
+error-stale-action = This button is no longer valid. Open /start for a fresh menu.
+error-insufficient-funds = Not enough money: { $needed } needed, { $available } available.
+error-idempotency-conflict = This operation was already made with different details.
+
+## Amount input
+
+amount-empty = Please send an amount, for example 25 or 12.50.
+amount-too-long = That number is too long. Send an amount such as 25 or 12.50.
+amount-negative = The amount must be positive.
+amount-format = Send the amount as digits, for example 25 or 12.50.
+amount-precision = Too many digits after the decimal point.
+amount-zero = The amount must be greater than zero.
+
+## Language names are written in their own language, whatever the interface language
+
+language-button-ru = 🇷🇺 Русский
+language-button-en = 🇬🇧 English

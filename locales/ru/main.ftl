@@ -1,0 +1,81 @@
+## Приветствие и главное меню
+
+start-greeting =
+    👋 Здравствуйте, <b>{ $name }</b>!
+
+    Это <b>Giftwallet</b>: подарочные сертификаты складываются в один баланс, с него оплачиваются заказы, а за каждую покупку начисляется кешбэк.
+
+    Что сделать?
+menu-title = Главное меню. Что сделать?
+menu-balance = 💰 Баланс
+menu-buy = 🎁 Купить сертификат
+menu-orders = 📦 Заказы
+menu-cashback = 💸 Кешбэк
+menu-cards = 💳 Карты
+menu-security = 🔐 Безопасность
+menu-support = 💬 Поддержка
+menu-language = 🌐 Язык
+menu-back = ⬅️ Главное меню
+coming-soon = Этот раздел скоро появится.
+
+## Баланс
+
+balance-title = <b>💰 Ваш баланс</b>
+balance-text =
+    <b>💰 Ваш баланс</b>
+
+    Сертификаты: <b>{ $balance }</b>
+    Кешбэк доступен: <b>{ $available }</b>
+    Кешбэк в ожидании: { $pending }
+balance-refresh = 🔄 Обновить
+balance-refreshed = Баланс актуален
+
+## Помощь, язык, отмена, непонятный ввод
+
+help-text =
+    <b>Giftwallet</b> хранит ваши подарочные сертификаты, заказы и кешбэк в одном месте.
+
+    /start — главное меню
+    /balance — баланс и кешбэк
+    /language — выбрать язык
+    /cancel — прервать текущий шаг
+    /help — эта справка
+
+    Деньги никогда не списываются без вашего подтверждения.
+language-choose = Выберите язык:
+language-set = Язык: русский.
+cancel-done = Отменено. Ничего не изменилось.
+cancel-nothing = Сейчас нечего отменять.
+unknown-text = Не понял сообщение. Воспользуйтесь кнопками ниже или /help.
+unknown-command = Такой команды нет. Что я умею — в /help.
+text-too-long = Сообщение слишком длинное. Пришлите что-нибудь покороче.
+
+## Команды (setMyCommands)
+
+cmd-start = Главное меню
+cmd-balance = Баланс и кешбэк
+cmd-language = Сменить язык
+cmd-cancel = Прервать текущий шаг
+cmd-help = Помощь
+
+## Ошибки
+
+error-internal = ⚠️ У нас что-то пошло не так. Деньги не списаны. Попробуйте ещё раз через минуту.
+error-domain = Сейчас это сделать нельзя.
+error-stale-action = Эта кнопка уже неактуальна. Откройте /start, чтобы получить свежее меню.
+error-insufficient-funds = Недостаточно средств: нужно { $needed }, доступно { $available }.
+error-idempotency-conflict = Эта операция уже была выполнена с другими данными.
+
+## Ввод суммы
+
+amount-empty = Пришлите сумму, например 25 или 12,50.
+amount-too-long = Слишком длинное число. Пришлите сумму, например 25 или 12,50.
+amount-negative = Сумма должна быть положительной.
+amount-format = Пришлите сумму цифрами, например 25 или 12,50.
+amount-precision = Слишком много знаков после запятой.
+amount-zero = Сумма должна быть больше нуля.
+
+## Language names are written in their own language, whatever the interface language
+
+language-button-ru = 🇷🇺 Русский
+language-button-en = 🇬🇧 English

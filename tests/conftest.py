@@ -1,0 +1,100 @@
+"""Shared fixtures: the Bot API emulator and the real bot application polling it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Application
+from bot.clock import Clock, ShiftedClock
+from bot.config import Settings
+from bot.playground.emulator import BotAPIEmulator
+
+TOKEN = "123456:TEST-token-for-the-fake-bot-api-server"
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    server = BotAPIEmulator(token=TOKEN)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def make_settings(emulator: BotAPIEmulator, data_dir: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "bot_token": TOKEN,
+            "telegram_api_url": emulator.base_url,
+            "data_dir": data_dir,
+            "default_locale": "en",
+            "_env_file": None,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+class RunningBot:
+    """The production application, polling the emulator in this event loop."""
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self, emulator: BotAPIEmulator) -> None:
+        mark = emulator.call_count()
+        self.task = asyncio.create_task(self.app.run_polling())
+        # Started = the first getUpdates arrived, after migrations and setMyCommands.
+        waiter = asyncio.create_task(emulator.wait_for_call("getUpdates", after=mark, timeout=15))
+        done, _ = await asyncio.wait({waiter, self.task}, return_when=asyncio.FIRST_COMPLETED)
+        if self.task in done:
+            waiter.cancel()
+            self.task.result()  # re-raises the start-up failure
+            raise RuntimeError("the bot stopped before it started polling")
+        waiter.result()
+
+    async def stop(self) -> None:
+        if self.task is None or self.task.done():
+            return
+        self.app.request_stop()
+        await asyncio.wait_for(self.task, timeout=5)
+
+
+@pytest.fixture
+async def start_bot(
+    emulator: BotAPIEmulator, make_settings: Callable[..., Settings]
+) -> AsyncIterator[Callable[..., Any]]:
+    running: list[RunningBot] = []
+
+    async def start(clock: Clock | None = None, **overrides: Any) -> RunningBot:
+        app = Application(
+            make_settings(**overrides), clock=clock or ShiftedClock(), polling_timeout=1
+        )
+        bot = RunningBot(app)
+        await bot.start(emulator)
+        running.append(bot)
+        return bot
+
+    yield start
+    for bot in running:
+        await bot.stop()
+
+
+@pytest.fixture
+async def bot(start_bot: Callable[..., Any]) -> RunningBot:
+    running: RunningBot = await start_bot()
+    return running

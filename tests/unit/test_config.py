@@ -1,0 +1,107 @@
+"""Settings: required token, one-line errors, parsing of lists and URLs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import SettingsError, load_settings
+
+TOKEN = "123456:" + "A" * 35
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # No .env from the developer's checkout, no variables from their shell.
+    monkeypatch.chdir(tmp_path)
+    for name in (
+        "BOT_TOKEN",
+        "TELEGRAM_API_URL",
+        "DATA_DIR",
+        "ADMIN_IDS",
+        "SUPPORT_CHAT_ID",
+        "DEFAULT_LOCALE",
+        "CURRENCY",
+        "LOG_LEVEL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_missing_token_is_one_clear_line() -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert "BOT_TOKEN is not set" in str(info.value)
+    assert "@BotFather" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_malformed_token_is_named_but_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "not-a-token-secret-value")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value).startswith("BOT_TOKEN")
+    assert "not-a-token-secret-value" not in str(info.value)
+
+
+def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("ADMIN_IDS", "1, 22,333")
+    monkeypatch.setenv("SUPPORT_CHAT_ID", "-1001234567890")
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/")
+    monkeypatch.setenv("CURRENCY", "eur")
+    settings = load_settings()
+    assert settings.admin_ids == frozenset({1, 22, 333})
+    assert settings.support_chat_id == -1001234567890
+    assert settings.telegram_api_url == "http://127.0.0.1:8081"
+    assert settings.currency == "EUR"
+    assert TOKEN not in repr(settings)
+
+
+def test_empty_optional_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", "")
+    monkeypatch.setenv("SUPPORT_CHAT_ID", "")
+    monkeypatch.setenv("ADMIN_IDS", "")
+    settings = load_settings()
+    assert settings.telegram_api_url is None
+    assert settings.support_chat_id is None
+    assert settings.admin_ids == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ADMIN_IDS", "1,abc"),
+        ("CURRENCY", "DOLLARS"),
+        ("DEFAULT_LOCALE", "de"),
+        ("LOG_LEVEL", "LOUD"),
+        ("TELEGRAM_API_URL", "ftp://x"),
+    ],
+)
+def test_bad_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value).startswith(name)
+
+
+def test_cli_without_token_prints_one_line_and_fails(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [lines[0]] and "BOT_TOKEN is not set" in lines[0], result.stderr

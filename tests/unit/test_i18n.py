@@ -1,0 +1,99 @@
+"""Both locales have the same keys; every key the code names exists; money per locale."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.config import SUPPORTED_LOCALES
+from bot.errors import DomainError, InvalidAmount
+from bot.i18n import I18n, pick_locale
+from bot.money import Money
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# t("key" ...), key="...", and `key = "..."` class attributes of domain errors.
+_KEY_PATTERNS = (
+    re.compile(r"""\bt\(\s*["']([a-z][a-z0-9-]*)["']"""),
+    re.compile(r"""\bkey\s*=\s*["']([a-z][a-z0-9-]*)["']"""),
+    re.compile(r"""\(\s*[A-Za-z_.]+\s*,\s*["']([a-z]+-[a-z0-9-]+)["']\s*\)"""),
+)
+AMOUNT_REASONS = ("empty", "too_long", "negative", "format", "precision", "zero")
+
+
+@pytest.fixture(scope="module")
+def i18n() -> I18n:
+    return I18n(SUPPORTED_LOCALES, "en", "USD")
+
+
+def keys_used_in_code() -> set[str]:
+    used: set[str] = set()
+    for path in (ROOT / "bot").rglob("*.py"):
+        source = path.read_text("utf-8")
+        for pattern in _KEY_PATTERNS:
+            used.update(pattern.findall(source))
+    used.update(InvalidAmount(reason).key for reason in AMOUNT_REASONS)
+    return used
+
+
+def test_locales_have_the_same_keys(i18n: I18n) -> None:
+    ru, en = i18n.keys("ru"), i18n.keys("en")
+    assert ru == en, f"only in ru: {sorted(ru - en)}; only in en: {sorted(en - ru)}"
+    assert len(ru) > 30
+
+
+def test_every_key_used_in_code_exists(i18n: I18n) -> None:
+    used = keys_used_in_code()
+    assert "start-greeting" in used and "amount-too-long" in used  # the scan sees real keys
+    missing = used - i18n.keys("en")
+    assert not missing, f"keys used in code but missing in locales: {sorted(missing)}"
+
+
+def test_domain_error_default_key_exists(i18n: I18n) -> None:
+    for cls in (DomainError, *DomainError.__subclasses__()):
+        if cls is not InvalidAmount:
+            assert cls.key in i18n.keys("ru"), cls
+
+
+def test_money_is_formatted_per_locale(i18n: I18n) -> None:
+    amount = Money(1201, "USD")
+    assert i18n("en").money(amount) == "$12.01"
+    assert i18n("ru").money(amount) == "12,01\xa0$"
+
+
+def test_parameters_are_html_escaped(i18n: I18n) -> None:
+    text = i18n("en")("start-greeting", name="<b>Eve</b> & co")
+    assert "&lt;b&gt;Eve&lt;/b&gt; &amp; co" in text
+    assert "<b>Eve</b>" not in text
+
+
+def test_missing_key_falls_back_to_key_and_logs(
+    i18n: I18n, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert i18n("en")("no-such-key") == "no-such-key"
+    assert "i18n_missing_key" in caplog.text
+
+
+def test_dates_are_localized(i18n: I18n) -> None:
+    moment = datetime(2026, 3, 7, 14, 5, tzinfo=UTC)
+    assert "14:05" in i18n("ru").datetime(moment)
+    assert "2:05" in i18n("en").datetime(moment)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "client", "expected"),
+    [
+        (None, "ru", "ru"),
+        (None, "ru-RU", "ru"),
+        (None, "en-US", "en"),
+        (None, "uk", "en"),
+        (None, None, "ru"),  # no client language: the configured default
+        ("en", "ru", "en"),  # the user's choice wins
+        ("xx", "ru", "ru"),  # an unknown stored choice is ignored
+    ],
+)
+def test_pick_locale(chosen: str | None, client: str | None, expected: str) -> None:
+    assert pick_locale(chosen, client, SUPPORTED_LOCALES, default="ru") == expected
