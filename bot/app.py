@@ -24,6 +24,7 @@ from bot.i18n import I18n
 from bot.keyboards.commands import bot_commands
 from bot.middlewares.callbacks import AnswerCallbackMiddleware
 from bot.middlewares.context import UserContextMiddleware
+from bot.middlewares.input_limits import TextLengthMiddleware
 from bot.polling import BatchPoller
 from bot.scheduler import register_jobs
 from bot.services.ledger import LedgerService
@@ -82,6 +83,7 @@ class Application:
             ledger=self.ledger,
         )
         dispatcher.update.outer_middleware(UserContextMiddleware(self.users, self.i18n))
+        dispatcher.message.outer_middleware(TextLengthMiddleware())
         dispatcher.callback_query.middleware(AnswerCallbackMiddleware())
         dispatcher.include_router(create_root_router())
         return dispatcher

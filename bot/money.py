@@ -13,7 +13,7 @@ from bot.errors import InvalidAmount
 
 # Digits, then an optional separator and 1-2 (or currency-precision) decimals. Nothing else:
 # no sign, no exponent, no thousands separators, no "NaN"/"inf".
-_AMOUNT_RE = re.compile(r"^(?P<whole>\d{1,12})(?:[.,](?P<frac>\d+))?$")
+_AMOUNT_RE = re.compile(r"^(?P<whole>[0-9]{1,12})(?:[.,](?P<frac>[0-9]+))?$")
 MAX_INPUT_LENGTH = 32
 
 

@@ -1,10 +1,16 @@
-"""Quick balance: /balance and the Balance button, which edits its message in place."""
+"""Quick balance: /balance, the Balance button (edits its message in place) and inline mode."""
 
 from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineQuery,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+)
 
 from bot.handlers.filters import PrivateChat
 from bot.handlers.render import show
@@ -31,10 +37,29 @@ async def balance(
     await show(event, balance_text(t, balances), balance_keyboard(t))
 
 
+async def inline_balance(
+    query: InlineQuery, t: Translator, user: UserRecord, ledger: LedgerService
+) -> None:
+    """``@bot`` in any chat: a private, uncached card with the user's own balance."""
+    balances = await ledger.balances(user.id)
+    result = InlineQueryResultArticle(
+        id="balance",
+        title=t("inline-balance-title", balance=t.money(balances.balance)),
+        description=t(
+            "inline-balance-description",
+            available=t.money(balances.cashback_available),
+            pending=t.money(balances.cashback_pending),
+        ),
+        input_message_content=InputTextMessageContent(message_text=balance_text(t, balances)),
+    )
+    await query.answer([result], cache_time=0, is_personal=True)
+
+
 def create_router() -> Router:
     router = Router(name="balance")
     router.message.filter(PrivateChat())
     router.callback_query.filter(PrivateChat())
     router.message.register(balance, Command("balance"))
     router.callback_query.register(balance, Menu.filter(F.action == MenuAction.BALANCE))
+    router.inline_query.register(inline_balance)
     return router

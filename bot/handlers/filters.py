@@ -7,14 +7,21 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 
 class PrivateChat(Filter):
-    """Only the user's own chat with the bot (callbacks from inline messages have no chat)."""
+    """Only the user's own chat with the bot.
+
+    A button counts only when the user pressing it is the one the chat belongs to: a callback
+    whose message sits in somebody else's chat is forged, and falls through to the stale-button
+    alert. Callbacks from inline messages have no chat and pass.
+    """
 
     async def __call__(self, event: TelegramObject) -> bool:
         if isinstance(event, Message):
             return event.chat.type == "private"
         if isinstance(event, CallbackQuery):
             message = event.message
-            return message is None or message.chat.type == "private"
+            if message is None:
+                return True
+            return message.chat.type == "private" and message.chat.id == event.from_user.id
         return False
 
 

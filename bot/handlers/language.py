@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -10,6 +10,7 @@ from bot.handlers.filters import PrivateChat
 from bot.handlers.render import show
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import Menu, MenuAction, SetLanguage
+from bot.keyboards.commands import publish_chat_commands
 from bot.keyboards.menu import language_keyboard, main_menu
 from bot.services.users import UserService
 from bot.storage.repositories.users import UserRecord
@@ -25,10 +26,12 @@ async def set_language(
     user: UserRecord,
     users: UserService,
     i18n: I18n,
+    bot: Bot,
 ) -> None:
     await users.set_language(user.id, callback_data.code.value)
     t = i18n(callback_data.code.value)
     await show(callback, f"{t('language-set')}\n\n{t('menu-title')}", main_menu(t))
+    await publish_chat_commands(bot, user.id, t)
 
 
 def create_router() -> Router:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aiogram.types import BotCommand
+from aiogram import Bot
+from aiogram.types import BotCommand, BotCommandScopeChat
 
 from bot.i18n import Translator
 
@@ -17,3 +18,8 @@ PUBLIC_COMMANDS = (
 
 def bot_commands(t: Translator) -> list[BotCommand]:
     return [BotCommand(command=name, description=t(key)) for name, key in PUBLIC_COMMANDS]
+
+
+async def publish_chat_commands(bot: Bot, chat_id: int, t: Translator) -> None:
+    """The command list of one chat, in the language its user chose over the client's."""
+    await bot.set_my_commands(bot_commands(t), scope=BotCommandScopeChat(chat_id=chat_id))

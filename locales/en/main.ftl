@@ -29,6 +29,8 @@ balance-text =
     Cashback pending: { $pending }
 balance-refresh = 🔄 Refresh
 balance-refreshed = Balance is up to date
+inline-balance-title = Balance: { $balance }
+inline-balance-description = Cashback available { $available }, pending { $pending }
 
 ## Help, language, cancel, fallbacks
 

@@ -29,6 +29,8 @@ balance-text =
     Кешбэк в ожидании: { $pending }
 balance-refresh = 🔄 Обновить
 balance-refreshed = Баланс актуален
+inline-balance-title = Баланс: { $balance }
+inline-balance-description = Кешбэк доступен { $available }, в ожидании { $pending }
 
 ## Помощь, язык, отмена, непонятный ввод
 

@@ -1,0 +1,253 @@
+"""Quick balance, the language choice and callback safety, end to end over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.money import Money
+from bot.playground.emulator import BotAPIEmulator
+from bot.services.ledger import CASHBACK_EXPENSE, TELEGRAM_PAYMENTS, Account
+from tests.conftest import RunningBot
+from tests.e2e.test_skeleton import buttons, say, tap
+
+ALICE = 1001
+BORIS = 1002
+
+
+async def give(bot: RunningBot, user_id: int, balance: int, available: int, pending: int) -> None:
+    ledger = bot.app.ledger
+    await ledger.transfer(
+        f"test-fund:{user_id}",
+        "certificate_purchase",
+        TELEGRAM_PAYMENTS,
+        Account.balance(user_id),
+        Money(balance, "USD"),
+        user_id=user_id,
+    )
+    await ledger.transfer(
+        f"test-cb-a:{user_id}",
+        "cashback",
+        CASHBACK_EXPENSE,
+        Account.cashback_available(user_id),
+        Money(available, "USD"),
+        user_id=user_id,
+    )
+    await ledger.transfer(
+        f"test-cb-p:{user_id}",
+        "cashback",
+        CASHBACK_EXPENSE,
+        Account.cashback_pending(user_id),
+        Money(pending, "USD"),
+        user_id=user_id,
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", ("Certificates: <b>$1,212.01</b>", "available: <b>$1.60</b>", "pending: $7.40")),
+        (
+            "ru",
+            (
+                "Сертификаты: <b>1\xa0212,01\xa0$</b>",
+                "доступен: <b>1,60\xa0$</b>",
+                "в ожидании: 7,40\xa0$",
+            ),
+        ),
+    ],
+)
+async def test_balance_button_shows_three_balances_in_the_edited_menu(
+    emulator: BotAPIEmulator, bot: RunningBot, language: str, expected: tuple[str, ...]
+) -> None:
+    emulator.add_user(ALICE, "Alice", language_code=language)
+    menu = await say(emulator, ALICE, "/start")
+    await give(bot, ALICE, 121201, 160, 740)
+    balance_button = buttons(menu)[0][1]
+    answer, mark = await tap(emulator, ALICE, menu.result["message_id"], balance_button)
+    edit = await emulator.wait_for_call("editMessageText", after=mark)
+    for fragment in expected:
+        assert fragment in edit.params["text"]
+    # Refresh and the main-menu Back button sit under the balance.
+    assert [data for _, data in buttons(edit)] == ["m:balance", "m:home"]
+    assert emulator.callback_query(answer.params["callback_query_id"])["answered"]
+    # Back returns the same message to the menu.
+    _, mark = await tap(emulator, ALICE, menu.result["message_id"], "m:home")
+    back = await emulator.wait_for_call("editMessageText", after=mark)
+    assert len(buttons(back)) == 8
+
+
+async def test_balance_command_in_english(emulator: BotAPIEmulator, bot: RunningBot) -> None:
+    emulator.add_user(ALICE, "Alice", language_code="en-GB")
+    await say(emulator, ALICE, "/start")
+    await give(bot, ALICE, 1201, 1, 2)
+    reply = await say(emulator, ALICE, "/balance")
+    assert "Certificates: <b>$12.01</b>" in reply.params["text"]
+
+
+async def test_inline_mode_answers_a_personal_uncached_balance(
+    emulator: BotAPIEmulator, bot: RunningBot
+) -> None:
+    emulator.add_user(BORIS, "Борис", language_code="ru")
+    await say(emulator, BORIS, "/start")
+    await give(bot, BORIS, 500, 25, 75)
+    mark = emulator.call_count()
+    query_id = await emulator.send_inline_query(BORIS, "")
+    await emulator.wait_for_call("answerInlineQuery", after=mark)
+    answered = emulator.inline_query(query_id)
+    assert answered["is_personal"] and answered["cache_time"] == 0
+    (article,) = answered["results"]
+    assert article["title"] == "Баланс: 5,00\xa0$"
+    assert "Сертификаты: <b>5,00\xa0$</b>" in article["input_message_content"]["message_text"]
+
+
+async def test_language_choice_sets_the_chat_command_list(
+    emulator: BotAPIEmulator, bot: RunningBot
+) -> None:
+    emulator.add_user(ALICE, "Alice", language_code="en")
+    prompt = await say(emulator, ALICE, "/language")
+    _, mark = await tap(emulator, ALICE, prompt.result["message_id"], "lang:ru")
+    call = await emulator.wait_for_call("setMyCommands", after=mark)
+    scope = call.params["scope"]
+    scope = json.loads(scope) if isinstance(scope, str) else scope
+    assert scope == {"type": "chat", "chat_id": ALICE}
+    commands = call.params["commands"]
+    commands = json.loads(commands) if isinstance(commands, str) else commands
+    assert {"command": "balance", "description": "Баланс и кешбэк"} in commands
+    # Every later message follows the choice, whatever the client says.
+    reply = await say(emulator, ALICE, "/balance")
+    assert "Сертификаты" in reply.params["text"]
+    # And back to English.
+    prompt = await say(emulator, ALICE, "/language")
+    _, mark = await tap(emulator, ALICE, prompt.result["message_id"], "lang:en")
+    edit = await emulator.wait_for_call("editMessageText", after=mark)
+    assert "Language set: English." in edit.params["text"]
+
+
+async def test_language_button_in_the_menu(emulator: BotAPIEmulator, bot: RunningBot) -> None:
+    emulator.add_user(ALICE, "Alice")
+    menu = await say(emulator, ALICE, "/start")
+    _, mark = await tap(emulator, ALICE, menu.result["message_id"], "m:language")
+    edit = await emulator.wait_for_call("editMessageText", after=mark)
+    assert [text for text, _ in buttons(edit)] == ["🇷🇺 Русский", "🇬🇧 English"]
+
+
+async def test_someone_elses_button_gets_an_alert_and_changes_nothing(
+    emulator: BotAPIEmulator, bot: RunningBot
+) -> None:
+    emulator.add_user(ALICE, "Alice")
+    emulator.add_user(BORIS, "Boris")
+    menu = await say(emulator, ALICE, "/start")
+    await say(emulator, BORIS, "/start")
+    users_before = await bot.app.db.fetchall("SELECT * FROM users ORDER BY id")
+    for data in ("m:balance", "lang:ru", "m:language"):
+        mark = emulator.call_count()
+        # Boris forges a press on a message in Alice's chat.
+        query_id = await emulator.send_callback(
+            BORIS, data, menu.result["message_id"], chat_id=ALICE
+        )
+        answer = await emulator.wait_for_call(
+            "answerCallbackQuery",
+            lambda c, q=query_id: c.params["callback_query_id"] == q,
+            after=mark,
+        )
+        assert answer.params.get("show_alert") in (True, "true")
+    assert not emulator.calls("editMessageText")
+    assert await bot.app.db.fetchall("SELECT * FROM users ORDER BY id") == users_before
+    assert emulator.message(ALICE, menu.result["message_id"])["text"].startswith("👋")
+
+
+async def test_stale_button_on_a_deleted_message(emulator: BotAPIEmulator, bot: RunningBot) -> None:
+    emulator.add_user(ALICE, "Alice")
+    await say(emulator, ALICE, "/start")
+    mark = emulator.call_count()
+    query_id = await emulator.send_callback(ALICE, "lang:xx", 999_999)
+    answer = await emulator.wait_for_call(
+        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == query_id, after=mark
+    )
+    assert "no longer valid" in answer.params["text"]
+
+
+async def test_many_forged_callbacks_in_one_batch_then_the_bot_still_answers(
+    emulator: BotAPIEmulator, bot: RunningBot
+) -> None:
+    emulator.add_user(ALICE, "Alice")
+    menu = await say(emulator, ALICE, "/start")
+    forged = [
+        "",
+        ":",
+        "m:",
+        "m:balance:extra",
+        "m:BALANCE",
+        "lang:",
+        "lang:ru:1",
+        "\x00",
+        "m:🙂",
+        "ы" * 32,
+        "m:home" + " " * 50,
+        "null",
+        '{"action":"balance"}',
+    ]
+    mark = emulator.call_count()
+    ids = [await emulator.send_callback(ALICE, data, menu.result["message_id"]) for data in forged]
+    for query_id in ids:
+        answer = await emulator.wait_for_call(
+            "answerCallbackQuery",
+            lambda c, q=query_id: c.params["callback_query_id"] == q,
+            after=mark,
+        )
+        assert "no longer valid" in answer.params["text"]
+    assert not emulator.calls("editMessageText")
+    reply = await say(emulator, ALICE, "/balance")
+    assert "$0.00" in reply.params["text"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<b>bold?</b> & <script>",
+        "\u202eRTL override",
+        "🙂" * 100,
+        "line\n" * 50,
+        "\u200b",
+        "/start@other_bot",
+        "/",
+        "12.01",
+    ],
+)
+async def test_odd_text_gets_a_plain_answer(
+    emulator: BotAPIEmulator, bot: RunningBot, text: str
+) -> None:
+    emulator.add_user(ALICE, "Alice <&>")
+    reply = await say(emulator, ALICE, text)
+    assert reply.ok
+    assert reply.params["text"]
+
+
+async def test_oversized_text_is_refused_and_the_bot_still_answers(
+    emulator: BotAPIEmulator, bot: RunningBot
+) -> None:
+    emulator.add_user(ALICE, "Alice")
+    reply = await say(emulator, ALICE, "x" * 5000)
+    assert "too long" in reply.params["text"]
+    reply = await say(emulator, ALICE, "/start")
+    assert "Hello" in reply.params["text"]
+
+
+async def test_html_in_a_name_is_escaped(emulator: BotAPIEmulator, bot: RunningBot) -> None:
+    emulator.add_user(ALICE, "<b>Al</b> & co")
+    reply = await say(emulator, ALICE, "/start")
+    assert "Hello, <b>&lt;b&gt;Al&lt;/b&gt; &amp; co</b>" in reply.params["text"]
+
+
+async def test_bad_input_never_creates_entries(
+    emulator: BotAPIEmulator, start_bot: Callable[..., Any]
+) -> None:
+    running = await start_bot()
+    emulator.add_user(ALICE, "Alice")
+    await say(emulator, ALICE, "-5")
+    await say(emulator, ALICE, "1e3")
+    assert await running.app.db.fetchall("SELECT id FROM entries") == []
