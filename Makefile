@@ -18,11 +18,14 @@ $(VENV)/.installed-dev: pyproject.toml
 	touch $@ $(VENV)/.installed
 
 # On Telegram when BOT_TOKEN is set (environment or .env), otherwise the local playground.
+# PLAYGROUND_ARGS passes options to it, e.g. make run PLAYGROUND_ARGS="--port 9000".
+PLAYGROUND_ARGS ?=
 run: $(VENV)/.installed
 	@if [ -n "$$BOT_TOKEN" ] || grep -qE '^BOT_TOKEN=[^[:space:]]+' .env 2>/dev/null; then \
-		$(BIN)/python -m bot; \
+		exec $(BIN)/python -m bot; \
 	else \
-		$(BIN)/python -m bot playground; \
+		echo "No BOT_TOKEN set: starting the local playground."; \
+		exec $(BIN)/python -m bot playground $(PLAYGROUND_ARGS); \
 	fi
 
 test: $(VENV)/.installed-dev

@@ -6,13 +6,14 @@ import logging
 from typing import Any
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Update
 
 from bot.errors import DomainError
 from bot.i18n import I18n, Translator
 from bot.money import Money
+from bot.services.users import UserService
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,24 @@ async def domain_error(
     await _tell(bot, event.update, t(error.key, **_localized_params(t, error.params)))
 
 
+async def user_blocked_bot(event: ErrorEvent, users: UserService) -> None:
+    """403: the user blocked the bot. Nothing can reach them; remember it, and say nothing."""
+    sender = _sender(event.update)
+    log.info("event=user_unreachable update_id=%s user_id=%s", event.update.update_id, sender)
+    if sender is not None:
+        await users.mark_unreachable(sender)
+
+
+def _sender(update: Update) -> int | None:
+    user = getattr(update.event, "from_user", None) if update.event is not None else None
+    return int(user.id) if user is not None else None
+
+
 async def unexpected_error(
     event: ErrorEvent, bot: Bot, i18n: I18n, t: Translator | None = None
 ) -> None:
     update = event.update
-    sender = None
-    if update.event is not None:
-        sender = getattr(getattr(update.event, "from_user", None), "id", None)
+    sender = _sender(update)
     log.error(
         "event=handler_failed update_id=%s update_type=%s user_id=%s error=%s",
         update.update_id,
@@ -67,5 +79,6 @@ async def unexpected_error(
 def create_router() -> Router:
     router = Router(name="errors")
     router.errors.register(domain_error, ExceptionTypeFilter(DomainError))
+    router.errors.register(user_blocked_bot, ExceptionTypeFilter(TelegramForbiddenError))
     router.errors.register(unexpected_error)
     return router

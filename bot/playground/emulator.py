@@ -16,6 +16,7 @@ import copy
 import html
 import json
 import logging
+import mimetypes
 import re
 import secrets
 import string
@@ -404,6 +405,15 @@ def parse_html(source: str) -> tuple[str, list[JSON]]:
     return _TelegramHTML(source).parse()
 
 
+def _mime_type(upload: _Upload) -> str:
+    """Telegram guesses a document's type from its name when the client sends a generic one."""
+    declared = upload.content_type or "application/octet-stream"
+    if declared != "application/octet-stream":
+        return declared
+    guessed, _ = mimetypes.guess_type(upload.filename)
+    return guessed or declared
+
+
 def _inline_markup(markup: JSON | None) -> JSON | None:
     """Only inline keyboards belong to a message (reply keyboards belong to the chat)."""
     return markup if markup is not None and "inline_keyboard" in markup else None
@@ -565,6 +575,11 @@ class BotAPIEmulator:
         stored = self._files[file_id]
         return f"{self.base_url}/file/bot{self.token}/{stored.file_path}"
 
+    def download(self, file_id: str) -> tuple[bytes, str, str] | None:
+        """(content, mime type, file name) of a stored file, for the playground's page."""
+        stored = self._files.get(file_id)
+        return None if stored is None else (stored.data, stored.mime_type, stored.file_name)
+
     # ------------------------------------------------------------------ users and chats
 
     def add_user(
@@ -614,6 +629,9 @@ class BotAPIEmulator:
 
     def unblock(self, user_id: int) -> None:
         self._blocked.discard(user_id)
+
+    def is_blocked(self, user_id: int) -> bool:
+        return user_id in self._blocked
 
     def _ensure_user(self, user_id: int) -> JSON:
         if user_id not in self._users:
@@ -922,6 +940,64 @@ class BotAPIEmulator:
         await self._enqueue({"inline_query": body})
         return query_id
 
+    async def send_inline_result(
+        self, user_id: int, chat_id: int, query_id: str, result_id: str
+    ) -> JSON:
+        """The user picks an inline result: it is posted in the chat "via @bot", as Telegram does.
+
+        Only article results with text content are supported. No update reaches the bot, since
+        Telegram sends chosen_inline_result only when inline feedback is enabled.
+        """
+        query = self._inline_queries.get(query_id)
+        if query is None or query["user_id"] != user_id or not query["answered"]:
+            msg = f"no answered inline query {query_id} of user {user_id}"
+            raise ValueError(msg)
+        result = next((r for r in query["results"] or [] if r.get("id") == result_id), None)
+        content = (result or {}).get("input_message_content") or {}
+        if "message_text" not in content:
+            msg = f"inline result {result_id!r} has no text to send"
+            raise ValueError(msg)
+        chat = self._injection_chat(user_id, chat_id)
+        source = str(content["message_text"])
+        if content.get("parse_mode") == "HTML":
+            text, entities = parse_html(source)
+            shown = source
+        else:
+            text, entities, shown = source, [], html.escape(source, quote=False)
+        record = self._new_record(
+            chat,
+            sender_id=user_id,
+            kind="text",
+            text=text,
+            html=shown,
+            entities=entities,
+            via_bot=self.bot_username,
+            reply_markup=_inline_markup(result.get("reply_markup") if result else None),
+        )
+        self._publish("message_new", chat, message=record)
+        return copy.deepcopy(record)
+
+    def effective_commands(self, chat_id: int, language_code: str | None) -> list[JSON]:
+        """The command menu a client shows in this chat: the most specific scope that is set."""
+        chat_scope = self._scope_key({"type": "chat", "chat_id": chat_id})
+        default_scope = self._scope_key({"type": "default"})
+        private_scope = self._scope_key({"type": "all_private_chats"})
+        for scope in (chat_scope, private_scope, default_scope):
+            for language in (language_code or "", ""):
+                commands = self._commands.get((scope, language))
+                if commands:
+                    return copy.deepcopy(commands)
+        return []
+
+    def reply_keyboard(self, chat_id: int) -> JSON | None:
+        """The reply keyboard the chat shows now: the last one sent, unless removed since."""
+        for record in reversed(self._messages.get(chat_id, [])):
+            markup = record["reply_markup"]
+            if not record["from_bot"] or markup is None or "inline_keyboard" in markup:
+                continue
+            return None if markup.get("remove_keyboard") else copy.deepcopy(markup)
+        return None
+
     async def pay_invoice(
         self,
         user_id: int,
@@ -1133,6 +1209,7 @@ class BotAPIEmulator:
             "successful_payment": None,
             "refunded_payment": None,
             "forward_origin": None,
+            "via_bot": None,  # the bot's username when the user sent an inline result
             "update_id": None,
         }
         record.update(content)
@@ -1819,7 +1896,7 @@ class BotAPIEmulator:
             file_unique_id="AgAD" + secrets.token_urlsafe(8),
             file_path=f"{folder}/file_{self._serial}{extension}",
             file_name=upload.filename,
-            mime_type=upload.content_type or "application/octet-stream",
+            mime_type=_mime_type(upload),
             data=upload.data,
         )
         self._files[stored.file_id] = stored

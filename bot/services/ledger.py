@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.errors import IdempotencyConflict, InsufficientFunds
 from bot.money import Money
 from bot.storage.database import Database
-from bot.storage.repositories.ledger import LedgerRepository, NegativeBalanceError
+from bot.storage.repositories.ledger import JournalRow, LedgerRepository, NegativeBalanceError
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +77,16 @@ class HistoryItem:
     amount: Money
     balance_after: Money
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    entry_id: int
+    key: str
+    kind: str
+    user_id: int | None
+    created_at: datetime
+    legs: tuple[Leg, ...]
 
 
 def _fingerprint(kind: str, user_id: int | None, legs: Sequence[Leg]) -> str:
@@ -238,6 +248,29 @@ class LedgerService:
                 created_at=row.created_at,
             )
             for row in rows
+        ]
+
+    async def journal(self, *, limit: int = 20) -> list[JournalEntry]:
+        """The newest entries with their legs, newest first: the operator's view of the books."""
+        grouped: dict[int, list[JournalRow]] = {}
+        for row in await self.repo.journal(limit):
+            grouped.setdefault(row.entry_id, []).append(row)
+        return [
+            JournalEntry(
+                entry_id=entry_id,
+                key=rows[0].idempotency_key,
+                kind=rows[0].kind,
+                user_id=rows[0].user_id,
+                created_at=rows[0].created_at,
+                legs=tuple(
+                    Leg(
+                        Account(row.account_kind, row.account_user_id),
+                        Money(row.amount, self.currency),
+                    )
+                    for row in rows
+                ),
+            )
+            for entry_id, rows in grouped.items()
         ]
 
     async def check_invariants(self) -> list[str]:

@@ -648,3 +648,68 @@ async def test_wait_for_call_honours_after_and_times_out(
     assert isinstance(call.time, float)
     with pytest.raises(TimeoutError, match="no matching sendMessage"):
         await emulator.wait_for_call("sendMessage", after=emulator.call_count(), timeout=0.05)
+
+
+# ---------------------------------------------------------------------------- page helpers
+
+
+async def test_page_helpers_download_commands_and_reply_keyboard(
+    emulator: BotAPIEmulator, bot: Bot
+) -> None:
+    from aiogram.types import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+    sent = await bot.send_document(ALICE, BufferedInputFile(b"a,b\n", "report.csv"))
+    assert sent.document is not None
+    assert emulator.download(sent.document.file_id) == (b"a,b\n", "text/csv", "report.csv")
+    assert emulator.download("nope") is None
+
+    # The most specific command list wins: the chat's own, then the language's, then default.
+    await bot.set_my_commands([BotCommand(command="start", description="Start")])
+    await bot.set_my_commands(
+        [BotCommand(command="start", description="Начать")], language_code="ru"
+    )
+    assert emulator.effective_commands(ALICE, "en")[0]["description"] == "Start"
+    assert emulator.effective_commands(ALICE, "ru")[0]["description"] == "Начать"
+    await bot.set_my_commands(
+        [BotCommand(command="help", description="Help")],
+        scope=BotCommandScopeChat(chat_id=ALICE),
+    )
+    assert emulator.effective_commands(ALICE, "ru")[0]["command"] == "help"
+
+    assert emulator.reply_keyboard(ALICE) is None
+    markup = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="Yes"), KeyboardButton(text="No")]])
+    await bot.send_message(ALICE, "Sure?", reply_markup=markup)
+    await bot.send_message(ALICE, "Inline", reply_markup=keyboard(("A", "a")))
+    shown = emulator.reply_keyboard(ALICE)
+    assert shown is not None and [b["text"] for b in shown["keyboard"][0]] == ["Yes", "No"]
+    await bot.send_message(ALICE, "Done", reply_markup=ReplyKeyboardRemove())
+    assert emulator.reply_keyboard(ALICE) is None
+
+
+async def test_inline_result_is_posted_via_the_bot(emulator: BotAPIEmulator, bot: Bot) -> None:
+    dispatcher = Dispatcher()
+
+    @dispatcher.inline_query()
+    async def answer(query: Any) -> None:
+        await query.answer(
+            [
+                InlineQueryResultArticle(
+                    id="card",
+                    title="Card",
+                    input_message_content=InputTextMessageContent(message_text="<b>Hi</b> there"),
+                )
+            ],
+            is_personal=True,
+        )
+
+    query_id = await emulator.send_inline_query(ALICE, "x")
+    updates = await bot.get_updates(timeout=0)
+    await dispatcher.feed_update(bot, updates[-1])
+    with pytest.raises(ValueError, match="no answered inline query"):
+        await emulator.send_inline_result(BORIS, ALICE, query_id, "card")
+    record = await emulator.send_inline_result(ALICE, ALICE, query_id, "card")
+    assert record["via_bot"] == "giftwallet_bot"
+    assert record["text"] == "Hi there"
+    assert record["entities"] == [{"type": "bold", "offset": 0, "length": 2}]
+    with pytest.raises(ValueError, match="no text"):
+        await emulator.send_inline_result(ALICE, ALICE, query_id, "missing")

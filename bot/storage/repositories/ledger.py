@@ -46,6 +46,18 @@ class PostingRow:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    entry_id: int
+    idempotency_key: str
+    kind: str
+    user_id: int | None
+    created_at: datetime
+    account_kind: str
+    account_user_id: int | None
+    amount: int
+
+
 class LedgerRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -173,6 +185,33 @@ class LedgerRepository:
                 amount=row["amount"],
                 balance_after=row["balance_after"],
                 created_at=datetime.fromisoformat(row["created_at"]),
+            )
+            for row in rows
+        ]
+
+    async def journal(self, limit: int) -> list[JournalRow]:
+        """The newest ``limit`` entries with all their postings, newest entry first."""
+        rows = await self.db.fetchall(
+            """
+            SELECT e.id, e.idempotency_key, e.kind, e.user_id, e.created_at,
+                   a.kind AS account_kind, a.user_id AS account_user_id, p.amount
+            FROM (SELECT * FROM entries ORDER BY id DESC LIMIT ?) e
+            JOIN postings p ON p.entry_id = e.id
+            JOIN accounts a ON a.id = p.account_id
+            ORDER BY e.id DESC, p.id
+            """,
+            (limit,),
+        )
+        return [
+            JournalRow(
+                entry_id=row["id"],
+                idempotency_key=row["idempotency_key"],
+                kind=row["kind"],
+                user_id=row["user_id"],
+                created_at=datetime.fromisoformat(row["created_at"]),
+                account_kind=row["account_kind"],
+                account_user_id=row["account_user_id"],
+                amount=row["amount"],
             )
             for row in rows
         ]

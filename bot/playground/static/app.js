@@ -1,0 +1,676 @@
+// Giftwallet playground: a small Telegram-like client for the local Bot API emulator.
+// Plain JS, no build step. Chats are re-read from /api/chat on every change the server reports.
+"use strict";
+
+const state = {
+  users: [],
+  userId: null,
+  botUsername: "bot",
+  opsChatId: null,
+  operatorId: null,
+  shown: { user: new Map(), ops: new Map() }, // message_id -> signature, per pane
+  inlineQueryId: null,
+};
+
+const $ = (id) => document.getElementById(id);
+
+async function api(path, body) {
+  const options = body === undefined ? {} : {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  };
+  const response = await fetch(path, options);
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    toast(data.error || `${response.status} ${response.statusText}`);
+    throw new Error(data.error || response.statusText);
+  }
+  return data;
+}
+
+// ---------------------------------------------------------------- toasts and alerts
+
+function toast(text) {
+  const node = document.createElement("div");
+  node.className = "toast";
+  node.textContent = text;
+  $("toasts").appendChild(node);
+  setTimeout(() => node.remove(), 3500);
+}
+
+function alertBox(text) {
+  $("alert-title").textContent = state.botUsername ? `@${state.botUsername}` : "Bot";
+  $("alert-text").textContent = text;
+  const dialog = $("alert-dialog");
+  if (!dialog.open) dialog.showModal();
+}
+
+// ---------------------------------------------------------------- formatted text
+
+const SAFE_LINK = /^(https?:|tg:|mailto:)/i;
+
+function entityElement(entity) {
+  const tags = {
+    bold: "b", italic: "i", underline: "u", strikethrough: "s", code: "code", pre: "pre",
+    blockquote: "blockquote", expandable_blockquote: "blockquote",
+  };
+  if (tags[entity.type]) return document.createElement(tags[entity.type]);
+  if (entity.type === "spoiler") {
+    const span = document.createElement("span");
+    span.className = "spoiler";
+    span.title = "Spoiler: click to show";
+    span.addEventListener("click", () => span.classList.add("shown"));
+    return span;
+  }
+  if (entity.type === "text_link" || entity.type === "url") {
+    const link = document.createElement("a");
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    link.dataset.url = entity.url || "";
+    return link;
+  }
+  if (entity.type === "bot_command") {
+    const span = document.createElement("span");
+    span.className = "cmd";
+    return span;
+  }
+  return document.createElement("span");
+}
+
+// Entities are nested properly (Telegram's HTML parser guarantees it); offsets are UTF-16
+// code units, which is what JS string indices are.
+function buildFormatted(text, entities, start, end) {
+  const fragment = document.createDocumentFragment();
+  const inside = entities
+    .filter((e) => e.offset >= start && e.offset + e.length <= end)
+    .sort((a, b) => a.offset - b.offset || b.length - a.length);
+  let position = start;
+  let i = 0;
+  while (i < inside.length) {
+    const entity = inside[i];
+    if (entity.offset > position) appendPlain(fragment, text.slice(position, entity.offset));
+    const stop = entity.offset + entity.length;
+    const children = inside.filter((e) => e !== entity && e.offset >= entity.offset && e.offset + e.length <= stop);
+    const element = entityElement(entity);
+    element.appendChild(buildFormatted(text, children, entity.offset, stop));
+    if (element.tagName === "A") {
+      const url = element.dataset.url || element.textContent;
+      if (SAFE_LINK.test(url)) element.href = url;
+    }
+    if (element.classList.contains("cmd")) {
+      const command = element.textContent;
+      element.addEventListener("click", () => sendText(command));
+    }
+    fragment.appendChild(element);
+    position = Math.max(position, stop);
+    i += 1;
+    while (i < inside.length && inside[i].offset < position) i += 1;
+  }
+  if (position < end) appendPlain(fragment, text.slice(position, end));
+  return fragment;
+}
+
+// Like Telegram clients, make /commands in plain text clickable.
+function appendPlain(parent, text) {
+  const pattern = /(^|[\s(])(\/[a-z][a-z0-9_]{0,31})(?=$|[\s.,;:!?)])/g;
+  let last = 0;
+  let match;
+  while ((match = pattern.exec(text)) !== null) {
+    const at = match.index + match[1].length;
+    parent.appendChild(document.createTextNode(text.slice(last, at)));
+    const span = document.createElement("span");
+    span.className = "cmd";
+    span.textContent = match[2];
+    const command = match[2];
+    span.addEventListener("click", () => sendText(command));
+    parent.appendChild(span);
+    last = at + match[2].length;
+  }
+  parent.appendChild(document.createTextNode(text.slice(last)));
+}
+
+function formatted(text, entities) {
+  return buildFormatted(text || "", entities || [], 0, (text || "").length);
+}
+
+// ---------------------------------------------------------------- messages
+
+function timeOf(seconds) {
+  const date = new Date(seconds * 1000);
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function money(amount, currency) {
+  if (currency === "XTR") return `⭐️ ${amount}`;
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount / 100);
+  } catch (error) {
+    return `${amount} ${currency}`;
+  }
+}
+
+function signature(record) {
+  return JSON.stringify([record.text, record.caption, record.reply_markup, record.edit_count, record.invoice && record.invoice.status]);
+}
+
+function renderMessage(record, pane, chatId, actingUserId) {
+  const wrap = document.createElement("div");
+  wrap.className = "msg-wrap" + (record.from_bot ? "" : " me");
+  wrap.dataset.messageId = record.message_id;
+
+  if (record.kind === "successful_payment" || record.kind === "refunded_payment") {
+    const payment = record.successful_payment || record.refunded_payment;
+    const service = document.createElement("div");
+    service.className = "service";
+    const amount = money(payment.total_amount, payment.currency);
+    service.textContent = record.kind === "successful_payment"
+      ? `You paid ${amount}` : `${amount} refunded`;
+    wrap.className = "msg-wrap service-wrap";
+    wrap.style.alignSelf = "center";
+    wrap.appendChild(service);
+    return wrap;
+  }
+
+  if (pane === "ops" && !record.from_bot) {
+    const user = state.users.find((u) => u.id === record.sender_id);
+    const sender = document.createElement("div");
+    sender.className = "sender";
+    sender.textContent = user ? user.name : `user ${record.sender_id}`;
+    wrap.appendChild(sender);
+  }
+
+  const bubble = document.createElement("div");
+  bubble.className = "bubble";
+  if (record.via_bot) {
+    const via = document.createElement("div");
+    via.className = "via";
+    via.textContent = `via @${record.via_bot}`;
+    bubble.appendChild(via);
+  }
+
+  if (record.kind === "invoice") {
+    bubble.classList.add("invoice");
+    const invoice = record.invoice;
+    const title = document.createElement("div");
+    title.className = "invoice-title";
+    title.textContent = invoice.title;
+    const description = document.createElement("div");
+    description.textContent = invoice.description;
+    const amount = document.createElement("div");
+    amount.className = "invoice-amount";
+    amount.textContent = money(invoice.total_amount, invoice.currency);
+    const status = document.createElement("div");
+    status.className = "invoice-status muted";
+    status.dataset.invoiceStatus = record.message_id;
+    bubble.append(title, description, amount, status);
+  } else if (record.kind === "document") {
+    const doc = record.document;
+    const box = document.createElement("div");
+    box.className = "document";
+    const icon = document.createElement("div");
+    icon.className = "icon-doc";
+    icon.textContent = "⬇";
+    const link = document.createElement("a");
+    link.href = `/api/file/${encodeURIComponent(doc.file_id)}`;
+    link.download = doc.file_name || "file";
+    link.textContent = doc.file_name || "file";
+    const size = document.createElement("div");
+    size.className = "muted small";
+    size.textContent = `${Math.max(1, Math.round((doc.file_size || 0) / 1024))} KB`;
+    const info = document.createElement("div");
+    info.append(link, size);
+    box.append(icon, info);
+    bubble.appendChild(box);
+    if (record.caption) bubble.appendChild(formatted(record.caption, record.caption_entities));
+  } else if (record.kind === "photo") {
+    const label = document.createElement("div");
+    label.className = "muted";
+    label.textContent = "🖼 photo";
+    bubble.appendChild(label);
+    if (record.caption) bubble.appendChild(formatted(record.caption, record.caption_entities));
+  } else {
+    bubble.appendChild(formatted(record.text, record.entities));
+  }
+
+  const meta = document.createElement("span");
+  meta.className = "meta";
+  meta.textContent = (record.edit_count ? "edited " : "") + timeOf(record.edit_date || record.date);
+  bubble.appendChild(meta);
+  wrap.appendChild(bubble);
+
+  const markup = record.reply_markup;
+  if (markup && markup.inline_keyboard) {
+    wrap.appendChild(renderInlineKeyboard(markup.inline_keyboard, record, chatId, actingUserId));
+  }
+  return wrap;
+}
+
+function renderInlineKeyboard(rows, record, chatId, actingUserId) {
+  const keyboard = document.createElement("div");
+  keyboard.className = "keyboard";
+  for (const row of rows) {
+    const line = document.createElement("div");
+    line.className = "row";
+    for (const button of row) {
+      const node = document.createElement("button");
+      node.type = "button";
+      node.textContent = button.text;
+      if (button.url) {
+        node.title = button.url;
+        node.insertAdjacentHTML("beforeend", '<span class="kind">↗</span>');
+        node.addEventListener("click", () => {
+          if (SAFE_LINK.test(button.url)) window.open(button.url, "_blank", "noopener");
+        });
+      } else if (button.callback_data !== undefined) {
+        node.dataset.callback = button.callback_data;
+        node.addEventListener("click", () => press(node, actingUserId, chatId, record.message_id, button.callback_data));
+      } else if (button.switch_inline_query !== undefined || button.switch_inline_query_current_chat !== undefined) {
+        const query = button.switch_inline_query ?? button.switch_inline_query_current_chat;
+        node.insertAdjacentHTML("beforeend", '<span class="kind">@</span>');
+        node.addEventListener("click", () => openInline(query));
+      } else if (button.pay) {
+        node.addEventListener("click", () => pay(node, actingUserId, chatId, record.message_id));
+      } else {
+        node.disabled = true;
+        node.title = "Not supported in the playground";
+      }
+      line.appendChild(node);
+    }
+    keyboard.appendChild(line);
+  }
+  return keyboard;
+}
+
+function renderReplyKeyboard(markup) {
+  const box = $("user-reply-keyboard");
+  box.replaceChildren();
+  if (!markup || !markup.keyboard) {
+    box.hidden = true;
+    return;
+  }
+  for (const row of markup.keyboard) {
+    const line = document.createElement("div");
+    line.className = "row";
+    for (const button of row) {
+      const text = typeof button === "string" ? button : button.text;
+      const node = document.createElement("button");
+      node.type = "button";
+      node.textContent = text;
+      node.addEventListener("click", () => sendText(text));
+      line.appendChild(node);
+    }
+    box.appendChild(line);
+  }
+  box.hidden = false;
+}
+
+// Re-render a pane; messages that disappeared fade out first, changed ones flash.
+async function loadChat(pane) {
+  const chatId = pane === "user" ? state.userId : state.opsChatId;
+  if (chatId === null) return;
+  const user = currentUser();
+  const language = pane === "user" && user ? user.language : "";
+  const data = await api(`/api/chat/${chatId}?language=${encodeURIComponent(language || "")}`);
+  const container = $(`${pane}-messages`);
+  const previous = state.shown[pane];
+  const next = new Map(data.messages.map((m) => [m.message_id, signature(m)]));
+
+  const vanished = [...container.querySelectorAll(".msg-wrap")].filter(
+    (node) => node.dataset.messageId && !next.has(Number(node.dataset.messageId)),
+  );
+  if (vanished.length && previous.size) {
+    vanished.forEach((node) => node.classList.add("vanishing"));
+    await new Promise((resolve) => setTimeout(resolve, 550));
+  }
+
+  const atBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 80;
+  const acting = pane === "user" ? state.userId : state.operatorId;
+  const nodes = data.messages.map((record) => {
+    const node = renderMessage(record, pane, chatId, acting);
+    const before = previous.get(record.message_id);
+    if (before !== undefined && before !== signature(record)) node.classList.add("flash");
+    return node;
+  });
+  container.replaceChildren(...nodes);
+  state.shown[pane] = next;
+  if (pane === "user") {
+    renderReplyKeyboard(data.reply_keyboard);
+    state.commands = data.commands;
+  }
+  if (atBottom || !previous.size) container.scrollTop = container.scrollHeight;
+}
+
+// ---------------------------------------------------------------- actions
+
+function currentUser() {
+  return state.users.find((u) => u.id === state.userId);
+}
+
+async function sendText(text, pane = "user") {
+  const body = pane === "user"
+    ? { user_id: state.userId, text }
+    : { user_id: state.operatorId, chat_id: state.opsChatId, text };
+  await api("/api/send", body);
+}
+
+async function press(node, userId, chatId, messageId, data) {
+  node.classList.add("pending");
+  try {
+    await api("/api/press", { user_id: userId, chat_id: chatId, message_id: messageId, data });
+  } finally {
+    setTimeout(() => node.classList.remove("pending"), 400);
+  }
+}
+
+async function pay(node, userId, chatId, messageId) {
+  node.disabled = true;
+  const status = document.querySelector(`[data-invoice-status="${messageId}"]`);
+  if (status) status.textContent = "Paying…";
+  try {
+    const outcome = await api("/api/pay", { user_id: userId, chat_id: chatId, message_id: messageId });
+    const text = outcome.ok ? "Paid ✓" : `Payment refused: ${outcome.error_message || outcome.status}`;
+    if (status) {
+      status.textContent = text;
+      status.className = `invoice-status ${outcome.ok ? "paid" : "refused"}`;
+    }
+    if (!outcome.ok) alertBox(text);
+  } finally {
+    node.disabled = false;
+  }
+}
+
+async function openInline(query) {
+  $("inline-query").value = query || "";
+  $("inline-results").replaceChildren();
+  const dialog = $("inline-dialog");
+  if (!dialog.open) dialog.showModal();
+  await runInline();
+}
+
+async function runInline() {
+  const data = await api("/api/inline", { user_id: state.userId, query: $("inline-query").value });
+  state.inlineQueryId = data.query_id;
+  const list = $("inline-results");
+  list.replaceChildren();
+  if (!data.results.length) {
+    list.textContent = "No results";
+    return;
+  }
+  for (const result of data.results) {
+    const node = document.createElement("button");
+    node.type = "button";
+    const title = document.createElement("div");
+    title.textContent = result.title || result.id;
+    const description = document.createElement("div");
+    description.className = "desc";
+    description.textContent = result.description || "";
+    node.append(title, description);
+    node.addEventListener("click", async () => {
+      await api("/api/inline/send", {
+        user_id: state.userId, chat_id: state.userId, query_id: data.query_id, result_id: result.id,
+      });
+      $("inline-dialog").close();
+    });
+    list.appendChild(node);
+  }
+}
+
+function showCommands() {
+  const popup = $("commands-popup");
+  if (!popup.hidden) {
+    popup.hidden = true;
+    return;
+  }
+  popup.replaceChildren();
+  for (const command of state.commands || []) {
+    const node = document.createElement("button");
+    node.type = "button";
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = `/${command.command}`;
+    const description = document.createElement("span");
+    description.className = "muted";
+    description.textContent = command.description;
+    node.append(name, description);
+    node.addEventListener("click", () => {
+      popup.hidden = true;
+      sendText(`/${command.command}`);
+    });
+    popup.appendChild(node);
+  }
+  if (!popup.children.length) popup.textContent = "The bot has set no commands yet.";
+  popup.hidden = false;
+}
+
+// ---------------------------------------------------------------- people, faults, inspector
+
+function renderUsers() {
+  const list = $("users");
+  list.replaceChildren();
+  for (const user of state.users) {
+    const item = document.createElement("li");
+    item.dataset.userId = user.id;
+    if (user.id === state.userId) item.classList.add("active");
+    const avatar = document.createElement("div");
+    avatar.className = "avatar";
+    avatar.textContent = user.name.slice(0, 1).toUpperCase();
+    const info = document.createElement("div");
+    const name = document.createElement("div");
+    name.textContent = user.name;
+    const details = document.createElement("div");
+    details.className = "muted small";
+    details.textContent = `id ${user.id} · ${user.language}`;
+    info.append(name, details);
+    item.append(avatar, info);
+    if (user.operator) item.insertAdjacentHTML("beforeend", '<span class="badge">operator</span>');
+    if (user.blocked) item.insertAdjacentHTML("beforeend", '<span class="badge red">blocked</span>');
+    item.addEventListener("click", () => selectUser(user.id));
+    list.appendChild(item);
+  }
+}
+
+async function selectUser(userId) {
+  state.userId = userId;
+  state.shown.user = new Map();
+  const user = currentUser();
+  $("user-title").textContent = `Giftwallet — as ${user.name}`;
+  $("user-subtitle").textContent = `bot · you are ${user.name} (id ${user.id}, ${user.language})`;
+  $("fault-block").checked = Boolean(user.blocked);
+  $("fault-block-label").textContent = `${user.name} blocked the bot (403)`;
+  renderUsers();
+  await loadChat("user");
+}
+
+async function loadState() {
+  const data = await api("/api/state");
+  state.users = data.users;
+  state.botUsername = data.bot.username;
+  state.opsChatId = data.operators_chat.id;
+  const operator = data.users.find((u) => u.operator);
+  state.operatorId = operator ? operator.id : null;
+  $("ops-title").textContent = data.operators_chat.title;
+  $("ops-subtitle").textContent = `group ${data.operators_chat.id}` + (operator ? ` · you write as ${operator.name}` : "");
+  document.querySelectorAll(".bot-username").forEach((node) => { node.textContent = data.bot.username; });
+  showTime(data.now);
+  if (state.userId === null && data.users.length) state.userId = data.users[0].id;
+  renderUsers();
+}
+
+function showTime(iso) {
+  const date = new Date(iso);
+  $("now").textContent = date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+async function loadInspector() {
+  const data = await api("/api/inspector");
+  const box = $("inspector");
+  box.replaceChildren();
+  const table = document.createElement("table");
+  table.innerHTML = "<thead><tr><th>User</th><th>Balance</th><th>Cashback</th><th>Pending</th></tr></thead>";
+  const body = document.createElement("tbody");
+  for (const user of data.users) {
+    const row = document.createElement("tr");
+    for (const [value, numeric] of [
+      [`${user.name}${user.reachable ? "" : " (unreachable)"}`, false],
+      [user.balance, true], [user.cashback_available, true], [user.cashback_pending, true],
+    ]) {
+      const cell = document.createElement("td");
+      cell.textContent = value;
+      if (numeric) cell.className = "num";
+      row.appendChild(cell);
+    }
+    body.appendChild(row);
+  }
+  if (!data.users.length) body.innerHTML = '<tr><td colspan="4" class="muted">Nobody has written to the bot yet</td></tr>';
+  table.appendChild(body);
+  box.appendChild(table);
+
+  const heading = document.createElement("h4");
+  heading.textContent = "Ledger, newest first";
+  box.appendChild(heading);
+  const health = document.createElement("div");
+  health.className = data.problems.length ? "bad" : "ok";
+  health.textContent = data.problems.length ? data.problems.join("; ") : "✓ every entry balances, no account negative";
+  box.appendChild(health);
+  if (!data.journal.length) {
+    const empty = document.createElement("div");
+    empty.className = "muted small";
+    empty.textContent = "No entries yet.";
+    box.appendChild(empty);
+  }
+  for (const entry of data.journal) {
+    const block = document.createElement("div");
+    block.className = "small";
+    block.style.margin = "6px 0";
+    const head = document.createElement("div");
+    head.innerHTML = `<b></b> <span class="journal-key"></span>`;
+    head.querySelector("b").textContent = `#${entry.id} ${entry.kind}`;
+    head.querySelector(".journal-key").textContent = entry.key;
+    block.appendChild(head);
+    for (const leg of entry.legs) {
+      const line = document.createElement("div");
+      line.textContent = `${leg.user_id === null ? "system" : "user " + leg.user_id} · ${leg.account}: ${leg.amount}`;
+      block.appendChild(line);
+    }
+    box.appendChild(block);
+  }
+}
+
+let inspectorTimer = null;
+function refreshInspectorSoon() {
+  clearTimeout(inspectorTimer);
+  inspectorTimer = setTimeout(() => loadInspector().catch(() => {}), 300);
+}
+
+// ---------------------------------------------------------------- live updates
+
+const pending = { user: false, ops: false };
+function reloadSoon(pane) {
+  if (pending[pane]) return;
+  pending[pane] = true;
+  setTimeout(() => {
+    pending[pane] = false;
+    loadChat(pane).catch(() => {});
+  }, 60);
+}
+
+function connect() {
+  const source = new EventSource("/api/events");
+  source.onopen = () => { $("live").className = "live on"; };
+  source.onerror = () => { $("live").className = "live off"; };
+  source.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.chat_id === state.userId) reloadSoon("user");
+    if (event.chat_id === state.opsChatId) reloadSoon("ops");
+    // The answer can arrive before the page hears back from its own press, so match by chat.
+    const visible = event.chat_id === state.userId || event.chat_id === state.opsChatId;
+    if (event.type === "callback_answer" && event.text && visible) {
+      if (event.show_alert) alertBox(event.text); else toast(event.text);
+    }
+    if (event.type === "payment" && event.payment && event.payment.status === "declined" && event.chat_id === state.userId) {
+      toast(`Payment refused: ${event.payment.error_message || "no reason given"}`);
+    }
+    if (["message_new", "message_edited", "payment"].includes(event.type)) refreshInspectorSoon();
+  };
+}
+
+// ---------------------------------------------------------------- wiring
+
+function wire() {
+  $("user-composer").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("user-input");
+    const text = input.value;
+    if (!text.trim()) return;
+    input.value = "";
+    await sendText(text);
+  });
+  $("ops-composer").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("ops-input");
+    const text = input.value;
+    if (!text.trim() || state.operatorId === null) return;
+    input.value = "";
+    await sendText(text, "ops");
+  });
+  $("commands-button").addEventListener("click", (event) => {
+    event.stopPropagation();
+    showCommands();
+  });
+  document.addEventListener("click", (event) => {
+    if (!$("commands-popup").contains(event.target)) $("commands-popup").hidden = true;
+  });
+  $("inline-button").addEventListener("click", () => openInline(""));
+  $("inline-query").addEventListener("input", () => {
+    clearTimeout(state.inlineTimer);
+    state.inlineTimer = setTimeout(runInline, 250);
+  });
+  $("add-user").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const created = await api("/api/users", { name: form.name.value, language: form.language.value });
+    form.reset();
+    await loadState();
+    await selectUser(created.id);
+  });
+  $("fault-flood").addEventListener("click", async () => {
+    const result = await api("/api/faults", { kind: "flood" });
+    $("fault-status").textContent = `Armed: ${result.armed}.`;
+  });
+  $("fault-dup").addEventListener("click", async () => {
+    const result = await api("/api/faults", { kind: "duplicate_payment" });
+    $("fault-status").textContent = `Armed: ${result.armed}.`;
+  });
+  $("fault-block").addEventListener("change", async (event) => {
+    await api("/api/faults", { kind: "block", user_id: state.userId, blocked: event.target.checked });
+    await loadState();
+    $("fault-status").textContent = event.target.checked
+      ? `${currentUser().name} has blocked the bot: sends to them answer 403.`
+      : `${currentUser().name} has unblocked the bot.`;
+  });
+  document.querySelectorAll("[data-step]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const result = await api("/api/time", { step: button.dataset.step });
+      showTime(result.now);
+      toast(`Time moved on; ${result.jobs_run} scheduled job(s) ran.`);
+      refreshInspectorSoon();
+    });
+  });
+  $("inspector-refresh").addEventListener("click", (event) => {
+    event.preventDefault();
+    loadInspector();
+  });
+}
+
+async function main() {
+  wire();
+  await loadState();
+  connect();
+  if (state.userId !== null) await selectUser(state.userId);
+  await loadChat("ops");
+  await loadInspector();
+  document.body.dataset.ready = "true";
+}
+
+main().catch((error) => toast(`Could not start: ${error.message}`));

@@ -1,0 +1,217 @@
+"""The playground's page API: chats, buttons, inline mode, faults, time travel, inspector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from bot.money import Money
+from bot.playground.server import DEMO_USERS, PLAYGROUND_TOKEN, Playground
+from bot.services.ledger import TELEGRAM_PAYMENTS, Account
+
+ANNA, BEN = DEMO_USERS[0].id, DEMO_USERS[1].id
+
+
+async def post(http: aiohttp.ClientSession, path: str, body: dict[str, Any]) -> Any:
+    async with http.post(path, json=body) as response:
+        return response.status, await response.json()
+
+
+async def get(http: aiohttp.ClientSession, path: str) -> Any:
+    async with http.get(path) as response:
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+
+async def say(playground: Playground, http: aiohttp.ClientSession, user: int, text: str) -> Any:
+    mark = playground.emulator.call_count()
+    status, _ = await post(http, "/api/send", {"user_id": user, "text": text})
+    assert status == 200
+    return await playground.emulator.wait_for_call(
+        "sendMessage", lambda c: int(c.params["chat_id"]) == user, after=mark
+    )
+
+
+async def test_page_and_assets_are_served(http: aiohttp.ClientSession) -> None:
+    for path, kind in (
+        ("/", "text/html"),
+        ("/static/app.js", "text/javascript"),
+        ("/static/style.css", "text/css"),
+    ):
+        async with http.get(path) as response:
+            assert response.status == 200 and response.content_type == kind
+    async with http.get("/static/../server.py") as response:
+        assert response.status == 404
+
+
+async def test_state_lists_people_and_the_operators_chat(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    state = await get(http, "/api/state")
+    assert [u["id"] for u in state["users"]] == [u.id for u in DEMO_USERS]
+    assert [u["id"] for u in state["users"] if u["operator"]] == [900]
+    assert state["operators_chat"]["id"] == playground.app.settings.support_chat_id  # type: ignore[union-attr]
+    # Nothing reaches Telegram: the bot talks to the page's own server.
+    assert playground.app.settings.telegram_api_url == playground.url  # type: ignore[union-attr]
+
+
+async def test_start_and_the_balance_button_edit_in_place(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    reply = await say(playground, http, ANNA, "/start")
+    menu_id = reply.result["message_id"]
+    mark = playground.emulator.call_count()
+    status, body = await post(
+        http, "/api/press", {"user_id": ANNA, "message_id": menu_id, "data": "m:balance"}
+    )
+    assert status == 200 and body["callback_query_id"]
+    await playground.emulator.wait_for_call("answerCallbackQuery", after=mark)
+    chat = await get(http, f"/api/chat/{ANNA}?language=ru")
+    bot_messages = [m for m in chat["messages"] if m["from_bot"]]
+    assert len(bot_messages) == 1 and "Сертификаты" in bot_messages[0]["text"]
+    assert bot_messages[0]["edit_count"] == 1
+    assert {c["command"] for c in chat["commands"]} >= {"start", "balance", "language"}
+
+
+async def test_a_button_that_is_not_there_is_refused(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    reply = await say(playground, http, ANNA, "/start")
+    status, body = await post(
+        http,
+        "/api/press",
+        {"user_id": ANNA, "message_id": reply.result["message_id"], "data": "m:nope"},
+    )
+    assert status == 400 and "no button" in body["error"]
+    status, body = await post(http, "/api/send", {"user_id": ANNA, "text": "  "})
+    assert status == 400
+    status, body = await post(http, "/api/send", {"user_id": "x", "text": "hi"})
+    assert status == 400 and "not a number" in body["error"]
+
+
+async def test_inline_mode_result_is_posted_via_the_bot(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    await say(playground, http, BEN, "/start")
+    status, body = await post(http, "/api/inline", {"user_id": BEN, "query": ""})
+    assert status == 200
+    (result,) = body["results"]
+    assert result["title"] == "Balance: $0.00"
+    status, sent = await post(
+        http,
+        "/api/inline/send",
+        {"user_id": BEN, "chat_id": BEN, "query_id": body["query_id"], "result_id": "balance"},
+    )
+    assert status == 200
+    assert sent["message"]["via_bot"] == "giftwallet_bot"
+    assert "Certificates: $0.00" in sent["message"]["text"]
+
+
+async def test_added_user_talks_in_their_language(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    status, body = await post(http, "/api/users", {"name": "Вера", "language": "ru"})
+    assert status == 200
+    reply = await say(playground, http, body["id"], "/start")
+    assert "Здравствуйте, <b>Вера</b>" in reply.params["text"]
+    status, _ = await post(http, "/api/users", {"name": "", "language": "ru"})
+    assert status == 400
+
+
+async def test_flood_fault_is_waited_out_and_the_answer_arrives(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    status, body = await post(http, "/api/faults", {"kind": "flood"})
+    assert status == 200 and "429" in body["armed"]
+    mark = playground.emulator.call_count()
+    await post(http, "/api/send", {"user_id": BEN, "text": "/start"})
+    ok = await playground.emulator.wait_for_call(
+        "sendMessage", lambda c: c.error is None, after=mark, timeout=10
+    )
+    failed = [c for c in playground.emulator.calls("sendMessage")[-2:] if c.error]
+    assert failed and "retry after" in (failed[0].error or "").lower()
+    assert "Hello, <b>Ben</b>" in ok.params["text"]
+
+
+async def test_blocked_user_is_marked_unreachable(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    await say(playground, http, BEN, "/start")
+    status, _ = await post(http, "/api/faults", {"kind": "block", "user_id": BEN})
+    assert status == 200
+    mark = playground.emulator.call_count()
+    await post(http, "/api/send", {"user_id": BEN, "text": "/balance"})
+    refused = await playground.emulator.wait_for_call("sendMessage", after=mark)
+    assert refused.error_code == 403
+    # The poller asks for more only once the whole batch, error handling included, is done.
+    await playground.emulator.wait_for_call("getUpdates", after=refused.index + 1)
+    inspector = await get(http, "/api/inspector")
+    assert not next(u for u in inspector["users"] if u["id"] == BEN)["reachable"]
+    state = await get(http, "/api/state")
+    assert next(u for u in state["users"] if u["id"] == BEN)["blocked"]
+    # Unblocking and writing again makes the user reachable again.
+    await post(http, "/api/faults", {"kind": "block", "user_id": BEN, "blocked": False})
+    await say(playground, http, BEN, "/start")
+    inspector = await get(http, "/api/inspector")
+    assert next(u for u in inspector["users"] if u["id"] == BEN)["reachable"]
+
+
+async def test_time_travel_moves_the_clock_and_runs_jobs(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    before = playground.clock.now()
+    status, body = await post(http, "/api/time", {"step": "15days"})
+    assert status == 200 and body["jobs_run"] >= 1
+    assert body["offset_seconds"] == 15 * 86400
+    assert (playground.clock.now() - before).days == 15
+    status, _ = await post(http, "/api/time", {"step": "back"})
+    assert status == 400
+
+
+async def test_inspector_shows_balances_and_entries_through_the_services(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    await say(playground, http, ANNA, "/start")
+    assert playground.app is not None
+    await playground.app.ledger.transfer(
+        "tg-charge:demo",
+        "certificate_purchase",
+        TELEGRAM_PAYMENTS,
+        Account.balance(ANNA),
+        Money(16000, "USD"),
+        user_id=ANNA,
+    )
+    inspector = await get(http, "/api/inspector")
+    anna = next(u for u in inspector["users"] if u["id"] == ANNA)
+    assert anna["balance"] == "$160.00"
+    (entry,) = inspector["journal"]
+    assert entry["key"] == "tg-charge:demo"
+    assert {leg["amount"] for leg in entry["legs"]} == {"$160.00", "-$160.00"}
+    assert inspector["problems"] == []
+
+
+async def test_events_stream_reports_new_messages(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    async with http.get("/api/events") as stream:
+        assert stream.content_type == "text/event-stream"
+        await post(http, "/api/send", {"user_id": ANNA, "text": "/start"})
+        seen = []
+        async for raw in stream.content:
+            line = raw.decode().strip()
+            if line.startswith("data:"):
+                seen.append(line)
+                if '"from_bot"' in line or len(seen) >= 2:
+                    break
+        assert any(f'"chat_id": {ANNA}' in line for line in seen)
+
+
+async def test_the_bot_api_is_mounted_with_the_playground_token(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with http.get(f"/bot{PLAYGROUND_TOKEN}/getMe") as response:
+        body = await response.json()
+    assert body["ok"] and body["result"]["is_bot"]
+    async with http.get("/bot123:wrong/getMe") as response:
+        assert response.status == 401

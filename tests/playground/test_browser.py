@@ -1,0 +1,130 @@
+"""The playground page in a real headless Chromium (Debian's package, driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.playground.server import Playground
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="needs Debian's chromium: apt-get install chromium (see README, Tests)",
+    ),
+]
+# Chromium's own network chatter has nowhere to go on these machines; keep it quiet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+async def page(playground: Playground) -> AsyncIterator[Any]:
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as driver:
+        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = await browser.new_context(viewport={"width": 1400, "height": 860})
+        tab = await context.new_page()
+        errors: list[str] = []
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        await tab.goto(playground.url + "/")
+        await tab.wait_for_selector("body[data-ready=true]")
+        yield tab
+        await browser.close()
+        assert not errors, errors
+
+
+async def send(page: Any, text: str) -> None:
+    await page.fill("#user-input", text)
+    await page.press("#user-input", "Enter")
+
+
+async def test_start_balance_edit_and_language_switch(page: Any, playground: Playground) -> None:
+    # Анна, the first person, has a Russian client.
+    await send(page, "/start")
+    menu = page.locator("#user-messages .msg-wrap:not(.me)").last
+    await menu.locator("button[data-callback='m:balance']").wait_for()
+    menu_id = await menu.get_attribute("data-message-id")
+    assert "Здравствуйте, Анна" in await menu.locator(".bubble").inner_text()
+
+    # Balance edits the same message in place.
+    await menu.locator("button[data-callback='m:balance']").click()
+    edited = page.locator(f"#user-messages .msg-wrap[data-message-id='{menu_id}']")
+    await edited.locator(".bubble", has_text="Ваш баланс").wait_for()
+    assert await page.locator("#user-messages .msg-wrap:not(.me)").count() == 1
+    assert "0,00" in await edited.locator(".bubble").inner_text()
+    assert "edited" in await edited.locator(".meta").inner_text()
+
+    # Back to the menu, then Language → English.
+    await edited.locator("button[data-callback='m:home']").click()
+    await edited.locator("button[data-callback='m:language']").wait_for()
+    await edited.locator("button[data-callback='m:language']").click()
+    await edited.locator("button[data-callback='lang:en']").wait_for()
+    await edited.locator("button[data-callback='lang:en']").click()
+    await edited.locator(".bubble", has_text="Language set: English.").wait_for()
+    assert await edited.locator("button[data-callback='m:balance']").inner_text() == "💰 Balance"
+
+    # A section that has not landed yet answers with a toast, and nothing spins.
+    await edited.locator("button[data-callback='m:cards']").click()
+    await page.locator(".toast", has_text="coming soon").wait_for()
+
+    # The command menu follows the chosen language.
+    await page.click("#commands-button")
+    await page.locator("#commands-popup", has_text="Balance and cashback").wait_for()
+    await page.click("#user-input")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "playground.png"))
+
+
+async def test_switching_people_and_the_operators_pane(page: Any, playground: Playground) -> None:
+    await page.locator("#users li[data-user-id='1002']").click()
+    await page.locator("#user-title", has_text="Ben").wait_for()
+    await send(page, "/balance")
+    await page.locator("#user-messages .bubble", has_text="Certificates: $0.00").wait_for()
+
+    # The operator writes in the operators' chat pane.
+    await page.fill("#ops-input", "Shift started")
+    await page.press("#ops-input", "Enter")
+    await page.locator("#ops-messages .bubble", has_text="Shift started").wait_for()
+    assert await page.locator("#ops-messages .sender").first.inner_text() == "Olga"
+
+
+async def test_inline_mode_and_time_travel(page: Any, playground: Playground) -> None:
+    await send(page, "/start")
+    await page.locator("#user-messages .keyboard").wait_for()
+    await page.click("#inline-button")
+    result = page.locator("#inline-results button", has_text="Баланс")
+    await result.wait_for()
+    await result.click()
+    await page.locator("#user-messages .via", has_text="via @giftwallet_bot").wait_for()
+
+    before = await page.locator("#now").inner_text()
+    await page.click("button[data-step='day']")
+    await page.locator(".toast", has_text="scheduled job").wait_for()
+    assert await page.locator("#now").inner_text() != before
+
+
+async def test_a_message_the_bot_deletes_vanishes(page: Any, playground: Playground) -> None:
+    await send(page, "secret 1234")
+    mine = page.locator("#user-messages .msg-wrap.me", has_text="secret 1234")
+    await mine.wait_for()
+    message_id = int(await mine.get_attribute("data-message-id"))
+    assert playground.app is not None
+    await playground.app.bot.delete_message(chat_id=1001, message_id=message_id)
+    await mine.wait_for(state="detached")
