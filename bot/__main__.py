@@ -92,12 +92,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
-    if args.command == "playground":
-        asyncio.run(_playground(settings, args))
-    elif args.command == "migrate":
-        asyncio.run(_migrate(settings))
-    else:
-        asyncio.run(_run(settings))
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+    try:
+        if args.command == "playground":
+            asyncio.run(_playground(settings, args))
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+        else:
+            asyncio.run(_run(settings))
+    except TelegramUnauthorizedError:
+        print(
+            "error: the Bot API rejected BOT_TOKEN (Unauthorized): check it with @BotFather",
+            file=sys.stderr,
+        )
+        return 1
+    except TelegramNetworkError as exc:
+        server = settings.telegram_api_url or "https://api.telegram.org"
+        print(f"error: cannot reach the Bot API at {server}: {exc.message}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -33,3 +33,5 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     root.setLevel(level)
     # aiogram logs a line per update at INFO; that is noise and measurable overhead.
     logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, root.level))
+    # APScheduler narrates every job at INFO; our jobs log what they did themselves.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))

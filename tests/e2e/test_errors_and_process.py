@@ -112,3 +112,29 @@ async def test_real_process_answers_and_stops_within_5s_on_sigterm(
     assert "event=stopped" in log
     assert TOKEN.split(":")[1] not in log
     assert (tmp_path / "data" / "giftwallet.sqlite3").exists()
+
+
+async def test_a_rejected_token_is_one_clear_line(emulator: BotAPIEmulator, tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "BOT_TOKEN": "999999:a-token-the-server-does-not-know-at-all",
+        "TELEGRAM_API_URL": emulator.base_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=str(tmp_path),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    lines = stderr.decode().strip().splitlines()
+    assert process.returncode == 1
+    assert lines == [
+        "error: the Bot API rejected BOT_TOKEN (Unauthorized): check it with @BotFather"
+    ]
