@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -98,3 +100,26 @@ async def start_bot(
 async def bot(start_bot: Callable[..., Any]) -> RunningBot:
     running: RunningBot = await start_bot()
     return running
+
+
+async def spawn_bot_process(
+    emulator: BotAPIEmulator,
+    tmp_path: Path,
+    *,
+    capture: bool = True,
+    **env_overrides: str,
+) -> asyncio.subprocess.Process:
+    """The production entry point, ``python -m bot``, as its own process against the emulator."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": emulator.base_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "LOG_LEVEL": "INFO",
+        **env_overrides,
+    }
+    output = asyncio.subprocess.PIPE if capture else asyncio.subprocess.DEVNULL
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=str(tmp_path), env=env, stdout=output, stderr=output
+    )

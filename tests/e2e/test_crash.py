@@ -7,38 +7,20 @@ nothing: the batch poller confirms a batch only after all of it was handled.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 from bot.playground.emulator import BotAPIEmulator
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, spawn_bot_process
 
 USERS = [5000 + n for n in range(40)]
 KILLS = 2  # each restart costs seconds: importing aiogram.types is slow
 
 
 async def _start(emulator: BotAPIEmulator, tmp_path: Path) -> asyncio.subprocess.Process:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": emulator.base_url,
-        "DATA_DIR": str(tmp_path / "data"),
-        "LOG_LEVEL": "WARNING",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=str(tmp_path),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    return await spawn_bot_process(emulator, tmp_path, capture=False, LOG_LEVEL="WARNING")
 
 
 async def test_sigkill_mid_batch_loses_no_update(tmp_path: Path) -> None:

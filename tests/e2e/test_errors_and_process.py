@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.playground.emulator import BotAPIEmulator
-from tests.conftest import TOKEN, RunningBot
+from tests.conftest import TOKEN, RunningBot, spawn_bot_process
 from tests.e2e.test_skeleton import buttons, say
 
 ALICE = 1001
@@ -73,24 +71,8 @@ async def test_russian_user_gets_the_error_in_russian(
 async def test_real_process_answers_and_stops_within_5s_on_sigterm(
     emulator: BotAPIEmulator, tmp_path: Path
 ) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": emulator.base_url,
-        "DATA_DIR": str(tmp_path / "data"),
-        "LOG_LEVEL": "INFO",
-    }
     mark = emulator.call_count()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=str(tmp_path),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn_bot_process(emulator, tmp_path)
     try:
         await emulator.wait_for_call("getUpdates", after=mark, timeout=30)
         emulator.add_user(ALICE, "Alice")
@@ -115,22 +97,11 @@ async def test_real_process_answers_and_stops_within_5s_on_sigterm(
 
 
 async def test_a_rejected_token_is_one_clear_line(emulator: BotAPIEmulator, tmp_path: Path) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp_path),
-        "BOT_TOKEN": "999999:a-token-the-server-does-not-know-at-all",
-        "TELEGRAM_API_URL": emulator.base_url,
-        "DATA_DIR": str(tmp_path / "data"),
-        "LOG_LEVEL": "WARNING",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=str(tmp_path),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    process = await spawn_bot_process(
+        emulator,
+        tmp_path,
+        BOT_TOKEN="999999:a-token-the-server-does-not-know-at-all",
+        LOG_LEVEL="WARNING",
     )
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     lines = stderr.decode().strip().splitlines()
