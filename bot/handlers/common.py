@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -11,6 +13,8 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.handlers.filters import PrivateChat
 from bot.i18n import Translator
 from bot.keyboards.menu import back_to_menu, main_menu
+
+log = logging.getLogger(__name__)
 
 
 async def help_(message: Message, t: Translator) -> None:
@@ -26,6 +30,16 @@ async def cancel(message: Message, t: Translator, state: FSMContext) -> None:
 
 
 async def unknown_message(message: Message, t: Translator) -> None:
+    payment = message.successful_payment or message.refunded_payment
+    if payment is not None:
+        # Money moved and no feature claimed it: that is for the logs, not a chat reply.
+        sender = message.from_user.id if message.from_user else None
+        log.warning(
+            "event=payment_unclaimed user_id=%s charge_id=%s",
+            sender,
+            payment.telegram_payment_charge_id,
+        )
+        return
     text = message.text or ""
     if text.startswith("/"):
         await message.answer(t("unknown-command"))

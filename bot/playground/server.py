@@ -211,9 +211,23 @@ class Playground:
     async def _chat(self, request: web.Request) -> web.Response:
         chat_id = _int(request.match_info["chat_id"])
         language = request.query.get("language")
+        # An invoice card shows how its latest payment went.
+        payments = {
+            payment["invoice_message_id"]: payment
+            for payment in self.emulator.payments()
+            if payment["chat_id"] == chat_id and payment["invoice_message_id"] is not None
+        }
+        messages = self.emulator.messages(chat_id)
+        for message in messages:
+            payment = payments.get(message["message_id"]) if message["invoice"] else None
+            if payment is not None:
+                message["payment"] = {
+                    "status": payment["status"],
+                    "error_message": payment["error_message"],
+                }
         return web.json_response(
             {
-                "messages": self.emulator.messages(chat_id),
+                "messages": messages,
                 "reply_keyboard": self.emulator.reply_keyboard(chat_id),
                 "commands": self.emulator.effective_commands(chat_id, language),
             }

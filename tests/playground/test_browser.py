@@ -128,3 +128,50 @@ async def test_a_message_the_bot_deletes_vanishes(page: Any, playground: Playgro
     assert playground.app is not None
     await playground.app.bot.delete_message(chat_id=1001, message_id=message_id)
     await mine.wait_for(state="detached")
+
+
+async def test_invoice_card_pays_and_shows_a_refusal(page: Any, playground: Playground) -> None:
+    """The Stars flow from the page. No feature sends invoices yet, so the test plays the bot."""
+    from aiogram.types import LabeledPrice
+
+    assert playground.app is not None
+    bot = playground.app.bot
+    for title in ("Gift certificate $25", "Gift certificate $50"):
+        await bot.send_invoice(
+            chat_id=1001,
+            title=title,
+            description="Adds to your one balance",
+            payload=f"demo:{title}",
+            currency="XTR",
+            prices=[LabeledPrice(label=title, amount=250)],
+        )
+    cards = page.locator("#user-messages .invoice")
+    await cards.nth(1).wait_for()
+    assert "⭐️ 250" in await cards.first.inner_text()
+
+    async def answer_checkout(ok: bool, reason: str | None = None) -> None:
+        emulator = playground.emulator
+        while not [p for p in emulator.payments() if p["status"] == "pending"]:
+            await emulator.wait_for_call("getUpdates", after=emulator.call_count(), timeout=5)
+        pending = next(p for p in emulator.payments() if p["status"] == "pending")
+        await bot.answer_pre_checkout_query(
+            pending["pre_checkout_query_id"], ok=ok, error_message=reason
+        )
+
+    pay_buttons = page.locator("#user-messages .keyboard button", has_text="Pay")
+    await pay_buttons.first.click()
+    await answer_checkout(False, "This certificate is sold out")
+    await page.locator("#alert-text", has_text="sold out").wait_for()
+    await page.locator("#alert-dialog button").click()
+
+    await pay_buttons.nth(1).click()
+    await answer_checkout(True)
+    await page.locator("#user-messages .service", has_text="You paid ⭐️ 250").wait_for()
+    await page.locator(".invoice-status.paid").wait_for()
+    # No feature claims the payment yet: the bot logs it rather than answering "I didn't
+    # understand". One chat is handled in order, so once /balance is answered, so was that.
+    await send(page, "/balance")
+    await page.locator("#user-messages .bubble", has_text="Ваш баланс").wait_for()
+    assert not await page.locator("#user-messages .bubble", has_text="Не понял").count()
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "playground-invoice.png"))

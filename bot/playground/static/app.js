@@ -151,7 +151,22 @@ function money(amount, currency) {
 }
 
 function signature(record) {
-  return JSON.stringify([record.text, record.caption, record.reply_markup, record.edit_count, record.invoice && record.invoice.status]);
+  return JSON.stringify([record.text, record.caption, record.reply_markup, record.edit_count, record.payment]);
+}
+
+const PAYMENT_LABELS = {
+  pending: "Waiting for the bot to confirm…",
+  paid: "Paid ✓",
+  declined: "Payment refused",
+  expired: "The bot did not confirm within 10 s",
+  refunded: "Refunded",
+};
+
+function showPayment(node, payment) {
+  if (!payment) return;
+  const label = PAYMENT_LABELS[payment.status] || payment.status;
+  node.textContent = payment.error_message ? `${label}: ${payment.error_message}` : label;
+  node.className = `invoice-status ${payment.status === "paid" ? "paid" : payment.status === "pending" ? "muted" : "refused"}`;
 }
 
 function renderMessage(record, pane, chatId, actingUserId) {
@@ -203,6 +218,7 @@ function renderMessage(record, pane, chatId, actingUserId) {
     const status = document.createElement("div");
     status.className = "invoice-status muted";
     status.dataset.invoiceStatus = record.message_id;
+    showPayment(status, record.payment);
     bubble.append(title, description, amount, status);
   } else if (record.kind === "document") {
     const doc = record.document;
@@ -369,12 +385,9 @@ async function pay(node, userId, chatId, messageId) {
   if (status) status.textContent = "Paying…";
   try {
     const outcome = await api("/api/pay", { user_id: userId, chat_id: chatId, message_id: messageId });
-    const text = outcome.ok ? "Paid ✓" : `Payment refused: ${outcome.error_message || outcome.status}`;
-    if (status) {
-      status.textContent = text;
-      status.className = `invoice-status ${outcome.ok ? "paid" : "refused"}`;
-    }
-    if (!outcome.ok) alertBox(text);
+    const current = document.querySelector(`[data-invoice-status="${messageId}"]`);
+    if (current) showPayment(current, { status: outcome.status, error_message: outcome.error_message });
+    if (!outcome.ok) alertBox(`${PAYMENT_LABELS[outcome.status] || outcome.status}: ${outcome.error_message || "no reason given"}`);
   } finally {
     node.disabled = false;
   }
@@ -587,9 +600,6 @@ function connect() {
     const visible = event.chat_id === state.userId || event.chat_id === state.opsChatId;
     if (event.type === "callback_answer" && event.text && visible) {
       if (event.show_alert) alertBox(event.text); else toast(event.text);
-    }
-    if (event.type === "payment" && event.payment && event.payment.status === "declined" && event.chat_id === state.userId) {
-      toast(`Payment refused: ${event.payment.error_message || "no reason given"}`);
     }
     if (["message_new", "message_edited", "payment"].includes(event.type)) refreshInspectorSoon();
   };
