@@ -26,6 +26,7 @@ from bot.middlewares.callbacks import AnswerCallbackMiddleware
 from bot.middlewares.context import UserContextMiddleware
 from bot.middlewares.input_limits import TextLengthMiddleware
 from bot.middlewares.retry import RetryAfterMiddleware
+from bot.middlewares.throttling import ThrottlingMiddleware, TokenBuckets
 from bot.polling import BatchPoller
 from bot.scheduler import register_jobs
 from bot.services.ledger import LedgerService
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 
 # A stop request waits this long for the batch in hand, so shutdown stays within 5 s.
 STOP_GRACE_SECONDS = 3.5
+# Per user: a burst of 30 updates, then 3 a second. Far above what a person can tap or type.
+FLOOD_BURST = 30
+FLOOD_RATE = 3.0
 
 
 class Application:
@@ -56,6 +60,7 @@ class Application:
             self.db, LedgerRepository(self.db), settings.currency, self.clock
         )
         self.users = UserService(self.db, UserRepository(self.db), self.ledger, self.clock)
+        self.flood_control = TokenBuckets(FLOOD_BURST, FLOOD_RATE)
 
         self.bot = Bot(
             settings.bot_token.get_secret_value(),
@@ -85,6 +90,10 @@ class Application:
             ledger=self.ledger,
         )
         dispatcher.update.outer_middleware(UserContextMiddleware(self.users, self.i18n))
+        throttling = ThrottlingMiddleware(self.flood_control)
+        dispatcher.message.outer_middleware(throttling)
+        dispatcher.callback_query.outer_middleware(throttling)
+        dispatcher.inline_query.outer_middleware(throttling)
         dispatcher.message.outer_middleware(TextLengthMiddleware())
         dispatcher.callback_query.middleware(AnswerCallbackMiddleware())
         dispatcher.include_router(create_root_router())

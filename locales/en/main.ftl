@@ -51,6 +51,7 @@ cancel-nothing = There is nothing to cancel.
 unknown-text = I didn't understand that. Use the buttons below or /help.
 unknown-command = Unknown command. See /help for what I can do.
 text-too-long = That message is too long. Please send something shorter.
+throttled = ⏳ Too many requests at once. Please wait a few seconds, then try again.
 
 ## Commands (setMyCommands)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -251,3 +252,24 @@ async def test_bad_input_never_creates_entries(
     await say(emulator, ALICE, "-5")
     await say(emulator, ALICE, "1e3")
     assert await running.app.db.fetchall("SELECT id FROM entries") == []
+
+
+async def test_a_flood_gets_one_notice_and_the_rest_is_dropped(
+    emulator: BotAPIEmulator, bot: RunningBot
+) -> None:
+    emulator.add_user(ALICE, "Alice")
+    first = emulator.call_count()
+    for n in range(45):
+        await emulator.send_text(ALICE, f"spam {n}")
+    # Telegram would deliver these in one or two batches; wait until all were handled.
+    while emulator.pending_updates():
+        await emulator.wait_for_call("getUpdates", after=emulator.call_count(), timeout=5)
+    replies = [c.params["text"] for c in emulator.calls("sendMessage") if c.ok and c.index >= first]
+    notices = [text for text in replies if "Too many requests" in text]
+    assert len(notices) == 1
+    assert 30 <= len(replies) - 1 < 45
+    # A person who waits a few seconds is served again.
+    waited = time.monotonic() + 5
+    bot.app.flood_control.monotonic = lambda: waited
+    reply = await say(emulator, ALICE, "/balance")
+    assert "Certificates" in reply.params["text"]
