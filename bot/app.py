@@ -13,7 +13,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
-from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommandScopeDefault
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -32,6 +31,7 @@ from bot.scheduler import register_jobs
 from bot.services.ledger import LedgerService
 from bot.services.users import UserService
 from bot.storage.database import Database
+from bot.storage.fsm import SQLiteStorage
 from bot.storage.repositories.ledger import LedgerRepository
 from bot.storage.repositories.users import UserRepository
 
@@ -82,7 +82,7 @@ class Application:
 
     def _dispatcher(self) -> Dispatcher:
         dispatcher = Dispatcher(
-            storage=MemoryStorage(),
+            storage=SQLiteStorage(self.db, now=self.clock.now),
             settings=self.settings,
             i18n=self.i18n,
             clock=self.clock,

@@ -211,3 +211,22 @@ async def test_clean_shutdown_is_fast_and_closes_everything(
     assert running.app.db._writer is None
     # The handled update was confirmed on the way out, so a restart does not see it again.
     assert emulator.pending_updates() == 0
+
+
+async def test_conversation_state_survives_a_restart(
+    emulator: BotAPIEmulator, start_bot: Callable[..., Any]
+) -> None:
+    from aiogram.fsm.storage.base import StorageKey
+
+    first = await start_bot()
+    emulator.add_user(ALICE, "Alice")
+    await say(emulator, ALICE, "/start")
+    key = StorageKey(bot_id=first.app.bot.id, chat_id=ALICE, user_id=ALICE)
+    await first.app.dispatcher.storage.set_state(key, "Demo:waiting")
+    await first.stop()
+
+    second = await start_bot()
+    assert await second.app.dispatcher.storage.get_state(key) == "Demo:waiting"
+    reply = await say(emulator, ALICE, "/cancel")
+    assert "Cancelled" in reply.params["text"]
+    assert await second.app.dispatcher.storage.get_state(key) is None

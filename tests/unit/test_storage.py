@@ -40,7 +40,8 @@ async def test_stairway_applies_each_migration_in_turn(db: Database) -> None:
         assert await db.migrate(migrations[:step]) == [migration.version]
         assert await db.current_version() == migration.version
     assert await db.migrate() == []
-    assert {"users", "accounts", "entries", "postings", "schema_version"} <= await _tables(db)
+    tables = {"users", "accounts", "entries", "postings", "fsm_state", "schema_version"}
+    assert tables <= await _tables(db)
 
 
 async def test_pragmas_are_set(db: Database) -> None:
