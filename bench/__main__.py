@@ -7,30 +7,44 @@ import asyncio
 import logging
 from pathlib import Path
 
-from bench import polling
+from bench import crash, polling
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--users", type=int, default=60)
-    parser.add_argument("--per-user", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", choices=("polling", "crash"), help="run one benchmark")
+    parser.add_argument("--users", type=int, default=60, help="polling: chats")
+    parser.add_argument("--per-user", type=int, default=5, help="polling: messages per chat")
+    parser.add_argument("--repeats", type=int, default=3, help="polling: runs, median taken")
     parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 30])
+    parser.add_argument("--bursts", type=int, default=6, help="crash: kills, one per burst")
+    parser.add_argument("--burst-size", type=int, default=10, help="crash: payments per burst")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    results = asyncio.run(
-        polling.run(
-            users=args.users,
-            per_user=args.per_user,
-            latencies=tuple(ms / 1000 for ms in args.latency_ms),
-            repeats=args.repeats,
+    RESULTS.mkdir(exist_ok=True)
+
+    if args.only in (None, "polling"):
+        measured = asyncio.run(
+            polling.run(
+                users=args.users,
+                per_user=args.per_user,
+                latencies=tuple(ms / 1000 for ms in args.latency_ms),
+                repeats=args.repeats,
+            )
         )
-    )
-    text = polling.report(results)
-    print(text)
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "polling.txt").write_text(text + "\n", "utf-8")
+        text = polling.report(measured)
+        print(text, flush=True)
+        (RESULTS / "polling.txt").write_text(text + "\n", "utf-8")
+
+    if args.only in (None, "crash"):
+        losses = asyncio.run(
+            crash.run(bursts=args.bursts, burst_size=args.burst_size, latency=0.03)
+        )
+        text = crash.report(losses)
+        print(text, flush=True)
+        (RESULTS / "crash.txt").write_text(text + "\n", "utf-8")
 
 
 if __name__ == "__main__":
