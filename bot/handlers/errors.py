@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
-from aiogram.filters import ExceptionTypeFilter
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.filters import ExceptionTypeFilter, Filter
 from aiogram.types import ErrorEvent, Update
 
 from bot.errors import DomainError
@@ -46,6 +46,27 @@ async def domain_error(
     await _tell(bot, event.update, t(error.key, **_localized_params(t, error.params)))
 
 
+# What Telegram says when an update is handled a second time (a restart replays the last one).
+_BENIGN = ("query is too old", "message is not modified")
+
+
+class BenignReplay(Filter):
+    async def __call__(self, event: ErrorEvent) -> bool:
+        error = event.exception
+        return isinstance(error, TelegramBadRequest) and any(
+            marker in error.message for marker in _BENIGN
+        )
+
+
+async def benign_replay(event: ErrorEvent) -> None:
+    """The work was done the first time; the user already saw the result."""
+    log.debug(
+        "event=replay_ignored update_id=%s reason=%s",
+        event.update.update_id,
+        getattr(event.exception, "message", ""),
+    )
+
+
 async def user_blocked_bot(event: ErrorEvent, users: UserService) -> None:
     """403: the user blocked the bot. Nothing can reach them; remember it, and say nothing."""
     sender = _sender(event.update)
@@ -78,6 +99,7 @@ async def unexpected_error(
 
 def create_router() -> Router:
     router = Router(name="errors")
+    router.errors.register(benign_replay, BenignReplay())
     router.errors.register(domain_error, ExceptionTypeFilter(DomainError))
     router.errors.register(user_blocked_bot, ExceptionTypeFilter(TelegramForbiddenError))
     router.errors.register(unexpected_error)

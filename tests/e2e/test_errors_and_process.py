@@ -109,3 +109,34 @@ async def test_a_rejected_token_is_one_clear_line(emulator: BotAPIEmulator, tmp_
     assert lines == [
         "error: the Bot API rejected BOT_TOKEN (Unauthorized): check it with @BotFather"
     ]
+
+
+async def test_a_replayed_button_press_is_quietly_idempotent(
+    emulator: BotAPIEmulator, bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A restart re-delivers the last update: answering its callback again is "query is too
+    old", and editing to the same text is "message is not modified". Both are benign."""
+    emulator.add_user(ALICE, "Alice")
+    menu = await say(emulator, ALICE, "/start")
+    query_id = await emulator.press_button(
+        ALICE, menu.result["message_id"], dict(buttons(menu))["💰 Balance"]
+    )
+    first = await emulator.wait_for_call(
+        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == query_id
+    )
+    original = next(u for u in emulator.update_log() if "callback_query" in u)
+    with caplog.at_level(logging.DEBUG):
+        mark = emulator.call_count()
+        await emulator.send_raw_update({"callback_query": original["callback_query"]})
+        again = await emulator.wait_for_call(
+            "answerCallbackQuery",
+            lambda c: c.params["callback_query_id"] == query_id,
+            after=first.index + 1,
+        )
+        assert again.error_code == 400
+        reply = await say(emulator, ALICE, "/help")  # handled after the replay: same chat lane
+    assert "Giftwallet" in reply.params["text"]
+    failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert failures == [], [r.getMessage() for r in failures]
+    sent_after = [c for c in emulator.calls("sendMessage") if c.index >= mark]
+    assert all("Something went wrong" not in c.params["text"] for c in sent_after)
