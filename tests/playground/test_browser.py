@@ -175,3 +175,34 @@ async def test_invoice_card_pays_and_shows_a_refusal(page: Any, playground: Play
     assert not await page.locator("#user-messages .bubble", has_text="Не понял").count()
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "playground-invoice.png"))
+
+
+async def test_documents_download_and_reply_keyboards_send_text(
+    page: Any, playground: Playground
+) -> None:
+    """No feature sends these yet, so the test plays the bot through its own session."""
+    from aiogram.types import (
+        BufferedInputFile,
+        KeyboardButton,
+        ReplyKeyboardMarkup,
+        ReplyKeyboardRemove,
+    )
+
+    assert playground.app is not None
+    bot = playground.app.bot
+    await bot.send_document(
+        1001, BufferedInputFile(b"date,amount\n2026-11-30,12.01\n", "statement.csv")
+    )
+    link = page.locator("#user-messages .document a", has_text="statement.csv")
+    await link.wait_for()
+    response = await page.request.get(playground.url + await link.get_attribute("href"))
+    assert response.ok and await response.body() == b"date,amount\n2026-11-30,12.01\n"
+
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text="Да"), KeyboardButton(text="Нет")]], resize_keyboard=True
+    )
+    await bot.send_message(1001, "Продолжить?", reply_markup=keyboard)
+    await page.locator("#user-reply-keyboard button", has_text="Да").click()
+    await page.locator("#user-messages .msg-wrap.me .bubble", has_text="Да").wait_for()
+    await bot.send_message(1001, "Готово", reply_markup=ReplyKeyboardRemove())
+    await page.locator("#user-reply-keyboard").wait_for(state="hidden")
