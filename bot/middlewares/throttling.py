@@ -2,7 +2,7 @@
 
 A person tapping or typing at human speed never meets it. An auto-clicker or a script does: it
 gets one localized notice per burst, and the rest of the burst is dropped before it reaches a
-handler or the database.
+handler or the database. Payment messages always pass.
 """
 
 from __future__ import annotations
@@ -74,6 +74,13 @@ class TokenBuckets:
             del self._buckets[key]
 
 
+def _is_money(event: TelegramObject) -> bool:
+    """Telegram's payment messages are never dropped, however busy the payer has been."""
+    return isinstance(event, Message) and (
+        event.successful_payment is not None or event.refunded_payment is not None
+    )
+
+
 class ThrottlingMiddleware(BaseMiddleware):
     def __init__(self, buckets: TokenBuckets) -> None:
         self.buckets = buckets
@@ -85,7 +92,7 @@ class ThrottlingMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         sender: User | None = data.get("event_from_user")
-        if sender is None:
+        if sender is None or _is_money(event):
             return await handler(event, data)
         allowed, first_refusal = self.buckets.take(sender.id)
         if allowed:

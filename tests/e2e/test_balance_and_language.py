@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -273,3 +274,34 @@ async def test_a_flood_gets_one_notice_and_the_rest_is_dropped(
     bot.app.flood_control.monotonic = lambda: waited
     reply = await say(emulator, ALICE, "/balance")
     assert "Certificates" in reply.params["text"]
+
+
+async def test_a_payment_message_is_never_throttled(
+    emulator: BotAPIEmulator, bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.add_user(ALICE, "Alice")
+    await say(emulator, ALICE, "/start")
+    frozen = time.monotonic()
+    bot.app.flood_control.monotonic = lambda: frozen  # no refill: the bucket stays empty
+    for n in range(35):
+        await emulator.send_text(ALICE, f"spam {n}")
+    payment = {
+        "message": {
+            "message_id": 9999,
+            "date": 0,
+            "chat": {"id": ALICE, "type": "private", "first_name": "Alice"},
+            "from": {"id": ALICE, "is_bot": False, "first_name": "Alice"},
+            "successful_payment": {
+                "currency": "XTR",
+                "total_amount": 250,
+                "invoice_payload": "demo",
+                "telegram_payment_charge_id": "stx-not-throttled",
+                "provider_payment_charge_id": "1001_1",
+            },
+        }
+    }
+    with caplog.at_level(logging.WARNING, logger="bot.handlers.common"):
+        await emulator.send_raw_update(payment)
+        while emulator.pending_updates():
+            await emulator.wait_for_call("getUpdates", after=emulator.call_count(), timeout=5)
+    assert "charge_id=stx-not-throttled" in caplog.text
