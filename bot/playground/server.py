@@ -184,7 +184,6 @@ class Playground:
         settings = self.app.settings
         users = []
         for user in self.emulator.users():
-            record = await self.app.users.get(user["id"])
             users.append(
                 {
                     "id": user["id"],
@@ -192,7 +191,6 @@ class Playground:
                     "language": user.get("language_code"),
                     "operator": user["id"] in settings.admin_ids,
                     "blocked": self.emulator.is_blocked(user["id"]),
-                    "registered": record is not None,
                 }
             )
         return web.json_response(

@@ -14,38 +14,27 @@ from bot.money import Money
 from bot.playground.emulator import BotAPIEmulator
 from bot.services.ledger import CASHBACK_EXPENSE, TELEGRAM_PAYMENTS, Account
 from tests.conftest import RunningBot
-from tests.e2e.test_skeleton import buttons, say, tap
+from tests.e2e.test_skeleton import answer_to, buttons, say, tap
 
 ALICE = 1001
 BORIS = 1002
 
 
 async def give(bot: RunningBot, user_id: int, balance: int, available: int, pending: int) -> None:
-    ledger = bot.app.ledger
-    await ledger.transfer(
-        f"test-fund:{user_id}",
-        "certificate_purchase",
-        TELEGRAM_PAYMENTS,
-        Account.balance(user_id),
-        Money(balance, "USD"),
-        user_id=user_id,
+    grants = (
+        ("fund", TELEGRAM_PAYMENTS, Account.balance(user_id), balance),
+        ("cb-a", CASHBACK_EXPENSE, Account.cashback_available(user_id), available),
+        ("cb-p", CASHBACK_EXPENSE, Account.cashback_pending(user_id), pending),
     )
-    await ledger.transfer(
-        f"test-cb-a:{user_id}",
-        "cashback",
-        CASHBACK_EXPENSE,
-        Account.cashback_available(user_id),
-        Money(available, "USD"),
-        user_id=user_id,
-    )
-    await ledger.transfer(
-        f"test-cb-p:{user_id}",
-        "cashback",
-        CASHBACK_EXPENSE,
-        Account.cashback_pending(user_id),
-        Money(pending, "USD"),
-        user_id=user_id,
-    )
+    for name, source, target, minor in grants:
+        await bot.app.ledger.transfer(
+            f"test-{name}:{user_id}",
+            "test_grant",
+            source,
+            target,
+            Money(minor, "USD"),
+            user_id=user_id,
+        )
 
 
 @pytest.mark.parametrize(
@@ -151,11 +140,7 @@ async def test_someone_elses_button_gets_an_alert_and_changes_nothing(
         query_id = await emulator.send_callback(
             BORIS, data, menu.result["message_id"], chat_id=ALICE
         )
-        answer = await emulator.wait_for_call(
-            "answerCallbackQuery",
-            lambda c, q=query_id: c.params["callback_query_id"] == q,
-            after=mark,
-        )
+        answer = await answer_to(emulator, query_id, after=mark)
         assert answer.params.get("show_alert") in (True, "true")
     assert not emulator.calls("editMessageText")
     assert await bot.app.db.fetchall("SELECT * FROM users ORDER BY id") == users_before
@@ -167,9 +152,7 @@ async def test_stale_button_on_a_deleted_message(emulator: BotAPIEmulator, bot: 
     await say(emulator, ALICE, "/start")
     mark = emulator.call_count()
     query_id = await emulator.send_callback(ALICE, "lang:xx", 999_999)
-    answer = await emulator.wait_for_call(
-        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == query_id, after=mark
-    )
+    answer = await answer_to(emulator, query_id, after=mark)
     assert "no longer valid" in answer.params["text"]
 
 
@@ -196,11 +179,7 @@ async def test_many_forged_callbacks_in_one_batch_then_the_bot_still_answers(
     mark = emulator.call_count()
     ids = [await emulator.send_callback(ALICE, data, menu.result["message_id"]) for data in forged]
     for query_id in ids:
-        answer = await emulator.wait_for_call(
-            "answerCallbackQuery",
-            lambda c, q=query_id: c.params["callback_query_id"] == q,
-            after=mark,
-        )
+        answer = await answer_to(emulator, query_id, after=mark)
         assert "no longer valid" in answer.params["text"]
     assert not emulator.calls("editMessageText")
     reply = await say(emulator, ALICE, "/balance")

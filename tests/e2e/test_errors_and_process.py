@@ -12,7 +12,7 @@ import pytest
 
 from bot.playground.emulator import BotAPIEmulator
 from tests.conftest import TOKEN, RunningBot, spawn_bot_process
-from tests.e2e.test_skeleton import buttons, say
+from tests.e2e.test_skeleton import answer_to, buttons, say
 
 ALICE = 1001
 
@@ -41,9 +41,7 @@ async def test_unexpected_error_is_logged_and_user_hears_nothing_was_charged(
         query_id = await emulator.press_button(
             ALICE, menu.result["message_id"], dict(buttons(menu))["💰 Balance"]
         )
-        answer = await emulator.wait_for_call(
-            "answerCallbackQuery", lambda c: c.params["callback_query_id"] == query_id, after=mark
-        )
+        answer = await answer_to(emulator, query_id, after=mark)
         assert answer.params.get("show_alert") in (True, "true")
         assert "Something went wrong" in answer.params["text"]
 
@@ -121,18 +119,12 @@ async def test_a_replayed_button_press_is_quietly_idempotent(
     query_id = await emulator.press_button(
         ALICE, menu.result["message_id"], dict(buttons(menu))["💰 Balance"]
     )
-    first = await emulator.wait_for_call(
-        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == query_id
-    )
+    first = await answer_to(emulator, query_id)
     original = next(u for u in emulator.update_log() if "callback_query" in u)
     with caplog.at_level(logging.DEBUG):
         mark = emulator.call_count()
         await emulator.send_raw_update({"callback_query": original["callback_query"]})
-        again = await emulator.wait_for_call(
-            "answerCallbackQuery",
-            lambda c: c.params["callback_query_id"] == query_id,
-            after=first.index + 1,
-        )
+        again = await answer_to(emulator, query_id, after=first.index + 1)
         assert again.error_code == 400
         reply = await say(emulator, ALICE, "/help")  # handled after the replay: same chat lane
     assert "Giftwallet" in reply.params["text"]

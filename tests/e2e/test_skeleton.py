@@ -36,13 +36,18 @@ async def say(
     )
 
 
+async def answer_to(emulator: BotAPIEmulator, query_id: str, after: int = 0) -> Any:
+    """The bot's answerCallbackQuery for this query."""
+    return await emulator.wait_for_call(
+        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == query_id, after=after
+    )
+
+
 async def tap(emulator: BotAPIEmulator, user_id: int, message_id: int, data: str) -> Any:
     """Press a button and return the bot's callback answer call."""
     mark = emulator.call_count()
     query_id = await emulator.press_button(user_id, message_id, data)
-    return await emulator.wait_for_call(
-        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == query_id, after=mark
-    ), mark
+    return await answer_to(emulator, query_id, after=mark), mark
 
 
 async def test_start_shows_greeting_and_menu(emulator: BotAPIEmulator, bot: RunningBot) -> None:
@@ -145,11 +150,7 @@ async def test_forged_callback_gets_alert_and_changes_nothing(
     for data in ("m:withdraw_all", "lang:xx", "garbage", "m:" + "x" * 60, "order:999:pay"):
         mark = emulator.call_count()
         query_id = await emulator.send_callback(ALICE, data, menu.result["message_id"])
-        answer = await emulator.wait_for_call(
-            "answerCallbackQuery",
-            lambda c, q=query_id: c.params["callback_query_id"] == q,
-            after=mark,
-        )
+        answer = await answer_to(emulator, query_id, after=mark)
         assert answer.params.get("show_alert") in (True, "true")
         assert "no longer valid" in answer.params["text"]
     assert await bot.app.db.fetchall("SELECT * FROM users") == before
