@@ -84,8 +84,7 @@ async def run_mode(
             mark = emulator.call_count()
             process = await _spawn(mode, emulator, db)
             await emulator.wait_for_call("getUpdates", after=mark, timeout=60)
-            while emulator.pending_updates():
-                await emulator.wait_for_call("getUpdates", after=emulator.call_count(), timeout=30)
+            await emulator.wait_until_confirmed()
             await asyncio.sleep(0.3)  # the last handlers finish their work
             process.send_signal(signal.SIGTERM)
             try:

@@ -60,14 +60,7 @@ class RunningBot:
     async def start(self, emulator: BotAPIEmulator) -> None:
         mark = emulator.call_count()
         self.task = asyncio.create_task(self.app.run_polling())
-        # Started = the first getUpdates arrived, after migrations and setMyCommands.
-        waiter = asyncio.create_task(emulator.wait_for_call("getUpdates", after=mark, timeout=15))
-        done, _ = await asyncio.wait({waiter, self.task}, return_when=asyncio.FIRST_COMPLETED)
-        if self.task in done:
-            waiter.cancel()
-            self.task.result()  # re-raises the start-up failure
-            raise RuntimeError("the bot stopped before it started polling")
-        waiter.result()
+        await emulator.wait_until_polling(self.task, after=mark, limit=15)
 
     async def stop(self) -> None:
         if self.task is None or self.task.done():

@@ -725,6 +725,27 @@ class BotAPIEmulator:
         """The index the next recorded call will get: a mark for ``wait_for_call(after=...)``."""
         return len(self._calls)
 
+    async def wait_until_polling(
+        self, bot_task: asyncio.Task[Any], *, after: int = 0, limit: float = 30.0
+    ) -> None:
+        """Wait for the bot's first getUpdates (it has migrated and published its commands).
+
+        If the bot's task ends first, its start-up failure is raised here instead.
+        """
+        waiter = asyncio.ensure_future(self.wait_for_call("getUpdates", after=after, timeout=limit))
+        done, _ = await asyncio.wait({waiter, bot_task}, return_when=asyncio.FIRST_COMPLETED)
+        if bot_task in done:
+            waiter.cancel()
+            bot_task.result()
+            msg = "the bot stopped before it started polling"
+            raise RuntimeError(msg)
+        waiter.result()
+
+    async def wait_until_confirmed(self, limit: float = 30.0) -> None:
+        """Wait until the bot has confirmed every queued update (by polling past it)."""
+        while self._updates:
+            await self.wait_for_call("getUpdates", after=len(self._calls), timeout=limit)
+
     async def wait_for_call(
         self,
         method: str,

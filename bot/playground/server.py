@@ -90,7 +90,6 @@ class Playground:
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[None] | None = None
         self._next_user_id = 2001
-        self._background: set[asyncio.Task[Any]] = set()
         self.url = ""
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -115,25 +114,13 @@ class Playground:
         )
         self.app = Application(settings, clock=self.clock)
         self._polling = asyncio.create_task(self.app.run_polling())
-        await self._wait_until_polling()
-
-    async def _wait_until_polling(self) -> None:
-        assert self._polling is not None
-        waiter = asyncio.ensure_future(self.emulator.wait_for_call("getUpdates", timeout=30))
-        done, _ = await asyncio.wait({waiter, self._polling}, return_when=asyncio.FIRST_COMPLETED)
-        if self._polling in done:
-            waiter.cancel()
-            self._polling.result()
-            raise RuntimeError("the bot stopped before it started polling")
-        waiter.result()
+        await self.emulator.wait_until_polling(self._polling)
 
     async def stop(self) -> None:
         if self.app is not None and self._polling is not None and not self._polling.done():
             self.app.request_stop()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._polling, timeout=5)
-        for task in self._background:
-            task.cancel()
         await self.emulator.stop()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -242,8 +242,7 @@ async def test_a_flood_gets_one_notice_and_the_rest_is_dropped(
     for n in range(45):
         await emulator.send_text(ALICE, f"spam {n}")
     # Telegram would deliver these in one or two batches; wait until all were handled.
-    while emulator.pending_updates():
-        await emulator.wait_for_call("getUpdates", after=emulator.call_count(), timeout=5)
+    await emulator.wait_until_confirmed(limit=5)
     replies = [c.params["text"] for c in emulator.calls("sendMessage") if c.ok and c.index >= first]
     notices = [text for text in replies if "Too many requests" in text]
     assert len(notices) == 1
@@ -281,6 +280,5 @@ async def test_a_payment_message_is_never_throttled(
     }
     with caplog.at_level(logging.WARNING, logger="bot.handlers.common"):
         await emulator.send_raw_update(payment)
-        while emulator.pending_updates():
-            await emulator.wait_for_call("getUpdates", after=emulator.call_count(), timeout=5)
+        await emulator.wait_until_confirmed(limit=5)
     assert "charge_id=stx-not-throttled" in caplog.text

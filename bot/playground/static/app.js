@@ -9,7 +9,6 @@ const state = {
   opsChatId: null,
   operatorId: null,
   shown: { user: new Map(), ops: new Map() }, // message_id -> signature, per pane
-  inlineQueryId: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -403,7 +402,6 @@ async function openInline(query) {
 
 async function runInline() {
   const data = await api("/api/inline", { user_id: state.userId, query: $("inline-query").value });
-  state.inlineQueryId = data.query_id;
   const list = $("inline-results");
   list.replaceChildren();
   if (!data.results.length) {
