@@ -67,9 +67,9 @@ async def _playground(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _migrate(settings: Settings) -> None:
-    from bot.storage.database import Database
+    from bot.storage.database import open_database
 
-    db = Database(settings.database_path)
+    db = open_database(settings.database)
     await db.connect()
     try:
         applied = await db.migrate()
@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
+    from bot.storage.errors import StorageUnavailable
+
     try:
         if args.command == "playground":
             asyncio.run(_playground(settings, args))
@@ -106,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
             "error: the Bot API rejected BOT_TOKEN (Unauthorized): check it with @BotFather",
             file=sys.stderr,
         )
+        return 1
+    except StorageUnavailable as exc:
+        setting = "DATABASE_URL" if settings.database_url else "DATA_DIR"
+        print(f"error: {setting}: the database cannot be used: {exc}", file=sys.stderr)
         return 1
     except TelegramNetworkError as exc:
         server = settings.telegram_api_url or "https://api.telegram.org"

@@ -28,12 +28,11 @@ from bot.middlewares.retry import RetryAfterMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware, TokenBuckets
 from bot.polling import BatchPoller
 from bot.scheduler import register_jobs
+from bot.services import Services
 from bot.services.ledger import LedgerService
 from bot.services.users import UserService
-from bot.storage.database import Database
-from bot.storage.fsm import SQLiteStorage
-from bot.storage.repositories.ledger import LedgerRepository
-from bot.storage.repositories.users import UserRepository
+from bot.storage.database import open_database
+from bot.storage.fsm import DatabaseStorage
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +52,14 @@ class Application:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.polling_timeout = polling_timeout
-        self.db = Database(settings.database_path)
+        self.db = open_database(settings.database, pool_size=settings.database_pool_size)
         self.i18n = I18n(SUPPORTED_LOCALES, settings.default_locale, settings.currency)
 
-        self.ledger = LedgerService(
-            self.db, LedgerRepository(self.db), settings.currency, self.clock
+        ledger = LedgerService(self.db, settings.currency, self.clock)
+        self.services = Services(
+            users=UserService(self.db, ledger, self.clock),
+            ledger=ledger,
         )
-        self.users = UserService(self.db, UserRepository(self.db), self.ledger, self.clock)
         self.flood_control = TokenBuckets(FLOOD_BURST, FLOOD_RATE)
 
         self.bot = Bot(
@@ -70,7 +70,7 @@ class Application:
         self.bot.session.middleware(RetryAfterMiddleware())
         self.dispatcher = self._dispatcher()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
-        register_jobs(self.scheduler, ledger=self.ledger)
+        register_jobs(self.scheduler, self.services)
         self._poller: BatchPoller | None = None
         self._polling_task: asyncio.Task[None] | None = None
 
@@ -82,14 +82,13 @@ class Application:
 
     def _dispatcher(self) -> Dispatcher:
         dispatcher = Dispatcher(
-            storage=SQLiteStorage(self.db, now=self.clock.now),
+            storage=DatabaseStorage(self.db, now=self.clock.now),
             settings=self.settings,
             i18n=self.i18n,
             clock=self.clock,
-            users=self.users,
-            ledger=self.ledger,
+            services=self.services,
         )
-        dispatcher.update.outer_middleware(UserContextMiddleware(self.users, self.i18n))
+        dispatcher.update.outer_middleware(UserContextMiddleware(self.services.users, self.i18n))
         throttling = ThrottlingMiddleware(self.flood_control)
         dispatcher.message.outer_middleware(throttling)
         dispatcher.callback_query.outer_middleware(throttling)
@@ -104,7 +103,7 @@ class Application:
     async def open_storage(self) -> None:
         await self.db.connect()
         await self.db.migrate()
-        await self.ledger.ensure_system_accounts()
+        await self.services.ledger.ensure_system_accounts()
 
     async def prepare_telegram(self) -> None:
         """Keep pending updates (nothing is dropped) and publish the command menu per language."""

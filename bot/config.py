@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("ru", "en")
@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     currency: str = "USD"
     log_level: str = "INFO"
+    database_url: str | None = None
+    database_pool_size: int = Field(default=10, ge=1, le=200)
 
     @field_validator("bot_token")
     @classmethod
@@ -36,7 +38,7 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a token from @BotFather (<digits>:<secret>)")
         return SecretStr(value.get_secret_value().strip())
 
-    @field_validator("telegram_api_url", "support_chat_id", mode="before")
+    @field_validator("telegram_api_url", "support_chat_id", "database_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -85,9 +87,24 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not re.match(r"^(sqlite:///.+|postgres(ql)?://.+)$", value):
+            # Never echo it: a PostgreSQL URL may carry a password.
+            raise ValueError(
+                "must look like sqlite:///data/giftwallet.sqlite3 or "
+                "postgresql://user:password@host:5432/database"
+            )
+        return value
+
     @property
-    def database_path(self) -> Path:
-        return self.data_dir / "giftwallet.sqlite3"
+    def database(self) -> str:
+        """DATABASE_URL, or the SQLite file in DATA_DIR that earlier releases used."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'giftwallet.sqlite3'}"
 
 
 class SettingsError(Exception):

@@ -6,6 +6,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.services import Services
 from bot.services.ledger import LedgerService
 
 log = logging.getLogger(__name__)
@@ -22,12 +23,12 @@ async def audit_ledger(ledger: LedgerService) -> None:
         log.info("event=ledger_audit_ok")
 
 
-def register_jobs(scheduler: AsyncIOScheduler, *, ledger: LedgerService) -> None:
+def register_jobs(scheduler: AsyncIOScheduler, services: Services) -> None:
     scheduler.add_job(
         audit_ledger,
         "interval",
         hours=LEDGER_AUDIT_HOURS,
-        kwargs={"ledger": ledger},
+        kwargs={"ledger": services.ledger},
         id="audit_ledger",
         coalesce=True,
         max_instances=1,

@@ -15,6 +15,8 @@ from bot.app import Application
 from bot.clock import Clock, ShiftedClock
 from bot.config import Settings
 from bot.playground.emulator import BotAPIEmulator
+from bot.storage.database import Database, open_database
+from tests.databases import BACKENDS, ENABLE_HINT, TEST_DATABASE_URL, ScratchDatabase
 
 TOKEN = "123456:TEST-token-for-the-fake-bot-api-server"
 
@@ -34,13 +36,41 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every test that asks for a database runs on SQLite and on PostgreSQL."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
-def make_settings(emulator: BotAPIEmulator, data_dir: Path) -> Callable[..., Settings]:
+async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of its own for this test (not migrated yet)."""
+    folder = tmp_path / "db"
+    folder.mkdir()
+    database = ScratchDatabase(backend, folder)
+    url = await database.create()
+    try:
+        yield url
+    finally:
+        await database.drop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not TEST_DATABASE_URL:
+        terminalreporter.write_line(f"PostgreSQL tests were skipped: {ENABLE_HINT}.")
+
+
+@pytest.fixture
+def make_settings(
+    emulator: BotAPIEmulator, data_dir: Path, database_url: str
+) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "bot_token": TOKEN,
             "telegram_api_url": emulator.base_url,
             "data_dir": data_dir,
+            "database_url": database_url,
             "default_locale": "en",
             "_env_file": None,
         }
@@ -100,6 +130,7 @@ async def spawn_bot_process(
     tmp_path: Path,
     *,
     capture: bool = True,
+    database_url: str | None = None,
     **env_overrides: str,
 ) -> asyncio.subprocess.Process:
     """The production entry point, ``python -m bot``, as its own process against the emulator."""
@@ -110,9 +141,27 @@ async def spawn_bot_process(
         "TELEGRAM_API_URL": emulator.base_url,
         "DATA_DIR": str(tmp_path / "data"),
         "LOG_LEVEL": "INFO",
+        **({"DATABASE_URL": database_url} if database_url else {}),
         **env_overrides,
     }
     output = asyncio.subprocess.PIPE if capture else asyncio.subprocess.DEVNULL
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", cwd=str(tmp_path), env=env, stdout=output, stderr=output
     )
+
+
+async def query(db: Database, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Raw SQL for checks that no service offers; rows as tuples, the same on both backends."""
+    async with db.read() as uow:
+        return [tuple(row) for row in await uow.session.fetch(sql, *args)]
+
+
+async def count_rows(url: str, sql: str, *args: Any) -> int:
+    """One number from a database that no running application holds open."""
+    db = open_database(url)
+    await db.connect()
+    try:
+        async with db.read() as uow:
+            return int(await uow.session.fetchval(sql, *args))
+    finally:
+        await db.close()

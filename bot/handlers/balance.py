@@ -17,8 +17,8 @@ from bot.handlers.render import show
 from bot.i18n import Translator
 from bot.keyboards.callbacks import Menu, MenuAction
 from bot.keyboards.menu import balance_keyboard
-from bot.services.ledger import LedgerService, UserBalances
-from bot.storage.repositories.users import UserRecord
+from bot.models import UserBalances, UserRecord
+from bot.services import Services
 
 
 def balance_text(t: Translator, balances: UserBalances) -> str:
@@ -31,17 +31,17 @@ def balance_text(t: Translator, balances: UserBalances) -> str:
 
 
 async def balance(
-    event: Message | CallbackQuery, t: Translator, user: UserRecord, ledger: LedgerService
+    event: Message | CallbackQuery, t: Translator, user: UserRecord, services: Services
 ) -> None:
-    balances = await ledger.balances(user.id)
+    balances = await services.ledger.balances(user.id)
     await show(event, balance_text(t, balances), balance_keyboard(t))
 
 
 async def inline_balance(
-    query: InlineQuery, t: Translator, user: UserRecord, ledger: LedgerService
+    query: InlineQuery, t: Translator, user: UserRecord, services: Services
 ) -> None:
     """``@bot`` in any chat: a private, uncached card with the user's own balance."""
-    balances = await ledger.balances(user.id)
+    balances = await services.ledger.balances(user.id)
     result = InlineQueryResultArticle(
         id="balance",
         title=t("inline-balance-title", balance=t.money(balances.balance)),

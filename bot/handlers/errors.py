@@ -13,7 +13,7 @@ from aiogram.types import ErrorEvent, Update
 from bot.errors import DomainError
 from bot.i18n import I18n, Translator
 from bot.money import Money
-from bot.services.users import UserService
+from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +67,12 @@ async def benign_replay(event: ErrorEvent) -> None:
     )
 
 
-async def user_blocked_bot(event: ErrorEvent, users: UserService) -> None:
+async def user_blocked_bot(event: ErrorEvent, services: Services) -> None:
     """403: the user blocked the bot. Nothing can reach them; remember it, and say nothing."""
     sender = _sender(event.update)
     log.info("event=user_unreachable update_id=%s user_id=%s", event.update.update_id, sender)
     if sender is not None:
-        await users.mark_unreachable(sender)
+        await services.users.mark_unreachable(sender)
 
 
 def _sender(update: Update) -> int | None:

@@ -12,8 +12,8 @@ from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import Menu, MenuAction, SetLanguage
 from bot.keyboards.commands import publish_chat_commands
 from bot.keyboards.menu import language_keyboard, main_menu
-from bot.services.users import UserService
-from bot.storage.repositories.users import UserRecord
+from bot.models import UserRecord
+from bot.services import Services
 
 
 async def choose_language(event: Message | CallbackQuery, t: Translator) -> None:
@@ -24,11 +24,11 @@ async def set_language(
     callback: CallbackQuery,
     callback_data: SetLanguage,
     user: UserRecord,
-    users: UserService,
+    services: Services,
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    await users.set_language(user.id, callback_data.code.value)
+    await services.users.set_language(user.id, callback_data.code.value)
     t = i18n(callback_data.code.value)
     await show(callback, f"{t('language-set')}\n\n{t('menu-title')}", main_menu(t))
     await publish_chat_commands(bot, user.id, t)

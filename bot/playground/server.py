@@ -235,10 +235,10 @@ class Playground:
         t = self.app.i18n("en")
         balances = []
         for user in self.emulator.users():
-            record = await self.app.users.get(user["id"])
+            record = await self.app.services.users.get(user["id"])
             if record is None:
                 continue
-            held = await self.app.ledger.balances(user["id"])
+            held = await self.app.services.ledger.balances(user["id"])
             balances.append(
                 {
                     "id": user["id"],
@@ -265,9 +265,9 @@ class Playground:
                     for leg in entry.legs
                 ],
             }
-            for entry in await self.app.ledger.journal(limit=15)
+            for entry in await self.app.services.ledger.journal(limit=15)
         ]
-        problems = await self.app.ledger.check_invariants()
+        problems = await self.app.services.ledger.check_invariants()
         return web.json_response({"users": balances, "journal": journal, "problems": problems})
 
     async def _events(self, request: web.Request) -> web.StreamResponse:

@@ -1,0 +1,17 @@
+"""Business rules. No aiogram import and no database driver: plain values in, results out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services.ledger import LedgerService
+from bot.services.users import UserService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Every service of one application, built once in ``bot/app.py`` and injected into
+    handlers as ``services``; a new feature adds a field here, not a keyword everywhere."""
+
+    users: UserService
+    ledger: LedgerService

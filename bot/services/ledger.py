@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import Clock
 from bot.errors import IdempotencyConflict, InsufficientFunds
+from bot.models import HistoryItem, UserBalances
 from bot.money import Money
-from bot.storage.database import Database
-from bot.storage.repositories.ledger import JournalRow, LedgerRepository, NegativeBalanceError
+from bot.storage.database import Database, retry_on_conflict
+from bot.storage.repositories.ledger import JournalRow, NegativeBalanceError
+from bot.storage.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,23 +63,6 @@ class EntryResult:
 
 
 @dataclass(frozen=True, slots=True)
-class UserBalances:
-    balance: Money
-    cashback_pending: Money
-    cashback_available: Money
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryItem:
-    entry_id: int
-    kind: str
-    account: str
-    amount: Money
-    balance_after: Money
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class JournalEntry:
     entry_id: int
     key: str
@@ -96,80 +79,68 @@ def _fingerprint(kind: str, user_id: int | None, legs: Sequence[Leg]) -> str:
 
 
 class LedgerService:
-    def __init__(self, db: Database, repo: LedgerRepository, currency: str, clock: Clock) -> None:
+    """Writes join the caller's unit of work, so an operation's own rows commit with its entry."""
+
+    def __init__(self, db: Database, currency: str, clock: Clock) -> None:
         self.db = db
-        self.repo = repo
         self.currency = currency
         self.clock = clock
 
     def zero(self) -> Money:
         return Money.zero(self.currency)
 
+    @retry_on_conflict()
     async def ensure_system_accounts(self) -> None:
-        async with self.db.transaction() as conn:
-            await self.repo.ensure_system_accounts(conn, self.currency)
+        async with self.db.unit_of_work() as uow:
+            await uow.ledger.ensure_system_accounts(self.currency)
 
-    async def ensure_accounts(self, user_id: int) -> None:
-        async with self.db.transaction() as conn:
-            await self.ensure_accounts_in(conn, user_id)
-
-    async def ensure_accounts_in(self, conn: aiosqlite.Connection, user_id: int) -> None:
-        await self.repo.ensure_user_accounts(conn, user_id, self.currency)
+    async def open_accounts(self, uow: UnitOfWork, user_id: int) -> None:
+        """A new user's balance and cashback accounts, at zero."""
+        await uow.ledger.ensure_user_accounts(user_id, self.currency)
 
     # --- writing ----------------------------------------------------------------------------
 
     async def post_entry(
-        self, key: str, kind: str, legs: Sequence[Leg], *, user_id: int | None = None
-    ) -> EntryResult:
-        async with self.db.transaction() as conn:
-            return await self.post_entry_in(conn, key, kind, legs, user_id=user_id)
-
-    async def post_entry_in(
         self,
-        conn: aiosqlite.Connection,
+        uow: UnitOfWork,
         key: str,
         kind: str,
         legs: Sequence[Leg],
         *,
         user_id: int | None = None,
     ) -> EntryResult:
-        """Write one entry inside the caller's transaction, so the caller's own rows commit with it.
+        """Write one entry; a key seen before returns its first result and changes nothing.
 
-        Raises InsufficientFunds when a user account would go negative; the caller's transaction
-        then rolls back as a whole.
+        Raises InsufficientFunds when a user account would go negative; the caller's unit of
+        work then rolls back as a whole.
         """
         self._validate(legs)
         fingerprint = _fingerprint(kind, user_id, legs)
-        existing = await self.repo.find_entry(conn, key)
-        if existing is not None:
-            if existing.fingerprint != fingerprint:
-                raise IdempotencyConflict()
-            return EntryResult(existing.id, created=False)
-
         refs = [(leg.account.kind, leg.account.user_id) for leg in legs]
-        ids = await self.repo.account_ids(conn, refs)
+        ids = await uow.ledger.account_ids(refs)
         missing = [ref for ref in refs if ref not in ids]
         if missing:
             raise LookupError(f"no such accounts: {missing}")
-        entry_id = await self.repo.insert_entry(
-            conn,
+        entry_id = await uow.ledger.insert_entry(
             key=key,
             kind=kind,
             user_id=user_id,
             fingerprint=fingerprint,
             created_at=self.clock.now(),
         )
-        # Credits first would let a debit borrow from them; debits first keeps checks honest.
-        ordered = sorted(legs, key=lambda leg: leg.amount.minor)
+        if entry_id is None:
+            existing = await uow.ledger.find_entry(key)
+            assert existing is not None
+            if existing.fingerprint != fingerprint:
+                raise IdempotencyConflict()
+            return EntryResult(existing.id, created=False)
+        # One fixed order for every writer, so two entries never wait on each other's rows
+        # (a deadlock on PostgreSQL); shared system accounts last, to hold their lock briefly.
+        ordered = sorted(
+            zip(refs, legs, strict=True), key=lambda pair: (pair[0][1] is None, ids[pair[0]])
+        )
         try:
-            await self.repo.post(
-                conn,
-                entry_id,
-                [
-                    (ids[(leg.account.kind, leg.account.user_id)], leg.amount.minor)
-                    for leg in ordered
-                ],
-            )
+            await uow.ledger.post(entry_id, [(ids[ref], leg.amount.minor) for ref, leg in ordered])
         except NegativeBalanceError as short:
             raise InsufficientFunds(
                 needed=Money(-short.amount, self.currency),
@@ -179,20 +150,7 @@ class LedgerService:
 
     async def transfer(
         self,
-        key: str,
-        kind: str,
-        source: Account,
-        target: Account,
-        amount: Money,
-        *,
-        user_id: int | None = None,
-    ) -> EntryResult:
-        async with self.db.transaction() as conn:
-            return await self.transfer_in(conn, key, kind, source, target, amount, user_id=user_id)
-
-    async def transfer_in(
-        self,
-        conn: aiosqlite.Connection,
+        uow: UnitOfWork,
         key: str,
         kind: str,
         source: Account,
@@ -204,7 +162,7 @@ class LedgerService:
         if amount.minor <= 0:
             raise ValueError("a transfer moves a positive amount")
         legs = [Leg(source, -amount), Leg(target, amount)]
-        return await self.post_entry_in(conn, key, kind, legs, user_id=user_id)
+        return await self.post_entry(uow, key, kind, legs, user_id=user_id)
 
     def _validate(self, legs: Sequence[Leg]) -> None:
         if len(legs) < 2:
@@ -222,12 +180,8 @@ class LedgerService:
     # --- reading ----------------------------------------------------------------------------
 
     async def balances(self, user_id: int) -> UserBalances:
-        return self._user_balances(await self.repo.user_balances(user_id))
-
-    async def balances_in(self, conn: aiosqlite.Connection, user_id: int) -> UserBalances:
-        return self._user_balances(await self.repo.user_balances_in(conn, user_id))
-
-    def _user_balances(self, raw: dict[str, int]) -> UserBalances:
+        async with self.db.read() as uow:
+            raw = await uow.ledger.user_balances(user_id)
         return UserBalances(
             balance=Money(raw.get("balance", 0), self.currency),
             cashback_pending=Money(raw.get("cashback_pending", 0), self.currency),
@@ -237,7 +191,8 @@ class LedgerService:
     async def history(
         self, user_id: int, *, limit: int = 20, before_entry: int | None = None
     ) -> list[HistoryItem]:
-        rows = await self.repo.history(user_id, limit, before_entry)
+        async with self.db.read() as uow:
+            rows = await uow.ledger.history(user_id, limit, before_entry)
         return [
             HistoryItem(
                 entry_id=row.entry_id,
@@ -253,7 +208,9 @@ class LedgerService:
     async def journal(self, *, limit: int = 20) -> list[JournalEntry]:
         """The newest entries with their legs, newest first: the operator's view of the books."""
         grouped: dict[int, list[JournalRow]] = {}
-        for row in await self.repo.journal(limit):
+        async with self.db.read() as uow:
+            rows = await uow.ledger.journal(limit)
+        for row in rows:
             grouped.setdefault(row.entry_id, []).append(row)
         return [
             JournalEntry(
@@ -275,20 +232,26 @@ class LedgerService:
 
     async def check_invariants(self) -> list[str]:
         """Every violation of the ledger's invariants, described; empty when all hold."""
-        problems = [
-            f"entry {entry_id} sums to {total}"
-            for entry_id, total in await self.repo.unbalanced_entries()
-        ]
-        problems += [
-            f"account {account_id} caches {cached} but its postings sum to {total}"
-            for account_id, cached, total in await self.repo.drifted_accounts()
-        ]
-        problems += [
-            f"user account {account_id} is negative: {balance}"
-            for account_id, balance in await self.repo.negative_user_accounts()
-        ]
-        problems += [
-            f"posting {posting_id} left a user account negative"
-            for posting_id in await self.repo.negative_postings()
-        ]
+        async with self.db.read() as uow:
+            repo = uow.ledger
+            problems = [
+                f"entry {entry_id} sums to {total}"
+                for entry_id, total in await repo.unbalanced_entries()
+            ]
+            problems += [
+                f"entry {entry_id} has no postings"
+                for entry_id in await repo.entries_without_postings()
+            ]
+            problems += [
+                f"account {account_id} caches {cached} but its postings sum to {total}"
+                for account_id, cached, total in await repo.drifted_accounts()
+            ]
+            problems += [
+                f"user account {account_id} is negative: {balance}"
+                for account_id, balance in await repo.negative_user_accounts()
+            ]
+            problems += [
+                f"posting {posting_id} left a user account negative"
+                for posting_id in await repo.negative_postings()
+            ]
         return problems

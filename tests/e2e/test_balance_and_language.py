@@ -13,7 +13,7 @@ import pytest
 from bot.money import Money
 from bot.playground.emulator import BotAPIEmulator
 from bot.services.ledger import CASHBACK_EXPENSE, TELEGRAM_PAYMENTS, Account
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, query
 from tests.e2e.test_skeleton import answer_to, buttons, say, tap
 
 ALICE = 1001
@@ -27,14 +27,16 @@ async def give(bot: RunningBot, user_id: int, balance: int, available: int, pend
         ("cb-p", CASHBACK_EXPENSE, Account.cashback_pending(user_id), pending),
     )
     for name, source, target, minor in grants:
-        await bot.app.ledger.transfer(
-            f"test-{name}:{user_id}",
-            "test_grant",
-            source,
-            target,
-            Money(minor, "USD"),
-            user_id=user_id,
-        )
+        async with bot.app.db.unit_of_work() as uow:
+            await bot.app.services.ledger.transfer(
+                uow,
+                f"test-{name}:{user_id}",
+                "test_grant",
+                source,
+                target,
+                Money(minor, "USD"),
+                user_id=user_id,
+            )
 
 
 @pytest.mark.parametrize(
@@ -133,7 +135,7 @@ async def test_someone_elses_button_gets_an_alert_and_changes_nothing(
     emulator.add_user(BORIS, "Boris")
     menu = await say(emulator, ALICE, "/start")
     await say(emulator, BORIS, "/start")
-    users_before = await bot.app.db.fetchall("SELECT * FROM users ORDER BY id")
+    users_before = await query(bot.app.db, "SELECT * FROM users ORDER BY id")
     for data in ("m:balance", "lang:ru", "m:language"):
         mark = emulator.call_count()
         # Boris forges a press on a message in Alice's chat.
@@ -143,7 +145,7 @@ async def test_someone_elses_button_gets_an_alert_and_changes_nothing(
         answer = await answer_to(emulator, query_id, after=mark)
         assert answer.params.get("show_alert") in (True, "true")
     assert not emulator.calls("editMessageText")
-    assert await bot.app.db.fetchall("SELECT * FROM users ORDER BY id") == users_before
+    assert await query(bot.app.db, "SELECT * FROM users ORDER BY id") == users_before
     assert emulator.message(ALICE, menu.result["message_id"])["text"].startswith("👋")
 
 
@@ -231,7 +233,7 @@ async def test_bad_input_never_creates_entries(
     emulator.add_user(ALICE, "Alice")
     await say(emulator, ALICE, "-5")
     await say(emulator, ALICE, "1e3")
-    assert await running.app.db.fetchall("SELECT id FROM entries") == []
+    assert await query(running.app.db, "SELECT id FROM entries") == []
 
 
 async def test_a_flood_gets_one_notice_and_the_rest_is_dropped(

@@ -9,21 +9,16 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
-import sqlite3
 from pathlib import Path
 
 from bot.playground.emulator import BotAPIEmulator
-from tests.conftest import TOKEN, spawn_bot_process
+from tests.conftest import TOKEN, count_rows, spawn_bot_process
 
 USERS = [5000 + n for n in range(40)]
 KILLS = 2  # each restart costs seconds: importing aiogram.types is slow
 
 
-async def _start(emulator: BotAPIEmulator, tmp_path: Path) -> asyncio.subprocess.Process:
-    return await spawn_bot_process(emulator, tmp_path, capture=False, LOG_LEVEL="WARNING")
-
-
-async def test_sigkill_mid_batch_loses_no_update(tmp_path: Path) -> None:
+async def test_sigkill_mid_batch_loses_no_update(tmp_path: Path, database_url: str) -> None:
     chaos = random.Random(20261130)
     emulator = BotAPIEmulator(token=TOKEN, latency=0.01)  # a little like a real server
     await emulator.start()
@@ -35,14 +30,18 @@ async def test_sigkill_mid_batch_loses_no_update(tmp_path: Path) -> None:
 
         for _ in range(KILLS):
             mark = emulator.call_count()
-            process = await _start(emulator, tmp_path)
+            process = await spawn_bot_process(
+                emulator, tmp_path, capture=False, database_url=database_url, LOG_LEVEL="WARNING"
+            )
             # Kill while answers are going out, i.e. in the middle of a batch.
             await emulator.wait_for_call("sendMessage", after=mark, timeout=30)
             await asyncio.sleep(chaos.uniform(0, 0.05))
             process.send_signal(signal.SIGKILL)
             await process.wait()
 
-        process = await _start(emulator, tmp_path)
+        process = await spawn_bot_process(
+            emulator, tmp_path, capture=False, database_url=database_url, LOG_LEVEL="WARNING"
+        )
         for user in USERS:
             await emulator.wait_for_call(
                 "sendMessage",
@@ -60,9 +59,7 @@ async def test_sigkill_mid_batch_loses_no_update(tmp_path: Path) -> None:
     # Some updates were handled more than once, and that changed nothing.
     handled = len([c for c in emulator.calls("sendMessage") if c.error is None])
     assert handled >= len(USERS)
-    with sqlite3.connect(tmp_path / "data" / "giftwallet.sqlite3") as db:
-        assert db.execute("SELECT COUNT(*) FROM users").fetchone()[0] == len(USERS)
-        assert db.execute("SELECT COUNT(*) FROM accounts WHERE user_id IS NOT NULL").fetchone()[
-            0
-        ] == 3 * len(USERS)
+    assert await count_rows(database_url, "SELECT COUNT(*) FROM users") == len(USERS)
+    user_accounts = "SELECT COUNT(*) FROM accounts WHERE user_id IS NOT NULL"
+    assert await count_rows(database_url, user_accounts) == 3 * len(USERS)
     assert emulator.pending_updates() == 0

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.playground.emulator import BotAPIEmulator
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, query
 
 ALICE = 1001
 BORIS = 1002
@@ -65,7 +65,7 @@ async def test_start_shows_greeting_and_menu(emulator: BotAPIEmulator, bot: Runn
         "💬 Support",
         "🌐 Language",
     ]
-    user = await bot.app.users.get(ALICE)
+    user = await bot.app.services.users.get(ALICE)
     assert user is not None and user.client_language == "en"
 
 
@@ -73,10 +73,10 @@ async def test_start_twice_registers_once(emulator: BotAPIEmulator, bot: Running
     emulator.add_user(ALICE, "Alice")
     await say(emulator, ALICE, "/start")
     await say(emulator, ALICE, "/start")
-    rows = await bot.app.db.fetchall("SELECT id FROM users")
-    assert [r["id"] for r in rows] == [ALICE]
-    accounts = await bot.app.db.fetchall("SELECT kind FROM accounts WHERE user_id = ?", (ALICE,))
-    assert sorted(r["kind"] for r in accounts) == [
+    rows = await query(bot.app.db, "SELECT id FROM users")
+    assert [r[0] for r in rows] == [ALICE]
+    accounts = await query(bot.app.db, "SELECT kind FROM accounts WHERE user_id = $1", ALICE)
+    assert sorted(r[0] for r in accounts) == [
         "balance",
         "cashback_available",
         "cashback_pending",
@@ -146,14 +146,14 @@ async def test_forged_callback_gets_alert_and_changes_nothing(
 ) -> None:
     emulator.add_user(ALICE, "Alice")
     menu = await say(emulator, ALICE, "/start")
-    before = await bot.app.db.fetchall("SELECT * FROM users")
+    before = await query(bot.app.db, "SELECT * FROM users")
     for data in ("m:withdraw_all", "lang:xx", "garbage", "m:" + "x" * 60, "order:999:pay"):
         mark = emulator.call_count()
         query_id = await emulator.send_callback(ALICE, data, menu.result["message_id"])
         answer = await answer_to(emulator, query_id, after=mark)
         assert answer.params.get("show_alert") in (True, "true")
         assert "no longer valid" in answer.params["text"]
-    assert await bot.app.db.fetchall("SELECT * FROM users") == before
+    assert await query(bot.app.db, "SELECT * FROM users") == before
     assert not emulator.calls("editMessageText")
 
 
@@ -209,7 +209,7 @@ async def test_clean_shutdown_is_fast_and_closes_everything(
     await running.stop()
     assert loop.time() - began < 5
     assert not running.app.scheduler.running
-    assert running.app.db._writer is None
+    assert not running.app.db.connected
     # The handled update was confirmed on the way out, so a restart does not see it again.
     assert emulator.pending_updates() == 0
 

@@ -174,14 +174,16 @@ async def test_inspector_shows_balances_and_entries_through_the_services(
 ) -> None:
     await say(playground, http, ANNA, "/start")
     assert playground.app is not None
-    await playground.app.ledger.transfer(
-        "tg-charge:demo",
-        "certificate_purchase",
-        TELEGRAM_PAYMENTS,
-        Account.balance(ANNA),
-        Money(16000, "USD"),
-        user_id=ANNA,
-    )
+    async with playground.app.db.unit_of_work() as uow:
+        await playground.app.services.ledger.transfer(
+            uow,
+            "tg-charge:demo",
+            "certificate_purchase",
+            TELEGRAM_PAYMENTS,
+            Account.balance(ANNA),
+            Money(16000, "USD"),
+            user_id=ANNA,
+        )
     inspector = await get(http, "/api/inspector")
     anna = next(u for u in inspector["users"] if u["id"] == ANNA)
     assert anna["balance"] == "$160.00"

@@ -1,23 +1,22 @@
-"""A ledger on a temporary SQLite file, for the unit and property tests."""
+"""A ledger on a test database (SQLite or PostgreSQL), for the unit and property tests."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 from bot.clock import FrozenClock
 from bot.services.ledger import LedgerService
 from bot.services.users import UserService
-from bot.storage.database import Database
-from bot.storage.repositories.ledger import LedgerRepository
-from bot.storage.repositories.users import UserRepository
+from bot.storage.database import Database, open_database
+from bot.storage.session import Row
 
 
 class LedgerWorld:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, url: str) -> None:
         self.clock = FrozenClock()
-        self.db = Database(path)
-        self.ledger = LedgerService(self.db, LedgerRepository(self.db), "USD", self.clock)
-        self.users = UserService(self.db, UserRepository(self.db), self.ledger, self.clock)
+        self.db: Database = open_database(url)
+        self.ledger = LedgerService(self.db, "USD", self.clock)
+        self.users = UserService(self.db, self.ledger, self.clock)
 
     async def open(self, *user_ids: int) -> LedgerWorld:
         await self.db.connect()
@@ -29,3 +28,23 @@ class LedgerWorld:
 
     async def close(self) -> None:
         await self.db.close()
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        """Raw SQL for checks that no repository offers (tests only)."""
+        async with self.db.read() as uow:
+            return await uow.session.fetch(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        async with self.db.unit_of_work() as uow:
+            await uow.session.execute(sql, *args)
+
+    async def post(self, key: str, kind: str, legs: Any, *, user_id: int | None = None) -> Any:
+        """One entry in its own unit of work, as a top-level operation would post it."""
+        async with self.db.unit_of_work() as uow:
+            return await self.ledger.post_entry(uow, key, kind, legs, user_id=user_id)
+
+    async def transfer(
+        self, key: str, kind: str, source: Any, target: Any, amount: Any, **kw: Any
+    ) -> Any:
+        async with self.db.unit_of_work() as uow:
+            return await self.ledger.transfer(uow, key, kind, source, target, amount, **kw)

@@ -1,14 +1,12 @@
-"""Conversation state in SQLite: it survives reopening the database, and empty rows go away."""
+"""Conversation state on both backends: it survives reopening the database, empty rows go."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 
-from bot.storage.database import Database
-from bot.storage.fsm import SQLiteStorage
+from bot.storage.database import Database, open_database
+from bot.storage.fsm import DatabaseStorage
 
 
 class Setup(StatesGroup):
@@ -20,21 +18,21 @@ KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
 OTHER = StorageKey(bot_id=1, chat_id=43, user_id=43)
 
 
-async def open_storage(path: Path) -> tuple[Database, SQLiteStorage]:
-    db = Database(path)
+async def open_storage(url: str) -> tuple[Database, DatabaseStorage]:
+    db = open_database(url)
     await db.connect()
     await db.migrate()
-    return db, SQLiteStorage(db)
+    return db, DatabaseStorage(db)
 
 
-async def test_state_and_data_survive_a_reopen(tmp_path: Path) -> None:
-    db, storage = await open_storage(tmp_path / "fsm.sqlite3")
+async def test_state_and_data_survive_a_reopen(database_url: str) -> None:
+    db, storage = await open_storage(database_url)
     await storage.set_state(KEY, Setup.repeat)
     await storage.update_data(KEY, {"step": 2, "name": "Анна"})
     await storage.set_state(OTHER, "other:state")
     await db.close()
 
-    db, storage = await open_storage(tmp_path / "fsm.sqlite3")
+    db, storage = await open_storage(database_url)
     try:
         assert await storage.get_state(KEY) == "Setup:repeat"
         assert await storage.get_data(KEY) == {"step": 2, "name": "Анна"}
@@ -45,8 +43,8 @@ async def test_state_and_data_survive_a_reopen(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_clearing_removes_the_row(tmp_path: Path) -> None:
-    db, storage = await open_storage(tmp_path / "fsm.sqlite3")
+async def test_clearing_removes_the_row(database_url: str) -> None:
+    db, storage = await open_storage(database_url)
     try:
         await storage.set_state(KEY, Setup.password)
         await storage.set_data(KEY, {"x": 1})
@@ -54,6 +52,7 @@ async def test_clearing_removes_the_row(tmp_path: Path) -> None:
         assert await storage.get_data(KEY) == {"x": 1}
         await storage.set_data(KEY, {})
         assert await storage.get_state(KEY) is None
-        assert await db.fetchall("SELECT key FROM fsm_state") == []
+        async with db.read() as uow:
+            assert await uow.fsm.keys() == []
     finally:
         await db.close()

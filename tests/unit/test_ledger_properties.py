@@ -13,6 +13,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -27,6 +28,7 @@ from bot.services.ledger import (
     Account,
     Leg,
 )
+from tests.databases import ENABLE_HINT, TEST_DATABASE_URL, ScratchDatabase
 from tests.unit.ledger_support import LedgerWorld
 
 T = TypeVar("T")
@@ -46,11 +48,15 @@ def usd(minor: int) -> Money:
 
 
 class LedgerMachine(RuleBasedStateMachine):
+    backend = "sqlite"
+
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.folder = Path(tempfile.mkdtemp(prefix="ledger-prop-"))
-        self.world = self.run(LedgerWorld(self.folder / "db.sqlite3").open(*USERS))
+        self.database = ScratchDatabase(self.backend, self.folder)
+        url = self.run(self.database.create())
+        self.world = self.run(LedgerWorld(url).open(*USERS))
         self.model: dict[tuple[str, int], int] = {(k, u): 0 for k in KINDS for u in USERS}
         self.applied: dict[str, list[Leg]] = {}
         self.serial = 0
@@ -60,6 +66,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.run(self.world.close())
+        self.run(self.database.drop())
         self.loop.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -74,7 +81,7 @@ class LedgerMachine(RuleBasedStateMachine):
             for leg in legs
         )
         try:
-            result = self.run(self.world.ledger.post_entry(key, "test", legs))
+            result = self.run(self.world.post(key, "test", legs))
         except InsufficientFunds:
             assert not fits, "refused a debit that fits"
             return
@@ -121,7 +128,7 @@ class LedgerMachine(RuleBasedStateMachine):
         """Telegram re-delivers: the same key again changes nothing and names the first entry."""
         key = data.draw(st.sampled_from(sorted(self.applied)))
         before = dict(self.model)
-        result = self.run(self.world.ledger.post_entry(key, "test", self.applied[key]))
+        result = self.run(self.world.post(key, "test", self.applied[key]))
         assert not result.created
         assert self.model == before
 
@@ -133,7 +140,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if legs == self.applied[key]:
             return
         try:
-            self.run(self.world.ledger.post_entry(key, "test", legs))
+            self.run(self.world.post(key, "test", legs))
         except IdempotencyConflict:
             return
         raise AssertionError("a reused key with other legs was applied")
@@ -153,11 +160,19 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def system_accounts_mirror_user_accounts(self) -> None:
         """Double entry: what users hold is exactly what the system accounts gave out."""
-        rows = self.run(
-            self.world.db.fetchall("SELECT COALESCE(SUM(balance), 0) AS total FROM accounts")
-        )
-        assert rows[0]["total"] == 0
+        rows = self.run(self.world.fetch("SELECT COALESCE(SUM(balance), 0) FROM accounts"))
+        assert rows[0][0] == 0
+
+
+class PostgresLedgerMachine(LedgerMachine):
+    backend = "postgresql"
 
 
 LedgerMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
-TestLedgerProperties = LedgerMachine.TestCase
+PostgresLedgerMachine.TestCase.settings = settings(
+    max_examples=30, stateful_step_count=30, deadline=None
+)
+TestLedgerPropertiesOnSQLite = LedgerMachine.TestCase
+TestLedgerPropertiesOnPostgreSQL = pytest.mark.skipif(
+    not TEST_DATABASE_URL, reason=f"PostgreSQL tests skipped: {ENABLE_HINT}"
+)(PostgresLedgerMachine.TestCase)

@@ -1,20 +1,25 @@
-"""Storage: the migration stairway, transactions and the one serialized writer."""
+"""Storage on both backends: the migration stairway, the unit of work and its isolation."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 
-from bot.storage.database import Database, Migration, load_migrations
+from bot.storage.database import Database, open_database
+from bot.storage.errors import IntegrityViolation, StorageError
+from bot.storage.migrations import DIALECTS, Migration, load_migrations
+from bot.storage.sqlite import SQLiteDatabase
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+TABLES = {"users", "accounts", "entries", "postings", "fsm_state", "schema_version"}
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "test.sqlite3")
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = open_database(database_url)
     await database.connect()
     try:
         yield database
@@ -23,101 +28,175 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 async def _tables(db: Database) -> set[str]:
-    rows = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
-    return {row["name"] for row in rows}
+    async with db.read() as uow:
+        if db.dialect == "sqlite":
+            rows = await uow.session.fetch("SELECT name FROM sqlite_master WHERE type = 'table'")
+        else:
+            rows = await uow.session.fetch(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()"
+            )
+    return {row[0] for row in rows}
 
 
-def test_migrations_are_numbered_without_gaps() -> None:
-    migrations = load_migrations()
+async def _add_user(db: Database, user_id: int, name: str = "") -> None:
+    async with db.unit_of_work() as uow:
+        await uow.users.upsert(user_id, name, "en", NOW)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_migrations_are_numbered_without_gaps(dialect: str) -> None:
+    migrations = load_migrations(dialect)
     assert [m.version for m in migrations] == list(range(1, len(migrations) + 1))
     assert all(m.sql.strip() for m in migrations)
 
 
+def test_both_dialects_have_the_same_migrations() -> None:
+    names = {d: [(m.version, m.name) for m in load_migrations(d)] for d in DIALECTS}
+    assert names["sqlite"] == names["postgresql"]
+
+
 async def test_stairway_applies_each_migration_in_turn(db: Database) -> None:
-    """Each migration on its own, from an empty file, in order; then nothing is left to do."""
-    migrations = load_migrations()
+    """Each migration on its own, from an empty database, in order; then nothing is left."""
+    migrations = load_migrations(db.dialect)
     for step, migration in enumerate(migrations, start=1):
         assert await db.migrate(migrations[:step]) == [migration.version]
         assert await db.current_version() == migration.version
     assert await db.migrate() == []
-    tables = {"users", "accounts", "entries", "postings", "fsm_state", "schema_version"}
-    assert tables <= await _tables(db)
+    assert await _tables(db) >= TABLES
 
 
-async def test_pragmas_are_set(db: Database) -> None:
-    for conn in (db.writer, db.reader):
-        async with conn.execute("PRAGMA journal_mode") as cur:
-            assert (await cur.fetchone())[0] == "wal"
-        async with conn.execute("PRAGMA foreign_keys") as cur:
-            assert (await cur.fetchone())[0] == 1
-        async with conn.execute("PRAGMA synchronous") as cur:
-            assert (await cur.fetchone())[0] == 1  # NORMAL
-
-
-async def test_upgrade_keeps_existing_data(tmp_path: Path) -> None:
+async def test_upgrade_keeps_existing_data(database_url: str) -> None:
     """A database that already holds data survives the later migrations and a restart."""
-    path = tmp_path / "upgrade.sqlite3"
-    migrations = load_migrations()
-    first = Database(path)
+    first = open_database(database_url)
     await first.connect()
+    migrations = load_migrations(first.dialect)
     await first.migrate(migrations[:1])
-    async with first.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO users (id, first_name, created_at, updated_at) VALUES (7, 'Ann', 'x', 'x')"
-        )
+    await _add_user(first, 7, "Ann")
     await first.close()
 
-    second = Database(path)
+    second = open_database(database_url)
     await second.connect()
     try:
         await second.migrate()
         assert await second.current_version() == migrations[-1].version
-        row = await second.fetchone("SELECT first_name FROM users WHERE id = 7")
-        assert row is not None and row["first_name"] == "Ann"
+        async with second.read() as uow:
+            user = await uow.users.get(7)
+        assert user is not None and user.first_name == "Ann" and user.created_at == NOW
     finally:
         await second.close()
 
 
 async def test_a_failing_migration_changes_nothing(db: Database) -> None:
     broken = [
-        *load_migrations(),
+        *load_migrations(db.dialect),
         Migration(99, "broken", "CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table;"),
     ]
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(StorageError):
         await db.migrate(broken)
     assert "half_done" not in await _tables(db)
-    assert await db.current_version() == len(load_migrations())
+    assert await db.current_version() == len(load_migrations(db.dialect))
 
 
-async def test_transaction_rolls_back_on_error(db: Database) -> None:
+async def test_unit_of_work_rolls_back_on_error(db: Database) -> None:
     await db.migrate()
     with pytest.raises(RuntimeError):
-        async with db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO users (id, first_name, created_at, updated_at) VALUES (1, '', '', '')"
-            )
+        async with db.unit_of_work() as uow:
+            await uow.users.upsert(1, "", None, NOW)
             raise RuntimeError("boom")
-    assert await db.fetchone("SELECT id FROM users WHERE id = 1") is None
+    async with db.read() as uow:
+        assert await uow.users.get(1) is None
+
+
+async def test_repositories_of_one_unit_of_work_commit_together(db: Database) -> None:
+    """A user and their accounts: both or neither."""
+    await db.migrate()
+    with pytest.raises(IntegrityViolation):
+        async with db.unit_of_work() as uow:
+            await uow.users.upsert(5, "Eve", "en", NOW)
+            await uow.ledger.ensure_user_accounts(5, "USD")
+            # A row that breaks a constraint makes the whole unit roll back.
+            await uow.session.execute(
+                "UPDATE accounts SET balance = -1 WHERE user_id = $1 AND kind = 'balance'", 5
+            )
+    async with db.read() as uow:
+        assert await uow.users.get(5) is None
+        assert await uow.ledger.user_balances(5) == {}
+
+
+async def test_a_unit_of_work_is_invisible_to_readers_until_it_commits(db: Database) -> None:
+    await db.migrate()
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def write() -> None:
+        async with db.unit_of_work() as uow:
+            await uow.users.upsert(9, "Ivy", None, NOW)
+            inside.set()
+            await release.wait()
+
+    writer = asyncio.create_task(write())
+    await inside.wait()
+    async with db.read() as uow:
+        assert await uow.users.get(9) is None
+    release.set()
+    await writer
+    async with db.read() as uow:
+        assert await uow.users.get(9) is not None
 
 
 async def test_writes_are_serialized(db: Database) -> None:
-    """Many concurrent read-modify-write transactions: none is lost, none sees a half state."""
+    """Many concurrent read-modify-write units of work on one counter: none is lost.
+
+    SQLite has one writer at a time; on PostgreSQL the row lock taken by the first UPDATE
+    makes the others wait, which the test forces with an update before the read.
+    """
     await db.migrate()
-    async with db.transaction() as conn:
-        await conn.execute(
+    async with db.unit_of_work() as uow:
+        await uow.session.execute(
             "INSERT INTO accounts (user_id, kind, currency, allow_negative)"
-            " VALUES (NULL, 'counter', 'USD', 1)"
+            " VALUES (NULL, 'counter', 'USD', TRUE)"
         )
 
     async def bump() -> None:
-        async with db.transaction() as conn:
-            async with conn.execute("SELECT balance FROM accounts WHERE kind = 'counter'") as cur:
-                value = (await cur.fetchone())[0]
+        async with db.unit_of_work() as uow:
+            await uow.session.execute(
+                "UPDATE accounts SET currency = currency WHERE kind = 'counter'"
+            )
+            value = await uow.session.fetchval(
+                "SELECT balance FROM accounts WHERE kind = 'counter'"
+            )
             await asyncio.sleep(0)  # let the others try to interleave
-            await conn.execute(
-                "UPDATE accounts SET balance = ? WHERE kind = 'counter'", (value + 1,)
+            await uow.session.execute(
+                "UPDATE accounts SET balance = $1 WHERE kind = 'counter'", value + 1
             )
 
     await asyncio.gather(*(bump() for _ in range(50)))
-    row = await db.fetchone("SELECT balance FROM accounts WHERE kind = 'counter'")
-    assert row is not None and row["balance"] == 50
+    async with db.read() as uow:
+        assert (
+            await uow.session.fetchval("SELECT balance FROM accounts WHERE kind = 'counter'") == 50
+        )
+
+
+async def test_sqlite_pragmas_are_set(tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    db = SQLiteDatabase(tmp_path / "p.sqlite3")
+    await db.connect()
+    try:
+        for reader in (False, True):
+            context = db.read() if reader else db.unit_of_work()
+            async with context as uow:
+                assert await uow.session.fetchval("PRAGMA journal_mode") == "wal"
+                assert await uow.session.fetchval("PRAGMA foreign_keys") == 1
+                assert await uow.session.fetchval("PRAGMA synchronous") == 1  # NORMAL
+    finally:
+        await db.close()
+
+
+def test_database_urls_pick_the_backend(tmp_path: object) -> None:
+    assert open_database("sqlite:///data/x.sqlite3").dialect == "sqlite"
+    assert open_database("postgresql://u:p@localhost/db").dialect == "postgresql"
+    with pytest.raises(ValueError, match="sqlite:///"):
+        open_database("mysql://localhost/db")

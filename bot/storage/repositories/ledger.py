@@ -6,9 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from bot.storage.database import Database
+from bot.storage.session import Session
+from bot.storage.values import as_datetime
 
 USER_ACCOUNT_KINDS = ("balance", "cashback_pending", "cashback_available")
 SYSTEM_ACCOUNT_KINDS = (
@@ -59,123 +58,129 @@ class JournalRow:
 
 
 class LedgerRepository:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     # --- accounts ---------------------------------------------------------------------------
 
-    async def ensure_user_accounts(
-        self, conn: aiosqlite.Connection, user_id: int, currency: str
-    ) -> None:
-        await conn.executemany(
-            "INSERT INTO accounts (user_id, kind, currency) VALUES (?, ?, ?)"
+    async def ensure_user_accounts(self, user_id: int, currency: str) -> None:
+        await self.session.executemany(
+            "INSERT INTO accounts (user_id, kind, currency) VALUES ($1, $2, $3)"
             " ON CONFLICT (user_id, kind) WHERE user_id IS NOT NULL DO NOTHING",
             [(user_id, kind, currency) for kind in USER_ACCOUNT_KINDS],
         )
 
-    async def ensure_system_accounts(self, conn: aiosqlite.Connection, currency: str) -> None:
-        await conn.executemany(
-            "INSERT INTO accounts (user_id, kind, currency, allow_negative) VALUES (NULL, ?, ?, 1)"
+    async def ensure_system_accounts(self, currency: str) -> None:
+        await self.session.executemany(
+            "INSERT INTO accounts (user_id, kind, currency, allow_negative)"
+            " VALUES (NULL, $1, $2, TRUE)"
             " ON CONFLICT (kind) WHERE user_id IS NULL DO NOTHING",
             [(kind, currency) for kind in SYSTEM_ACCOUNT_KINDS],
         )
 
     async def account_ids(
-        self, conn: aiosqlite.Connection, refs: Iterable[tuple[str, int | None]]
+        self, refs: Iterable[tuple[str, int | None]]
     ) -> dict[tuple[str, int | None], int]:
-        """Resolve (kind, user_id) pairs to account ids in one query."""
-        wanted = list(dict.fromkeys(refs))
-        clauses = " OR ".join("(kind = ? AND user_id IS ?)" for _ in wanted)
+        """Resolve (kind, user_id) pairs to account ids in one query.
+
+        ``user_id = $n`` and ``user_id IS NULL`` each match one of the two partial unique
+        indexes; ``user_id IS $n`` would match neither and scan the table.
+        """
+        clauses: list[str] = []
         params: list[object] = []
-        for kind, user_id in wanted:
-            params += [kind, user_id]
-        async with conn.execute(
-            f"SELECT id, kind, user_id FROM accounts WHERE {clauses}", params
-        ) as cursor:
-            rows = await cursor.fetchall()
+        for kind, user_id in dict.fromkeys(refs):
+            params.append(kind)
+            if user_id is None:
+                clauses.append(f"(kind = ${len(params)} AND user_id IS NULL)")
+            else:
+                params.append(user_id)
+                clauses.append(f"(kind = ${len(params) - 1} AND user_id = ${len(params)})")
+        rows = await self.session.fetch(
+            f"SELECT id, kind, user_id FROM accounts WHERE {' OR '.join(clauses)}", *params
+        )
         return {(row["kind"], row["user_id"]): row["id"] for row in rows}
 
     async def user_balances(self, user_id: int) -> dict[str, int]:
-        rows = await self.db.fetchall(
-            "SELECT kind, balance FROM accounts WHERE user_id = ?", (user_id,)
+        rows = await self.session.fetch(
+            "SELECT kind, balance FROM accounts WHERE user_id = $1", user_id
         )
-        return {row["kind"]: row["balance"] for row in rows}
-
-    async def user_balances_in(self, conn: aiosqlite.Connection, user_id: int) -> dict[str, int]:
-        async with conn.execute(
-            "SELECT kind, balance FROM accounts WHERE user_id = ?", (user_id,)
-        ) as cursor:
-            rows = await cursor.fetchall()
         return {row["kind"]: row["balance"] for row in rows}
 
     # --- entries ----------------------------------------------------------------------------
 
-    async def find_entry(self, conn: aiosqlite.Connection, key: str) -> StoredEntry | None:
-        async with conn.execute(
-            "SELECT id, fingerprint FROM entries WHERE idempotency_key = ?", (key,)
-        ) as cursor:
-            row = await cursor.fetchone()
+    async def find_entry(self, key: str) -> StoredEntry | None:
+        row = await self.session.fetchrow(
+            "SELECT id, fingerprint FROM entries WHERE idempotency_key = $1", key
+        )
         return StoredEntry(row["id"], row["fingerprint"]) if row else None
 
     async def insert_entry(
         self,
-        conn: aiosqlite.Connection,
         *,
         key: str,
         kind: str,
         user_id: int | None,
         fingerprint: str,
         created_at: datetime,
-    ) -> int:
-        async with conn.execute(
+    ) -> int | None:
+        """The new entry's id, or None when the key is taken (the unique index decides)."""
+        entry_id = await self.session.fetchval(
             "INSERT INTO entries (idempotency_key, kind, user_id, fingerprint, created_at)"
-            " VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (key, kind, user_id, fingerprint, created_at.isoformat()),
-        ) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
-        return int(row[0])
+            " VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+            key,
+            kind,
+            user_id,
+            fingerprint,
+            created_at,
+        )
+        return int(entry_id) if entry_id is not None else None
 
-    async def post(
-        self, conn: aiosqlite.Connection, entry_id: int, legs: Sequence[tuple[int, int]]
-    ) -> None:
-        """Apply (account_id, amount) legs: the conditional update keeps user accounts >= 0."""
+    async def post(self, entry_id: int, legs: Sequence[tuple[int, int]]) -> None:
+        """Apply (account_id, amount) legs in the given order, then write their postings.
+
+        The conditional update keeps user accounts >= 0, and on PostgreSQL it also waits for a
+        concurrent writer of the same row and re-checks against its committed balance.
+        """
+        postings: list[tuple[int, int, int, int]] = []
         for account_id, amount in legs:
-            async with conn.execute(
-                "UPDATE accounts SET balance = balance + ?"
-                " WHERE id = ? AND (allow_negative = 1 OR balance + ? >= 0)"
+            balance = await self.session.fetchval(
+                "UPDATE accounts SET balance = balance + $1"
+                " WHERE id = $2 AND (allow_negative OR balance + $1 >= 0)"
                 " RETURNING balance",
-                (amount, account_id, amount),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                async with conn.execute(
-                    "SELECT balance FROM accounts WHERE id = ?", (account_id,)
-                ) as cursor:
-                    current = await cursor.fetchone()
-                raise NegativeBalanceError(account_id, int(current[0]) if current else 0, amount)
-            await conn.execute(
-                "INSERT INTO postings (entry_id, account_id, amount, balance_after)"
-                " VALUES (?, ?, ?, ?)",
-                (entry_id, account_id, amount, int(row[0])),
+                amount,
+                account_id,
             )
+            if balance is None:
+                current = await self.session.fetchval(
+                    "SELECT balance FROM accounts WHERE id = $1", account_id
+                )
+                raise NegativeBalanceError(account_id, int(current or 0), amount)
+            postings.append((entry_id, account_id, amount, int(balance)))
+        await self.session.executemany(
+            "INSERT INTO postings (entry_id, account_id, amount, balance_after)"
+            " VALUES ($1, $2, $3, $4)",
+            postings,
+        )
 
     # --- reading ----------------------------------------------------------------------------
 
     async def history(self, user_id: int, limit: int, before_entry: int | None) -> list[PostingRow]:
         """A user's postings, newest first, paged by entry id."""
-        rows = await self.db.fetchall(
+        rows = await self.session.fetch(
             """
             SELECT p.entry_id, e.kind, a.kind AS account_kind, p.amount, p.balance_after,
                    e.created_at
             FROM accounts a
             JOIN postings p ON p.account_id = a.id
             JOIN entries e ON e.id = p.entry_id
-            WHERE a.user_id = ? AND p.entry_id < ?
+            WHERE a.user_id = $1 AND p.entry_id < $2
             ORDER BY p.id DESC
-            LIMIT ?
+            LIMIT $3
             """,
-            (user_id, before_entry if before_entry is not None else 2**62, limit),
+            user_id,
+            before_entry if before_entry is not None else 2**62,
+            limit,
         )
         return [
             PostingRow(
@@ -184,23 +189,23 @@ class LedgerRepository:
                 account_kind=row["account_kind"],
                 amount=row["amount"],
                 balance_after=row["balance_after"],
-                created_at=datetime.fromisoformat(row["created_at"]),
+                created_at=as_datetime(row["created_at"]),
             )
             for row in rows
         ]
 
     async def journal(self, limit: int) -> list[JournalRow]:
         """The newest ``limit`` entries with all their postings, newest entry first."""
-        rows = await self.db.fetchall(
+        rows = await self.session.fetch(
             """
             SELECT e.id, e.idempotency_key, e.kind, e.user_id, e.created_at,
                    a.kind AS account_kind, a.user_id AS account_user_id, p.amount
-            FROM (SELECT * FROM entries ORDER BY id DESC LIMIT ?) e
+            FROM (SELECT * FROM entries ORDER BY id DESC LIMIT $1) e
             JOIN postings p ON p.entry_id = e.id
             JOIN accounts a ON a.id = p.account_id
             ORDER BY e.id DESC, p.id
             """,
-            (limit,),
+            limit,
         )
         return [
             JournalRow(
@@ -208,7 +213,7 @@ class LedgerRepository:
                 idempotency_key=row["idempotency_key"],
                 kind=row["kind"],
                 user_id=row["user_id"],
-                created_at=datetime.fromisoformat(row["created_at"]),
+                created_at=as_datetime(row["created_at"]),
                 account_kind=row["account_kind"],
                 account_user_id=row["account_user_id"],
                 amount=row["amount"],
@@ -219,32 +224,39 @@ class LedgerRepository:
     # --- invariants -------------------------------------------------------------------------
 
     async def unbalanced_entries(self) -> list[tuple[int, int]]:
-        rows = await self.db.fetchall(
-            "SELECT entry_id, SUM(amount) AS total FROM postings"
-            " GROUP BY entry_id HAVING total <> 0 OR COUNT(*) < 2"
+        rows = await self.session.fetch(
+            "SELECT entry_id, SUM(amount) FROM postings"
+            " GROUP BY entry_id HAVING SUM(amount) <> 0 OR COUNT(*) < 2"
         )
-        return [(row[0], row[1]) for row in rows]
+        return [(row[0], int(row[1])) for row in rows]
+
+    async def entries_without_postings(self) -> list[int]:
+        rows = await self.session.fetch(
+            "SELECT e.id FROM entries e"
+            " WHERE NOT EXISTS (SELECT 1 FROM postings p WHERE p.entry_id = e.id)"
+        )
+        return [row[0] for row in rows]
 
     async def drifted_accounts(self) -> list[tuple[int, int, int]]:
         """Accounts whose cached balance differs from the sum of their postings."""
-        rows = await self.db.fetchall(
+        rows = await self.session.fetch(
             """
-            SELECT a.id, a.balance, COALESCE(SUM(p.amount), 0) AS total
+            SELECT a.id, a.balance, COALESCE(SUM(p.amount), 0)
             FROM accounts a LEFT JOIN postings p ON p.account_id = a.id
-            GROUP BY a.id HAVING a.balance <> total
+            GROUP BY a.id, a.balance HAVING a.balance <> COALESCE(SUM(p.amount), 0)
             """
         )
-        return [(row[0], row[1], row[2]) for row in rows]
+        return [(row[0], row[1], int(row[2])) for row in rows]
 
     async def negative_user_accounts(self) -> list[tuple[int, int]]:
-        rows = await self.db.fetchall(
+        rows = await self.session.fetch(
             "SELECT id, balance FROM accounts WHERE user_id IS NOT NULL AND balance < 0"
         )
         return [(row[0], row[1]) for row in rows]
 
     async def negative_postings(self) -> list[int]:
         """Postings that left a user account below zero at any moment in its history."""
-        rows = await self.db.fetchall(
+        rows = await self.session.fetch(
             "SELECT p.id FROM postings p JOIN accounts a ON a.id = p.account_id"
             " WHERE a.user_id IS NOT NULL AND p.balance_after < 0"
         )

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
+from bot.models import UserRecord
+from bot.storage.session import Row, Session
+from bot.storage.values import as_datetime
 
-from bot.storage.database import Database, Row
-
-
-@dataclass(frozen=True, slots=True)
-class UserRecord:
-    id: int
-    first_name: str
-    client_language: str | None
-    language: str | None
-    reachable: bool
-    created_at: datetime
+_COLUMNS = "id, first_name, client_language, language, reachable, created_at"
 
 
 def _user(row: Row) -> UserRecord:
@@ -27,60 +18,56 @@ def _user(row: Row) -> UserRecord:
         client_language=row["client_language"],
         language=row["language"],
         reachable=bool(row["reachable"]),
-        created_at=datetime.fromisoformat(row["created_at"]),
+        created_at=as_datetime(row["created_at"]),
     )
 
 
-_COLUMNS = "id, first_name, client_language, language, reachable, created_at"
-
-
 class UserRepository:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     async def get(self, user_id: int) -> UserRecord | None:
-        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        row = await self.session.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1", user_id)
         return _user(row) if row else None
 
     async def upsert(
-        self,
-        conn: aiosqlite.Connection,
-        user_id: int,
-        first_name: str,
-        client_language: str | None,
-        now: datetime,
+        self, user_id: int, first_name: str, client_language: str | None, now: datetime
     ) -> UserRecord:
         """Create the user or refresh what the client reports; any contact makes them reachable."""
-        stamp = now.isoformat()
-        async with conn.execute(
+        row = await self.session.fetchrow(
             f"""
             INSERT INTO users (id, first_name, client_language, reachable, created_at, updated_at)
-            VALUES (?, ?, ?, 1, ?, ?)
+            VALUES ($1, $2, $3, TRUE, $4, $4)
             ON CONFLICT (id) DO UPDATE SET
                 first_name = excluded.first_name,
                 client_language = excluded.client_language,
-                reachable = 1,
+                reachable = TRUE,
                 updated_at = excluded.updated_at
             RETURNING {_COLUMNS}
             """,
-            (user_id, first_name, client_language, stamp, stamp),
-        ) as cursor:
-            row = await cursor.fetchone()
+            user_id,
+            first_name,
+            client_language,
+            now,
+        )
         assert row is not None
         return _user(row)
 
-    async def set_language(
-        self, conn: aiosqlite.Connection, user_id: int, language: str, now: datetime
-    ) -> None:
-        await conn.execute(
-            "UPDATE users SET language = ?, updated_at = ? WHERE id = ?",
-            (language, now.isoformat(), user_id),
+    async def set_language(self, user_id: int, language: str, now: datetime) -> None:
+        await self.session.execute(
+            "UPDATE users SET language = $1, updated_at = $2 WHERE id = $3",
+            language,
+            now,
+            user_id,
         )
 
-    async def set_reachable(
-        self, conn: aiosqlite.Connection, user_id: int, reachable: bool, now: datetime
-    ) -> None:
-        await conn.execute(
-            "UPDATE users SET reachable = ?, updated_at = ? WHERE id = ?",
-            (int(reachable), now.isoformat(), user_id),
+    async def set_reachable(self, user_id: int, reachable: bool, now: datetime) -> None:
+        await self.session.execute(
+            "UPDATE users SET reachable = $1, updated_at = $2 WHERE id = $3",
+            reachable,
+            now,
+            user_id,
         )
+
+    async def count(self) -> int:
+        return int(await self.session.fetchval("SELECT COUNT(*) FROM users"))

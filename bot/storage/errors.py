@@ -1,0 +1,19 @@
+"""Storage failures, the same on every backend: callers never see a driver's exception types."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """The database refused or failed an operation."""
+
+
+class IntegrityViolation(StorageError):
+    """A constraint (CHECK, UNIQUE, FOREIGN KEY) refused a write; the transaction rolls back."""
+
+
+class TransientConflict(StorageError):
+    """A deadlock or serialization failure: running the whole operation again may succeed."""
+
+
+class StorageUnavailable(StorageError):
+    """The database cannot be opened or written: a wrong URL, a read-only disk, a down server."""

@@ -1,0 +1,184 @@
+"""PostgreSQL through asyncpg, with a connection pool: for shops that outgrow one SQLite file.
+
+Many processes may write at once. Balances change by conditional updates in one fixed account
+order (see the ledger service), idempotency keys are unique indexes, and a deadlock or
+serialization failure surfaces as TransientConflict for ``retry_on_conflict`` to run again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, ClassVar, NoReturn
+
+import asyncpg
+
+from bot.storage.database import Database, redact
+from bot.storage.errors import (
+    IntegrityViolation,
+    StorageError,
+    StorageUnavailable,
+    TransientConflict,
+)
+from bot.storage.migrations import Migration
+from bot.storage.session import Row
+from bot.storage.uow import UnitOfWork
+
+# Any number will do, as long as it is always the same: it serializes concurrent migrators.
+_MIGRATION_LOCK = 0x67696674
+
+
+def _raise(exc: Exception) -> NoReturn:
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
+        raise IntegrityViolation(str(exc)) from exc
+    if isinstance(exc, asyncpg.SerializationError | asyncpg.DeadlockDetectedError):
+        raise TransientConflict(str(exc)) from exc
+    if isinstance(exc, asyncpg.PostgresConnectionError | OSError):
+        raise StorageUnavailable(str(exc)) from exc
+    raise StorageError(str(exc)) from exc
+
+
+class PostgresSession:
+    dialect = "postgresql"
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        try:
+            return list(await self._conn.fetch(sql, *args))
+        except (asyncpg.PostgresError, OSError) as exc:
+            _raise(exc)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        try:
+            row: Row | None = await self._conn.fetchrow(sql, *args)
+        except (asyncpg.PostgresError, OSError) as exc:
+            _raise(exc)
+        return row
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        try:
+            return await self._conn.fetchval(sql, *args)
+        except (asyncpg.PostgresError, OSError) as exc:
+            _raise(exc)
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        try:
+            await self._conn.execute(sql, *args)
+        except (asyncpg.PostgresError, OSError) as exc:
+            _raise(exc)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            await self._conn.executemany(sql, list(rows))
+        except (asyncpg.PostgresError, OSError) as exc:
+            _raise(exc)
+
+
+class PostgresDatabase(Database):
+    dialect: ClassVar[str] = "postgresql"
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+
+    async def connect(self) -> None:
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.url, min_size=1, max_size=self.pool_size, command_timeout=60
+            )
+        except (asyncpg.PostgresError, OSError, ValueError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise StorageUnavailable(f"cannot connect to {redact(self.url)}: {reason}") from None
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @property
+    def connected(self) -> bool:
+        return self._pool is not None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the database is not connected")
+        return self._pool
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        try:
+            conn = await self.pool.acquire()
+        except (asyncpg.PostgresError, OSError) as exc:
+            _raise(exc)
+        try:
+            yield conn
+        finally:
+            await self.pool.release(conn)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        async with self._connection() as conn:
+            transaction = conn.transaction()
+            try:
+                await transaction.start()
+            except (asyncpg.PostgresError, OSError) as exc:
+                _raise(exc)
+            try:
+                yield UnitOfWork(PostgresSession(conn))
+            except BaseException:
+                await transaction.rollback()
+                raise
+            try:
+                await transaction.commit()
+            except (asyncpg.PostgresError, OSError) as exc:
+                _raise(exc)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[UnitOfWork]:
+        async with self._connection() as conn:
+            yield UnitOfWork(PostgresSession(conn))
+
+    async def current_version(self) -> int:
+        async with self._connection() as conn:
+            await conn.execute(_SCHEMA_VERSION)
+            return int(await conn.fetchval(_CURRENT_VERSION))
+
+    async def _apply(self, pending: list[Migration]) -> list[int]:
+        applied: list[int] = []
+        async with self._connection() as conn:
+            # One migrator at a time across processes; the others then find nothing to do.
+            await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+            try:
+                await conn.execute(_SCHEMA_VERSION)
+                current = await conn.fetchval(_CURRENT_VERSION)
+                for migration in pending:
+                    if migration.version <= current:
+                        continue
+                    try:
+                        async with conn.transaction():
+                            await conn.execute(migration.sql)
+                            await conn.execute(
+                                "INSERT INTO schema_version (version, name, applied_at)"
+                                " VALUES ($1, $2, $3)",
+                                migration.version,
+                                migration.name,
+                                datetime.now(UTC).isoformat(),
+                            )
+                    except (asyncpg.PostgresError, OSError) as exc:
+                        _raise(exc)
+                    applied.append(migration.version)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+        return applied
+
+
+_SCHEMA_VERSION = (
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
+_CURRENT_VERSION = "SELECT COALESCE(MAX(version), 0) FROM schema_version"

@@ -1,0 +1,49 @@
+"""Conversation state rows (aiogram FSM): one per storage key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.storage.session import Session
+
+_UPSERT = {
+    column: (
+        f"INSERT INTO fsm_state (key, {column}, updated_at) VALUES ($1, $2, $3)"
+        f" ON CONFLICT (key) DO UPDATE SET {column} = excluded.{column},"
+        " updated_at = excluded.updated_at"
+    )
+    for column in ("state", "data")
+}
+
+
+class FSMRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def state(self, key: str) -> str | None:
+        value: str | None = await self.session.fetchval(
+            "SELECT state FROM fsm_state WHERE key = $1", key
+        )
+        return value
+
+    async def data(self, key: str) -> str | None:
+        """The JSON object, or None when the key has no row."""
+        value: str | None = await self.session.fetchval(
+            "SELECT data FROM fsm_state WHERE key = $1", key
+        )
+        return value
+
+    async def exists(self, key: str) -> bool:
+        return (
+            await self.session.fetchval("SELECT 1 FROM fsm_state WHERE key = $1", key) is not None
+        )
+
+    async def write(self, key: str, column: str, value: str | None, now: datetime) -> None:
+        """Set ``state`` or ``data``, then drop the row if it holds nothing any more."""
+        await self.session.execute(_UPSERT[column], key, value, now)
+        await self.session.execute(
+            "DELETE FROM fsm_state WHERE key = $1 AND state IS NULL AND data = '{}'", key
+        )
+
+    async def keys(self) -> list[str]:
+        return [row[0] for row in await self.session.fetch("SELECT key FROM fsm_state")]

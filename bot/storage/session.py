@@ -1,0 +1,31 @@
+"""What a repository talks to: one connection, inside or outside a transaction.
+
+SQL is written once, with PostgreSQL's numbered parameters (``$1``, ``$2``; one may be used
+twice). The SQLite session rewrites them to SQLite's own numbered form (``?1``) and stores
+datetimes as ISO 8601 text; everything else is the same text on both backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+
+class Row(Protocol):
+    """A result row: ``sqlite3.Row`` and ``asyncpg.Record`` both read by name and by position."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+
+class Session(Protocol):
+    dialect: str
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]: ...
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None: ...
+
+    async def fetchval(self, sql: str, *args: Any) -> Any: ...
+
+    async def execute(self, sql: str, *args: Any) -> None: ...
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...

@@ -1,0 +1,33 @@
+"""The unit of work: one transaction, and every repository bound to it."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from bot.storage.repositories.fsm import FSMRepository
+from bot.storage.repositories.ledger import LedgerRepository
+from bot.storage.repositories.users import UserRepository
+from bot.storage.session import Session
+
+
+class UnitOfWork:
+    """Repositories share the session, so whatever they write commits or rolls back together.
+
+    Built by :meth:`Database.unit_of_work` (a transaction) or :meth:`Database.read` (plain reads).
+    Repositories are made on first use: most operations touch one or two of them.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @cached_property
+    def users(self) -> UserRepository:
+        return UserRepository(self.session)
+
+    @cached_property
+    def ledger(self) -> LedgerRepository:
+        return LedgerRepository(self.session)
+
+    @cached_property
+    def fsm(self) -> FSMRepository:
+        return FSMRepository(self.session)
