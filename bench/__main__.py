@@ -5,20 +5,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 from pathlib import Path
 
-from bench import crash, polling
+from bench import crash, ledger, polling
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--only", choices=("polling", "crash"), help="run one benchmark")
+    parser.add_argument("--only", choices=("polling", "ledger", "crash"), help="run one benchmark")
     parser.add_argument("--users", type=int, default=60, help="polling: chats")
     parser.add_argument("--per-user", type=int, default=5, help="polling: messages per chat")
     parser.add_argument("--repeats", type=int, default=3, help="polling: runs, median taken")
     parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 30])
+    parser.add_argument("--ledger-users", type=int, default=100_000, help="ledger: seeded users")
+    parser.add_argument(
+        "--ledger-postings", type=int, default=1_000_000, help="ledger: seeded postings"
+    )
+    parser.add_argument("--payments", type=int, default=2000, help="ledger: payments per run")
     parser.add_argument("--bursts", type=int, default=6, help="crash: kills, one per burst")
     parser.add_argument("--burst-size", type=int, default=10, help="crash: payments per burst")
     args = parser.parse_args()
@@ -37,6 +43,23 @@ def main() -> None:
         text = polling.report(measured)
         print(text, flush=True)
         (RESULTS / "polling.txt").write_text(text + "\n", "utf-8")
+
+    if args.only in (None, "ledger"):
+        postgres = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+        if not postgres:
+            print("ledger: PostgreSQL skipped (set BENCH_DATABASE_URL=postgresql://...)")
+        results, plans = asyncio.run(
+            ledger.run(
+                users=args.ledger_users,
+                postings=args.ledger_postings,
+                payments=args.payments,
+                repeats=args.repeats,
+                postgres_url=postgres or None,
+            )
+        )
+        text = ledger.report(results, plans)
+        print(text, flush=True)
+        (RESULTS / "ledger.txt").write_text(text + "\n", "utf-8")
 
     if args.only in (None, "crash"):
         losses = asyncio.run(

@@ -80,6 +80,7 @@ async def giftwallet_app(emulator: BotAPIEmulator, data_dir: str) -> Callable[[]
         bot_token=TOKEN,
         telegram_api_url=emulator.base_url,
         data_dir=Path(data_dir),
+        database_url=f"sqlite:///{Path(data_dir) / 'giftwallet.sqlite3'}",
         _env_file=None,  # type: ignore[call-arg]
     )
     app = Application(settings, polling_timeout=1)

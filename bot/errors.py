@@ -37,9 +37,3 @@ class IdempotencyConflict(DomainError):
     """The same idempotency key was reused for a different operation."""
 
     key = "error-idempotency-conflict"
-
-
-class StaleAction(DomainError):
-    """A button or action that no longer applies (forged, expired, or someone else's)."""
-
-    key = "error-stale-action"

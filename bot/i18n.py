@@ -1,4 +1,4 @@
-"""Messages from Fluent files in ``locales/<lang>/``; money and dates formatted by Babel."""
+"""Messages from Fluent files in ``bot/locales/<lang>/``; money and dates formatted by Babel."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.syntax import ast
 
@@ -17,7 +17,8 @@ from bot.money import Money
 
 log = logging.getLogger(__name__)
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# Inside the package, so an installed wheel carries its messages.
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 
 
 def pick_locale(
@@ -60,9 +61,6 @@ class Translator:
 
     def money(self, amount: Money) -> str:
         return str(format_currency(amount.as_decimal(), amount.currency, locale=self.locale))
-
-    def number(self, value: int) -> str:
-        return str(format_decimal(value, locale=self.locale))
 
     def datetime(self, moment: datetime) -> str:
         return str(format_datetime(moment, "short", tzinfo=moment.tzinfo, locale=self.locale))

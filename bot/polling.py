@@ -47,14 +47,12 @@ class BatchPoller:
         polling_timeout: int = 25,
         allowed_updates: Sequence[str] | None = None,
         max_backoff: float = 30.0,
-        **workflow_data: Any,
     ) -> None:
         self.dispatcher = dispatcher
         self.bot = bot
         self.polling_timeout = polling_timeout
         self.allowed_updates = list(allowed_updates) if allowed_updates is not None else None
         self.max_backoff = max_backoff
-        self.workflow_data = workflow_data
         self.offset: int | None = None
         self._stopping = asyncio.Event()
 
@@ -125,7 +123,7 @@ class BatchPoller:
 
     async def handle_update(self, update: Update) -> None:
         try:
-            response = await self.dispatcher.feed_update(self.bot, update, **self.workflow_data)
+            response = await self.dispatcher.feed_update(self.bot, update)
             if isinstance(response, TelegramMethod):
                 await self.dispatcher.silent_call_request(self.bot, response)
         except Exception:

@@ -23,8 +23,3 @@ class PrivateChat(Filter):
                 return True
             return message.chat.type == "private" and message.chat.id == event.from_user.id
         return False
-
-
-class HasText(Filter):
-    async def __call__(self, message: Message) -> bool:
-        return message.text is not None

@@ -6,6 +6,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot.config import SUPPORTED_LOCALES
 from bot.handlers.filters import PrivateChat
 from bot.handlers.render import show
 from bot.i18n import I18n, Translator
@@ -28,8 +29,8 @@ async def set_language(
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    await services.users.set_language(user.id, callback_data.code.value)
-    t = i18n(callback_data.code.value)
+    await services.users.set_language(user.id, callback_data.code)
+    t = i18n(callback_data.code)
     await show(callback, f"{t('language-set')}\n\n{t('menu-title')}", main_menu(t))
     await publish_chat_commands(bot, user.id, t)
 
@@ -40,5 +41,5 @@ def create_router() -> Router:
     router.callback_query.filter(PrivateChat())
     router.message.register(choose_language, Command("language"))
     router.callback_query.register(choose_language, Menu.filter(F.action == MenuAction.LANGUAGE))
-    router.callback_query.register(set_language, SetLanguage.filter())
+    router.callback_query.register(set_language, SetLanguage.filter(F.code.in_(SUPPORTED_LOCALES)))
     return router

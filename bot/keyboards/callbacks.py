@@ -23,10 +23,5 @@ class Menu(CallbackData, prefix="m"):
     action: MenuAction
 
 
-class LanguageCode(StrEnum):
-    RU = "ru"
-    EN = "en"
-
-
 class SetLanguage(CallbackData, prefix="lang"):
-    code: LanguageCode
+    code: str  # one of SUPPORTED_LOCALES; the router's filter refuses anything else

@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.config import SUPPORTED_LOCALES
 from bot.i18n import Translator
-from bot.keyboards.callbacks import LanguageCode, Menu, MenuAction, SetLanguage
+from bot.keyboards.callbacks import Menu, MenuAction, SetLanguage
 
 _MAIN_MENU = (
     (MenuAction.BALANCE, "menu-balance"),
@@ -18,8 +19,6 @@ _MAIN_MENU = (
     (MenuAction.SUPPORT, "menu-support"),
     (MenuAction.LANGUAGE, "menu-language"),
 )
-
-_LANGUAGES = ((LanguageCode.RU, "language-button-ru"), (LanguageCode.EN, "language-button-en"))
 
 
 def main_menu(t: Translator) -> InlineKeyboardMarkup:
@@ -46,7 +45,7 @@ def balance_keyboard(t: Translator) -> InlineKeyboardMarkup:
 
 def language_keyboard(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for code, key in _LANGUAGES:
-        builder.button(text=t(key), callback_data=SetLanguage(code=code))
+    for code in SUPPORTED_LOCALES:
+        builder.button(text=t(f"language-button-{code}"), callback_data=SetLanguage(code=code))
     builder.adjust(2)
     return builder.as_markup()

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from bot.app import Application
 from bot.clock import ShiftedClock
-from bot.config import Settings
+from bot.config import SUPPORTED_LOCALES, Settings
 from bot.playground.emulator import ApiError, BotAPIEmulator
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ def playground_settings(base: Settings | None, base_url: str, data_dir: Path) ->
         "bot_token": PLAYGROUND_TOKEN,
         "telegram_api_url": base_url,
         "data_dir": data_dir,
+        "database_url": None,  # its own SQLite file in data_dir, never the shop's database
         "admin_ids": frozenset(admins | set(base.admin_ids if base else ())),
         "support_chat_id": (base.support_chat_id if base else None) or OPERATORS_CHAT_ID,
         "_env_file": None,
@@ -360,7 +361,7 @@ class Playground:
         body = await _body(request)
         name = str(body.get("name", "")).strip()[:64]
         language = str(body.get("language", "en"))
-        if not name or language not in ("ru", "en"):
+        if not name or language not in SUPPORTED_LOCALES:
             return _error("a name and a language (ru or en) are needed")
         user_id = self._next_user_id
         self._next_user_id += 1

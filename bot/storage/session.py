@@ -7,7 +7,7 @@ datetimes as ISO 8601 text; everything else is the same text on both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 
@@ -15,6 +15,8 @@ class Row(Protocol):
     """A result row: ``sqlite3.Row`` and ``asyncpg.Record`` both read by name and by position."""
 
     def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
 
 
 class Session(Protocol):

@@ -1,22 +1,25 @@
-"""SQLite through aiosqlite: one serialized writer, one reader, WAL.
+"""SQLite: one serialized writer, one reader (aiosqlite), WAL.
 
 WAL lets the reader see the last committed state while the writer works, so a read never sees
-another operation's half-done transaction. Every statement is one hop to aiosqlite's thread
-(``execute_fetchall`` runs, fetches and closes in that one hop), so an operation is a handful of
-statements, never one per row.
+another operation's half-done transaction. A read is one hop to aiosqlite's thread
+(``execute_fetchall`` runs, fetches and closes in that one hop). A unit of work takes the write
+lock and commits in a thread, and runs its own short statements on the loop in between (see
+SQLiteWriteSession): a payment costs two hops instead of one per statement.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn, TypeVar
 
 import aiosqlite
 
@@ -26,6 +29,10 @@ from bot.storage.migrations import Migration
 from bot.storage.session import Row
 from bot.storage.uow import UnitOfWork
 
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+# Commits between two WAL checkpoints: about SQLite's own default of 1000 pages.
+CHECKPOINT_EVERY = 500
 _PARAMETER = re.compile(r"\$(\d+)")
 # What a full disk, a read-only file or another process holding the lock look like.
 _UNAVAILABLE = ("locked", "readonly", "read-only", "disk", "unable to open", "full")
@@ -42,6 +49,10 @@ def _bind(args: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(a.isoformat() if isinstance(a, datetime) else a for a in args)
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 def _raise(exc: sqlite3.Error) -> NoReturn:
     if isinstance(exc, sqlite3.IntegrityError):
         raise IntegrityViolation(str(exc)) from exc
@@ -51,6 +62,8 @@ def _raise(exc: sqlite3.Error) -> NoReturn:
 
 
 class SQLiteSession:
+    """Statements through aiosqlite's thread: one hop each, the event loop never blocks."""
+
     dialect = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -81,15 +94,71 @@ class SQLiteSession:
             _raise(exc)
 
 
+class SQLiteWriteSession:
+    """Statements of an open write transaction, run on the event loop itself.
+
+    Once BEGIN IMMEDIATE holds SQLite's write lock, a statement can no longer wait for another
+    connection (in WAL mode readers never block the writer), and the ledger's statements are
+    single-row lookups and updates by index that take microseconds: less than a hop to a thread
+    and back. Taking the lock and committing (which may checkpoint the WAL to disk) still run in
+    a thread, so the loop never waits for another process or for the disk.
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        try:
+            return self._conn.execute(_dialect_sql(sql), _bind(args)).fetchall()
+        except sqlite3.Error as exc:
+            _raise(exc)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        try:
+            row: Row | None = self._conn.execute(_dialect_sql(sql), _bind(args)).fetchone()
+        except sqlite3.Error as exc:
+            _raise(exc)
+        return row
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = await self.fetchrow(sql, *args)
+        return row[0] if row is not None else None
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self.fetch(sql, *args)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(_dialect_sql(sql), [_bind(row) for row in rows])
+        except sqlite3.Error as exc:
+            _raise(exc)
+
+
 class SQLiteDatabase(Database):
+    """One writer connection, used by one unit of work at a time; one reader for the rest."""
+
     dialect: ClassVar[str] = "sqlite"
 
     def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
         self.path = path
         self._busy_timeout_ms = busy_timeout_ms
-        self._writer: aiosqlite.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        # The writer's own thread for what may wait (the lock, the disk): a shared pool could
+        # fill up with writers waiting for a lock that only a queued commit would release.
+        self._writer_thread: ThreadPoolExecutor | None = None
+        self._commits = 0
+        self._checkpointing: asyncio.Task[None] | None = None
+
+    async def _in_writer_thread(self, function: Callable[..., T], *args: Any) -> T:
+        if self._writer_thread is None:
+            raise RuntimeError("the database is not connected")
+        return await asyncio.get_running_loop().run_in_executor(
+            self._writer_thread, function, *args
+        )
 
     @property
     def url(self) -> str:
@@ -103,93 +172,162 @@ class SQLiteDatabase(Database):
                 f"cannot create the folder {self.path.parent}: {exc.strerror}"
             ) from None
         try:
-            self._writer = await self._open()
-            # Read the pragma's row so its statement is finalized; a pending one keeps a lock.
-            await self._writer.execute_fetchall("PRAGMA journal_mode=WAL")
-            self._reader = await self._open()
+            self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+            self._writer = await self._in_writer_thread(self._open_writer)
+            self._reader = await aiosqlite.connect(
+                self.path, isolation_level=None, timeout=self._busy_timeout_ms / 1000
+            )
+            self._reader.row_factory = sqlite3.Row
+            await self._reader.executescript(self._pragmas)
         except sqlite3.Error as exc:
             await self.close()
             raise StorageUnavailable(f"cannot open {self.path}: {exc}") from None
 
-    async def _open(self) -> aiosqlite.Connection:
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves.
-        conn = await aiosqlite.connect(
-            self.path, isolation_level=None, timeout=self._busy_timeout_ms / 1000
+    @property
+    def _pragmas(self) -> str:
+        return (
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            f" PRAGMA busy_timeout={int(self._busy_timeout_ms)};"
         )
+
+    def _open_writer(self) -> sqlite3.Connection:
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves. Used from the loop and from
+        # the writer's thread, one at a time (the write lock), hence check_same_thread=False.
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        await conn.executescript(
-            f"""
-            PRAGMA synchronous=NORMAL;
-            PRAGMA foreign_keys=ON;
-            PRAGMA busy_timeout={int(self._busy_timeout_ms)};
-            """
+        conn.execute("PRAGMA journal_mode=WAL").fetchall()
+        conn.executescript(
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=0;"
+            # Checkpoints run in the writer's thread (see _checkpoint), never inside COMMIT.
+            " PRAGMA wal_autocheckpoint=0;"
         )
         return conn
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
-        self._reader = self._writer = None
+        if self._checkpointing is not None:
+            await self._checkpointing
+        if self._reader is not None:
+            await self._reader.close()
+        if self._writer is not None:
+            async with self._write_lock:
+                await self._in_writer_thread(self._writer.close)
+        if self._writer_thread is not None:
+            self._writer_thread.shutdown(wait=False)
+        self._reader = self._writer = self._writer_thread = None
 
     @property
     def connected(self) -> bool:
         return self._writer is not None
 
-    def _connection(self, conn: aiosqlite.Connection | None) -> aiosqlite.Connection:
-        if conn is None:
+    def _writer_connection(self) -> sqlite3.Connection:
+        if self._writer is None:
             raise RuntimeError("the database is not connected")
-        return conn
+        return self._writer
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         """BEGIN IMMEDIATE ... COMMIT, one writer at a time in this process; other processes
-        wait on SQLite's own lock (busy_timeout)."""
+        wait on SQLite's own lock (busy_timeout), in a thread."""
         async with self._write_lock:
-            conn = self._connection(self._writer)
-            session = SQLiteSession(conn)
-            await session.execute("BEGIN IMMEDIATE")
+            conn = self._writer_connection()
+            await self._without_waiting_if_possible(conn, "BEGIN IMMEDIATE")
             try:
-                yield UnitOfWork(session)
-                await session.execute("COMMIT")
+                yield UnitOfWork(SQLiteWriteSession(conn))
+                await self._without_waiting_if_possible(conn, "COMMIT")
             except BaseException:
                 if conn.in_transaction:
-                    await conn.execute_fetchall("ROLLBACK")
+                    conn.execute("ROLLBACK")
                 raise
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0 and self._checkpointing is None:
+            self._checkpointing = asyncio.create_task(self._checkpoint())
+
+    async def _without_waiting_if_possible(self, conn: sqlite3.Connection, sql: str) -> None:
+        """Run ``sql`` on the loop if SQLite's lock is free (the writer's busy timeout is 0);
+        if another process holds it, wait for it in the writer's thread instead."""
+        try:
+            conn.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                _raise(exc)
+        try:
+            await self._in_writer_thread(self._patiently, conn, sql)
+        except sqlite3.Error as exc:
+            _raise(exc)
+
+    def _patiently(self, conn: sqlite3.Connection, sql: str) -> None:
+        conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+        try:
+            conn.execute(sql)
+        finally:
+            conn.execute("PRAGMA busy_timeout=0")
+
+    async def _checkpoint(self) -> None:
+        """Copy the WAL into the database file, in the writer's thread on a connection of its
+        own: the disk's fsync never holds up the loop or the writer."""
+        try:
+            await self._in_writer_thread(self._checkpoint_in_thread)
+        except (sqlite3.Error, RuntimeError) as exc:
+            log.warning("event=sqlite_checkpoint_failed error=%s", exc)
+        finally:
+            self._checkpointing = None
+
+    def _checkpoint_in_thread(self) -> None:
+        with closing(sqlite3.connect(self.path, isolation_level=None)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
-        yield UnitOfWork(SQLiteSession(self._connection(self._reader)))
+        if self._reader is None:
+            raise RuntimeError("the database is not connected")
+        yield UnitOfWork(SQLiteSession(self._reader))
 
     async def current_version(self) -> int:
-        session = SQLiteSession(self._connection(self._writer))
-        await session.execute(_SCHEMA_VERSION)
-        return int(await session.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+        async with self._write_lock:
+            return await self._in_writer_thread(self._current_version, self._writer_connection())
+
+    @staticmethod
+    def _current_version(conn: sqlite3.Connection) -> int:
+        conn.execute(_SCHEMA_VERSION)
+        return int(
+            conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+        )
 
     async def _apply(self, pending: list[Migration]) -> list[int]:
-        applied: list[int] = []
         async with self._write_lock:
-            writer = self._connection(self._writer)
-            current = await self.current_version()
-            for migration in pending:
-                if migration.version <= current:
-                    continue
-                now = datetime.now(UTC).isoformat()
-                # executescript runs the whole file; BEGIN IMMEDIATE makes it all or nothing.
-                script = (
-                    "BEGIN IMMEDIATE;\n"
-                    f"{migration.sql}\n;\n"
-                    "INSERT INTO schema_version (version, name, applied_at) VALUES "
-                    f"({migration.version}, '{migration.name}', '{now}');\n"
-                    "COMMIT;"
-                )
-                try:
-                    await writer.executescript(script)
-                except sqlite3.Error as exc:
-                    if writer.in_transaction:
-                        await writer.execute_fetchall("ROLLBACK")
-                    _raise(exc)
-                applied.append(migration.version)
+            writer = self._writer_connection()
+            return await self._in_writer_thread(self._apply_in_thread, writer, pending)
+
+    def _apply_in_thread(self, conn: sqlite3.Connection, pending: list[Migration]) -> list[int]:
+        conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+        try:
+            return self._apply_waiting(conn, pending)
+        finally:
+            conn.execute("PRAGMA busy_timeout=0")
+
+    def _apply_waiting(self, conn: sqlite3.Connection, pending: list[Migration]) -> list[int]:
+        applied: list[int] = []
+        current = self._current_version(conn)
+        for migration in pending:
+            if migration.version <= current:
+                continue
+            now = datetime.now(UTC).isoformat()
+            # executescript runs the whole file; BEGIN IMMEDIATE makes it all or nothing.
+            script = (
+                "BEGIN IMMEDIATE;\n"
+                f"{migration.sql}\n;\n"
+                "INSERT INTO schema_version (version, name, applied_at) VALUES "
+                f"({migration.version}, '{migration.name}', '{now}');\n"
+                "COMMIT;"
+            )
+            try:
+                conn.executescript(script)
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                _raise(exc)
+            applied.append(migration.version)
         return applied
 
 

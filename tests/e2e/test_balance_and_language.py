@@ -226,14 +226,37 @@ async def test_html_in_a_name_is_escaped(emulator: BotAPIEmulator, bot: RunningB
     assert "Hello, <b>&lt;b&gt;Al&lt;/b&gt; &amp; co</b>" in reply.params["text"]
 
 
-async def test_bad_input_never_creates_entries(
+async def test_bad_input_is_answered_and_changes_no_money_and_no_state(
     emulator: BotAPIEmulator, start_bot: Callable[..., Any]
 ) -> None:
+    """Wrong amounts, unknown commands, oversized text, forged and foreign buttons: each gets
+    an answer, and the books, the users and the conversations stay exactly as they were."""
     running = await start_bot()
     emulator.add_user(ALICE, "Alice")
-    await say(emulator, ALICE, "-5")
-    await say(emulator, ALICE, "1e3")
-    assert await query(running.app.db, "SELECT id FROM entries") == []
+    emulator.add_user(BORIS, "Boris")
+    menu = await say(emulator, ALICE, "/start")
+    await say(emulator, BORIS, "/start")
+    await give(running, ALICE, 16000, 150, 300)
+    tables = ("entries", "postings", "accounts", "users", "fsm_state")
+    before = {t: await query(running.app.db, f"SELECT * FROM {t} ORDER BY 1") for t in tables}
+    assert len(before["entries"]) == 3
+
+    for text in ("-5", "1e3", "NaN", "12.001", "9" * 40, "/pay_all 100", "x" * 5000):
+        reply = await say(emulator, ALICE, text)
+        assert reply.ok and reply.params["text"]
+    for user, data, chat in (
+        (ALICE, "m:transfer_all", ALICE),  # forged data
+        (ALICE, "lang:xx", ALICE),  # a language that does not exist
+        (BORIS, "m:balance", ALICE),  # Boris presses a button in Alice's chat
+    ):
+        mark = emulator.call_count()
+        query_id = await emulator.send_callback(user, data, menu.result["message_id"], chat_id=chat)
+        answer = await answer_to(emulator, query_id, after=mark)
+        assert answer.params.get("show_alert") in (True, "true") and answer.params["text"]
+
+    after = {t: await query(running.app.db, f"SELECT * FROM {t} ORDER BY 1") for t in tables}
+    assert after == before
+    assert await running.app.services.ledger.check_invariants() == []
 
 
 async def test_a_flood_gets_one_notice_and_the_rest_is_dropped(

@@ -192,10 +192,12 @@ async def test_updates_sent_before_start_are_not_dropped(
 ) -> None:
     emulator.add_user(ALICE, "Alice")
     await emulator.send_text(ALICE, "/start")
-    mark = emulator.call_count()
+    assert not emulator.calls("sendMessage")
     await start_bot()
-    await emulator.wait_for_call("sendMessage", after=0)
-    assert mark >= 0
+    greeting = await emulator.wait_for_call(
+        "sendMessage", lambda c: int(c.params["chat_id"]) == ALICE
+    )
+    assert "Hello, <b>Alice</b>" in greeting.params["text"]
 
 
 async def test_clean_shutdown_is_fast_and_closes_everything(

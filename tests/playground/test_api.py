@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bot.money import Money
 from bot.playground.server import DEMO_USERS, PLAYGROUND_TOKEN, Playground
@@ -158,13 +160,26 @@ async def test_blocked_user_is_marked_unreachable(
 
 
 async def test_time_travel_moves_the_clock_and_runs_jobs(
-    playground: Playground, http: aiohttp.ClientSession
+    playground: Playground, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = playground.clock.now()
-    status, body = await post(http, "/api/time", {"step": "15days"})
+    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+        status, body = await post(http, "/api/time", {"step": "15days"})
     assert status == 200 and body["jobs_run"] >= 1
+    # The ledger audit ran and found the books in order.
+    assert "event=ledger_audit_ok" in caplog.text
     assert body["offset_seconds"] == 15 * 86400
     assert (playground.clock.now() - before).days == 15
+
+    # A cached balance that no posting explains: the next audit reports it.
+    assert playground.app is not None
+    async with playground.app.db.unit_of_work() as uow:
+        await uow.session.execute("UPDATE accounts SET balance = balance + 1 WHERE kind = 'orders'")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+        status, _ = await post(http, "/api/time", {"step": "hour"})
+    assert status == 200
+    assert "event=ledger_invariant_violated" in caplog.text and "caches 1" in caplog.text
     status, _ = await post(http, "/api/time", {"step": "back"})
     assert status == 400
 

@@ -1,8 +1,8 @@
-"""The benchmark still runs (tiny sizes, no timing asserted: speed is judged by `make bench`)."""
+"""The benchmarks still run (tiny sizes, no timing asserted: speed is judged by `make bench`)."""
 
 from __future__ import annotations
 
-from bench import polling
+from bench import ledger, polling
 
 
 async def test_polling_benchmark_runs_every_scenario() -> None:
@@ -11,3 +11,17 @@ async def test_polling_benchmark_runs_every_scenario() -> None:
     assert all(m.updates == 6 and m.seconds > 0 for m in results)
     text = polling.report(results)
     assert "x 1.00" in text.splitlines()[1]
+
+
+async def test_ledger_benchmark_runs_on_sqlite() -> None:
+    results, plans = await ledger.run(
+        users=60, postings=400, payments=20, repeats=1, postgres_url=None
+    )
+    assert {r.runner for r in results} == {
+        ledger.BASELINE,
+        "aiosqlite, a hop per statement",
+        "Giftwallet services",
+    }
+    assert all(r.payments == 20 and r.seconds > 0 for r in results)
+    text = ledger.report(results, plans)
+    assert "SEARCH accounts USING" in text and "x 1.00" in text

@@ -1,4 +1,5 @@
-"""Both locales have the same keys; every key the code names exists; money per locale."""
+"""Both locales have the same keys; every key the code names exists and every key is used;
+money per locale."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # t("key" ...), key="...", and `key = "..."` class attributes of domain errors.
 _KEY_PATTERNS = (
     re.compile(r"""\bt\(\s*["']([a-z][a-z0-9-]*)["']"""),
-    re.compile(r"""\bkey\s*=\s*["']([a-z][a-z0-9-]*)["']"""),
-    re.compile(r"""\(\s*[A-Za-z_.]+\s*,\s*["']([a-z]+-[a-z0-9-]+)["']\s*\)"""),
+    re.compile(r"""\bkey(?:\s*:\s*str)?\s*=\s*["']([a-z][a-z0-9-]*)["']"""),
+    re.compile(r"""\(\s*[A-Za-z_."']+\s*,\s*["']([a-z]+-[a-z0-9-]+)["']\s*\)"""),
 )
 AMOUNT_REASONS = ("empty", "too_long", "negative", "format", "precision", "zero")
 
@@ -36,6 +37,7 @@ def keys_used_in_code() -> set[str]:
         for pattern in _KEY_PATTERNS:
             used.update(pattern.findall(source))
     used.update(InvalidAmount(reason).key for reason in AMOUNT_REASONS)
+    used.update(f"language-button-{code}" for code in SUPPORTED_LOCALES)
     return used
 
 
@@ -50,6 +52,11 @@ def test_every_key_used_in_code_exists(i18n: I18n) -> None:
     assert "start-greeting" in used and "amount-too-long" in used  # the scan sees real keys
     missing = used - i18n.keys("en")
     assert not missing, f"keys used in code but missing in locales: {sorted(missing)}"
+
+
+def test_every_key_in_the_locales_is_used(i18n: I18n) -> None:
+    unused = i18n.keys("en") - keys_used_in_code()
+    assert not unused, f"keys no code names: {sorted(unused)}"
 
 
 def test_domain_error_default_key_exists(i18n: I18n) -> None:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.storage.database import Database, open_database
-from bot.storage.errors import IntegrityViolation, StorageError
+from bot.storage.database import Database, open_database, retry_on_conflict
+from bot.storage.errors import IntegrityViolation, StorageError, TransientConflict
 from bot.storage.migrations import DIALECTS, Migration, load_migrations
 from bot.storage.sqlite import SQLiteDatabase
 
@@ -200,3 +200,43 @@ def test_database_urls_pick_the_backend(tmp_path: object) -> None:
     assert open_database("postgresql://u:p@localhost/db").dialect == "postgresql"
     with pytest.raises(ValueError, match="sqlite:///"):
         open_database("mysql://localhost/db")
+
+
+async def test_a_transient_conflict_is_retried_then_surfaced() -> None:
+    calls: list[int] = []
+
+    @retry_on_conflict(attempts=3, pause=0)
+    async def flaky(fail_times: int) -> str:
+        calls.append(1)
+        if len(calls) <= fail_times:
+            raise TransientConflict("deadlock detected")
+        return "done"
+
+    assert await flaky(2) == "done" and len(calls) == 3
+    calls.clear()
+    with pytest.raises(TransientConflict):
+        await flaky(5)
+    assert len(calls) == 3
+
+
+async def test_a_real_deadlock_becomes_a_transient_conflict(db: Database) -> None:
+    """Two units of work lock two rows in opposite orders: the server picks a victim, and the
+    victim sees TransientConflict (the ledger avoids this by posting in account-id order)."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: it cannot deadlock")
+    await db.migrate()
+    async with db.unit_of_work() as uow:
+        await uow.ledger.ensure_system_accounts("USD")
+        ids = await uow.ledger.account_ids([("orders", None), ("withdrawals", None)])
+    first, second = ids[("orders", None)], ids[("withdrawals", None)]
+    both_locked_one = asyncio.Barrier(2)
+
+    async def lock(a: int, b: int) -> None:
+        async with db.unit_of_work() as uow:
+            await uow.session.execute("UPDATE accounts SET balance = balance WHERE id = $1", a)
+            await both_locked_one.wait()
+            await uow.session.execute("UPDATE accounts SET balance = balance WHERE id = $1", b)
+
+    results = await asyncio.gather(lock(first, second), lock(second, first), return_exceptions=True)
+    assert sum(isinstance(r, TransientConflict) for r in results) == 1
+    assert sum(r is None for r in results) == 1

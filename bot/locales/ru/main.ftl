@@ -20,7 +20,6 @@ coming-soon = Этот раздел скоро появится.
 
 ## Баланс
 
-balance-title = <b>💰 Ваш баланс</b>
 balance-text =
     <b>💰 Ваш баланс</b>
 
@@ -28,7 +27,6 @@ balance-text =
     Кешбэк доступен: <b>{ $available }</b>
     Кешбэк в ожидании: { $pending }
 balance-refresh = 🔄 Обновить
-balance-refreshed = Баланс актуален
 inline-balance-title = Баланс: { $balance }
 inline-balance-description = Кешбэк доступен { $available }, в ожидании { $pending }
 

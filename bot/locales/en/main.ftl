@@ -20,7 +20,6 @@ coming-soon = This section is coming soon.
 
 ## Balance
 
-balance-title = <b>💰 Your balance</b>
 balance-text =
     <b>💰 Your balance</b>
 
@@ -28,7 +27,6 @@ balance-text =
     Cashback available: <b>{ $available }</b>
     Cashback pending: { $pending }
 balance-refresh = 🔄 Refresh
-balance-refreshed = Balance is up to date
 inline-balance-title = Balance: { $balance }
 inline-balance-description = Cashback available { $available }, pending { $pending }
 

@@ -1,0 +1,64 @@
+"""The house rules of docs/architecture.md, checked on the source so they cannot drift."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+BOT = Path(__file__).resolve().parents[2] / "bot"
+DRIVERS = {"aiosqlite", "asyncpg", "sqlite3"}
+
+
+def _modules(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*.py") if "__pycache__" not in path.parts)
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def _offenders(paths: list[Path], banned: set[str]) -> list[str]:
+    return [
+        f"{path.relative_to(BOT.parent)} imports {name}"
+        for path in paths
+        for name in sorted(_imports(path))
+        if any(name == b or name.startswith(f"{b}.") for b in banned)
+    ]
+
+
+def test_database_drivers_are_imported_only_in_storage() -> None:
+    outside = [p for p in _modules(BOT) if "storage" not in p.relative_to(BOT).parts]
+    assert _offenders(outside, DRIVERS) == []
+
+
+def test_handlers_keyboards_and_middlewares_never_import_storage() -> None:
+    paths = [p for part in ("handlers", "keyboards", "middlewares") for p in _modules(BOT / part)]
+    assert _offenders(paths, {"bot.storage"}) == []
+
+
+def test_services_import_neither_aiogram_nor_a_driver() -> None:
+    assert _offenders(_modules(BOT / "services"), {"aiogram", *DRIVERS}) == []
+
+
+def test_no_method_has_a_twin_that_differs_by_taking_a_connection() -> None:
+    twins = []
+    for path in _modules(BOT):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                names = {
+                    item.name
+                    for item in node.body
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                }
+                twins += [
+                    f"{path.name}: {node.name}.{name}"
+                    for name in names
+                    if name.endswith("_in") and name.removesuffix("_in") in names
+                ]
+    assert twins == []
