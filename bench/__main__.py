@@ -31,6 +31,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     RESULTS.mkdir(exist_ok=True)
 
+    postgres = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if not postgres:
+        print("PostgreSQL scenarios skipped (set BENCH_DATABASE_URL=postgresql://...)")
+
     if args.only in (None, "polling"):
         measured = asyncio.run(
             polling.run(
@@ -38,6 +42,7 @@ def main() -> None:
                 per_user=args.per_user,
                 latencies=tuple(ms / 1000 for ms in args.latency_ms),
                 repeats=args.repeats,
+                postgres_url=postgres or None,
             )
         )
         text = polling.report(measured)
@@ -45,9 +50,6 @@ def main() -> None:
         (RESULTS / "polling.txt").write_text(text + "\n", "utf-8")
 
     if args.only in (None, "ledger"):
-        postgres = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-        if not postgres:
-            print("ledger: PostgreSQL skipped (set BENCH_DATABASE_URL=postgresql://...)")
         results, plans = asyncio.run(
             ledger.run(
                 users=args.ledger_users,

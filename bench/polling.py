@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -75,30 +76,52 @@ async def batch_poller_echo(
     return stop
 
 
-async def giftwallet_app(emulator: BotAPIEmulator, data_dir: str) -> Callable[[], Awaitable[None]]:
-    settings = Settings(
-        bot_token=TOKEN,
-        telegram_api_url=emulator.base_url,
-        data_dir=Path(data_dir),
-        database_url=f"sqlite:///{Path(data_dir) / 'giftwallet.sqlite3'}",
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    app = Application(settings, polling_timeout=1)
-    task = asyncio.create_task(app.run_polling())
+def giftwallet_app(postgres_url: str | None = None) -> Runner:
+    """The whole bot, on SQLite in the run's folder or on a fresh PostgreSQL schema."""
 
-    async def stop() -> None:
-        app.request_stop()
-        await task
+    async def start(emulator: BotAPIEmulator, data_dir: str) -> Callable[[], Awaitable[None]]:
+        schema = None
+        database_url = f"sqlite:///{Path(data_dir) / 'giftwallet.sqlite3'}"
+        if postgres_url is not None:
+            schema = f"bench_polling_{Path(data_dir).name.replace('-', '_')}"
+            admin = await asyncpg.connect(postgres_url)
+            await admin.execute(f'CREATE SCHEMA "{schema}"')
+            await admin.close()
+            sep = "&" if "?" in postgres_url else "?"
+            database_url = f"{postgres_url}{sep}search_path={schema}"
+        settings = Settings(
+            bot_token=TOKEN,
+            telegram_api_url=emulator.base_url,
+            data_dir=Path(data_dir),
+            database_url=database_url,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        app = Application(settings, polling_timeout=1)
+        task = asyncio.create_task(app.run_polling())
 
-    return stop
+        async def stop() -> None:
+            app.request_stop()
+            await task
+            if schema is not None and postgres_url is not None:
+                admin = await asyncpg.connect(postgres_url)
+                await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                await admin.close()
+
+        return stop
+
+    return start
 
 
-SCENARIOS: dict[str, tuple[Runner, str]] = {
-    "aiogram polling, as tasks (baseline)": (aiogram_polling(True), "echo"),
-    "aiogram polling, one at a time": (aiogram_polling(False), "echo"),
-    "Giftwallet BatchPoller, echo": (batch_poller_echo, "echo"),
-    "Giftwallet bot, /balance (SQLite)": (giftwallet_app, "/balance"),
-}
+def scenarios(postgres_url: str | None) -> dict[str, tuple[Runner, str]]:
+    chosen: dict[str, tuple[Runner, str]] = {
+        "aiogram polling, as tasks (baseline)": (aiogram_polling(True), "echo"),
+        "aiogram polling, one at a time": (aiogram_polling(False), "echo"),
+        "Giftwallet BatchPoller, echo": (batch_poller_echo, "echo"),
+        "Giftwallet bot, /balance (SQLite)": (giftwallet_app(), "/balance"),
+    }
+    if postgres_url:
+        chosen["Giftwallet bot, /balance (PostgreSQL)"] = (giftwallet_app(postgres_url), "/balance")
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -147,11 +170,16 @@ async def measure_once(
 
 
 async def run(
-    *, users: int, per_user: int, latencies: tuple[float, ...], repeats: int
+    *,
+    users: int,
+    per_user: int,
+    latencies: tuple[float, ...],
+    repeats: int,
+    postgres_url: str | None = None,
 ) -> list[Measurement]:
     results = []
     for latency in latencies:
-        for name, (runner, text) in SCENARIOS.items():
+        for name, (runner, text) in scenarios(postgres_url).items():
             times = [
                 await measure_once(runner, text, users=users, per_user=per_user, latency=latency)
                 for _ in range(repeats)

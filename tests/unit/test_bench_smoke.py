@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import ledger, polling
+from tests.databases import ENABLE_HINT, TEST_DATABASE_URL
 
 
 async def test_polling_benchmark_runs_every_scenario() -> None:
     results = await polling.run(users=3, per_user=2, latencies=(0.0,), repeats=1)
-    assert [m.scenario for m in results] == list(polling.SCENARIOS)
+    assert [m.scenario for m in results] == list(polling.scenarios(None))
     assert all(m.updates == 6 and m.seconds > 0 for m in results)
     text = polling.report(results)
     assert "x 1.00" in text.splitlines()[1]
@@ -25,3 +28,17 @@ async def test_ledger_benchmark_runs_on_sqlite() -> None:
     assert all(r.payments == 20 and r.seconds > 0 for r in results)
     text = ledger.report(results, plans)
     assert "SEARCH accounts USING" in text and "x 1.00" in text
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason=f"PostgreSQL tests skipped: {ENABLE_HINT}")
+async def test_the_benchmarks_run_on_postgresql() -> None:
+    results = await polling.run(
+        users=3, per_user=2, latencies=(0.0,), repeats=1, postgres_url=TEST_DATABASE_URL
+    )
+    assert results[-1].scenario == "Giftwallet bot, /balance (PostgreSQL)"
+    assert results[-1].updates == 6
+    ledger_results, plans = await ledger.run(
+        users=60, postings=400, payments=20, repeats=1, postgres_url=TEST_DATABASE_URL
+    )
+    assert {r.backend for r in ledger_results} == {"sqlite", "postgresql"}
+    assert "postgresql, payment: account ids" in ledger.report(ledger_results, plans)
