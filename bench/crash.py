@@ -1,7 +1,7 @@
 """Crash benchmark: how many paid updates a polling mode loses when the process is killed.
 
 The same small bot runs with aiogram's default polling (handlers as tasks, the next getUpdates
-confirming the batch at once) and with Giftwallet's batch poller. Payments arrive in bursts
+confirming the batch at once) and with Giftwallet's inbox poller. Payments arrive in bursts
 while the bot is SIGKILLed at random moments and restarted; at the end every payment that the
 bot never recorded, and that Telegram will never deliver again, is lost.
 """
@@ -85,7 +85,7 @@ async def run_mode(
             process = await _spawn(mode, emulator, db)
             await emulator.wait_for_call("getUpdates", after=mark, timeout=60)
             await emulator.wait_until_confirmed()
-            await asyncio.sleep(0.3)  # the last handlers finish their work
+            await _until_credited(db, bursts * burst_size, limit=5.0)
             process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(process.wait(), timeout=10)
@@ -99,15 +99,31 @@ async def run_mode(
     return CrashResult(mode, bursts * burst_size, credited, kills)
 
 
+async def _until_credited(db: Path, total: int, *, limit: float) -> None:
+    """Give the last run's handlers time to finish: until all are credited, or ``limit``."""
+    deadline = asyncio.get_running_loop().time() + limit
+    while asyncio.get_running_loop().time() < deadline:
+        if _credited(db) >= total:
+            return
+        await asyncio.sleep(0.1)
+
+
+def _credited(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as ledger:
+        return int(ledger.execute("SELECT COUNT(*) FROM credited").fetchone()[0])
+
+
 async def run(*, bursts: int, burst_size: int, latency: float) -> list[CrashResult]:
     return [
         await run_mode(mode, bursts=bursts, burst_size=burst_size, seed=7, latency=latency)
-        for mode in ("default", "batch")
+        for mode in ("default", "inbox")
     ]
 
 
 def report(results: list[CrashResult]) -> str:
-    names = {"default": "aiogram default polling", "batch": "Giftwallet BatchPoller"}
+    names = {"default": "aiogram default polling", "inbox": "Giftwallet inbox poller"}
     lines = ["Crash: payments lost after SIGKILLs mid-batch (same seed, same bursts):"]
     for r in results:
         lines.append(

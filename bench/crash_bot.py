@@ -1,4 +1,4 @@
-"""A minimal "credit" bot for the crash benchmark: ``python -m bench.crash_bot default|batch``.
+"""A minimal "credit" bot for the crash benchmark: ``python -m bench.crash_bot default|inbox``.
 
 Each message is a payment to credit: the handler does some awaited work (as a real one would,
 talking to a database or the Bot API), then records the message id in SQLite. Recording is
@@ -11,13 +11,14 @@ import asyncio
 import os
 import sqlite3
 import sys
+from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 
-from bot.polling import BatchPoller
+from bench.inbox_runner import start_inbox_polling
 
 WORK_SECONDS = 0.05
 
@@ -45,7 +46,9 @@ def main() -> None:
         if mode == "default":
             await dispatcher.start_polling(bot, polling_timeout=1, handle_signals=False)
         else:
-            await BatchPoller(dispatcher, bot, polling_timeout=1).run()
+            inbox_file = os.environ["CRASH_DB"] + ".inbox"
+            await start_inbox_polling(dispatcher, bot, Path(inbox_file))
+            await asyncio.Event().wait()  # until SIGKILL
 
     asyncio.run(run())
 

@@ -22,10 +22,10 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 
+from bench.inbox_runner import start_inbox_polling
 from bot.app import Application
 from bot.config import Settings
 from bot.playground.emulator import BotAPIEmulator
-from bot.polling import BatchPoller
 
 TOKEN = "123456:bench-token-for-the-local-emulator-only"
 
@@ -61,16 +61,14 @@ def aiogram_polling(handle_as_tasks: bool) -> Runner:
     return start
 
 
-async def batch_poller_echo(
+async def inbox_poller_echo(
     emulator: BotAPIEmulator, data_dir: str
 ) -> Callable[[], Awaitable[None]]:
     bot, dispatcher = _echo_bot(emulator)
-    poller = BatchPoller(dispatcher, bot, polling_timeout=1)
-    task = asyncio.create_task(poller.run())
+    stop_polling = await start_inbox_polling(dispatcher, bot, Path(data_dir) / "inbox.sqlite3")
 
     async def stop() -> None:
-        poller.stop()
-        await task
+        await stop_polling()
         await bot.session.close()
 
     return stop
@@ -116,7 +114,7 @@ def scenarios(postgres_url: str | None) -> dict[str, tuple[Runner, str]]:
     chosen: dict[str, tuple[Runner, str]] = {
         "aiogram polling, as tasks (baseline)": (aiogram_polling(True), "echo"),
         "aiogram polling, one at a time": (aiogram_polling(False), "echo"),
-        "Giftwallet BatchPoller, echo": (batch_poller_echo, "echo"),
+        "Giftwallet inbox poller, echo": (inbox_poller_echo, "echo"),
         "Giftwallet bot, /balance (SQLite)": (giftwallet_app(), "/balance"),
     }
     if postgres_url:

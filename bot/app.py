@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from contextlib import suppress
 from datetime import UTC
@@ -20,13 +19,15 @@ from bot.clock import Clock, SystemClock
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.handlers import create_root_router
 from bot.i18n import I18n
+from bot.inbox import Inbox
 from bot.keyboards.commands import bot_commands
 from bot.middlewares.callbacks import AnswerCallbackMiddleware
 from bot.middlewares.context import UserContextMiddleware
 from bot.middlewares.input_limits import TextLengthMiddleware
 from bot.middlewares.retry import RetryAfterMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware, TokenBuckets
-from bot.polling import BatchPoller
+from bot.parked import ParkedNotifier
+from bot.polling import InboxPoller
 from bot.scheduler import register_jobs
 from bot.services import Services
 from bot.services.ledger import LedgerService
@@ -36,7 +37,7 @@ from bot.storage.fsm import DatabaseStorage
 
 log = logging.getLogger(__name__)
 
-# A stop request waits this long for the batch in hand, so shutdown stays within 5 s.
+# A stop request waits this long for the updates in hand, so shutdown stays within 5 s.
 STOP_GRACE_SECONDS = 3.5
 # Per user: a burst of 30 updates, then 3 a second. Far above what a person can tap or type.
 FLOOD_BURST = 30
@@ -71,8 +72,17 @@ class Application:
         self.dispatcher = self._dispatcher()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         register_jobs(self.scheduler, self.services)
-        self._poller: BatchPoller | None = None
-        self._polling_task: asyncio.Task[None] | None = None
+        self.inbox = Inbox(
+            self.db,
+            self.dispatcher,
+            self.bot,
+            self.clock,
+            max_lanes=settings.inbox_max_lanes,
+            max_attempts=settings.inbox_max_attempts,
+            retention=settings.inbox_retention,
+            on_parked=ParkedNotifier(self.bot, self.i18n, settings.support_chat_id),
+        )
+        self._poller: InboxPoller | None = None
 
     def _session(self) -> AiohttpSession:
         if self.settings.telegram_api_url:
@@ -124,16 +134,17 @@ class Application:
             await self.prepare_telegram()
             me = await self.bot.me()
             log.info("event=polling_started bot_id=%s username=%s", me.id, me.username)
+            await self.inbox.start()
             self.scheduler.start()
-            self._poller = BatchPoller(
-                self.dispatcher,
+            self._poller = InboxPoller(
                 self.bot,
+                self.inbox,
                 polling_timeout=self.polling_timeout,
                 allowed_updates=self.dispatcher.resolve_used_update_types(),
             )
-            self._polling_task = asyncio.create_task(self._poller.run())
-            with suppress(asyncio.CancelledError):
-                await self._polling_task
+            await self._poller.run()
+            # Stop requested: the updates in hand get a moment; the rest wait in the inbox.
+            await self.inbox.stop(grace=STOP_GRACE_SECONDS)
         finally:
             await self.shutdown()
 
@@ -148,12 +159,9 @@ class Application:
         return len(jobs)
 
     def request_stop(self) -> None:
-        """Signal-safe: stop fetching, let the current batch finish, with a hard deadline."""
-        if self._poller is None or self._polling_task is None:
-            return
-        self._poller.stop()
-        loop = asyncio.get_running_loop()
-        loop.call_later(STOP_GRACE_SECONDS, self._polling_task.cancel)
+        """Signal-safe: stop fetching; updates in hand get STOP_GRACE_SECONDS to finish."""
+        if self._poller is not None:
+            self._poller.stop()
 
     async def shutdown(self) -> None:
         if self.scheduler.running:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     currency: str = "USD"
     log_level: str = "INFO"
     database_url: str | None = None
+    inbox_max_lanes: int = Field(default=64, ge=1, le=10_000)
+    inbox_max_attempts: int = Field(default=5, ge=1, le=100)
+    inbox_retention: timedelta = timedelta(days=2)
     database_pool_size: int = Field(default=10, ge=1, le=200)
 
     @field_validator("bot_token")
@@ -99,6 +103,15 @@ class Settings(BaseSettings):
                 "must look like sqlite:///data/giftwallet.sqlite3 or "
                 "postgresql://user:password@host:5432/database"
             )
+        return value
+
+    @field_validator("inbox_retention")
+    @classmethod
+    def _retention_below_a_week(cls, value: timedelta) -> timedelta:
+        # After a week without updates Telegram may restart update ids at random: older rows
+        # must be gone by then, or a new update could collide with a kept one.
+        if not timedelta(minutes=1) <= value < timedelta(days=7):
+            raise ValueError("must be between 60 seconds and 6 days (seconds or ISO 8601, P2D)")
         return value
 
     @property

@@ -9,6 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 
+class TransientFault(Exception):
+    """A fault that may clear by itself (storage, network): handling the update again later
+    may succeed, so it is retried from the inbox rather than answered as a failure."""
+
+
 class DomainError(Exception):
     """A refusal the user should hear about; nothing was changed."""
 

@@ -1,55 +1,58 @@
-"""Long polling that loses no update on a crash and still handles updates concurrently.
+"""Long polling into the durable inbox: fetch, store, then confirm.
 
-aiogram's default polling confirms an update (via the next getUpdates offset) while its handler
-may still be running, so a crash at that moment loses it for good. Here a fetched batch is handled
-completely before the next getUpdates confirms it: a crash re-delivers the whole unfinished batch,
-and handlers are idempotent (payments are keyed by their charge id).
-
-Within a batch, updates of different chats run concurrently; updates of one chat run in order, so
-a conversation (FSM) sees its messages in the order the user sent them.
+Each ``getUpdates`` answer is stored in the inbox (one unit of work) before the next
+``getUpdates`` confirms it to Telegram, so a crash at any moment loses nothing: what was not
+stored is fetched again, what was stored is handled after the restart. Fetching never waits for
+handling. The answer is read as plain JSON objects, so one update that aiogram cannot parse
+never hides the others; the inbox parses each on its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
-from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
-from aiogram.methods import GetUpdates, TelegramMethod
-from aiogram.types import Update
+from aiogram import Bot
+from aiogram.exceptions import (
+    AiogramError,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import TelegramMethod
+
+from bot.inbox import Inbox
+from bot.storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 
 
-def _ordering_key(update: Update) -> int | str:
-    """Updates with the same key must be handled one after another."""
-    event: Any = update.event
-    chat = getattr(event, "chat", None) or getattr(getattr(event, "message", None), "chat", None)
-    if chat is not None:
-        return int(chat.id)
-    user = getattr(event, "from_user", None)
-    if user is not None:
-        return int(user.id)
-    return f"update:{update.update_id}"
+class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """``getUpdates`` whose result stays JSON: aiogram would parse the whole batch at once."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    limit: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
 
 
-class BatchPoller:
+class InboxPoller:
     def __init__(
         self,
-        dispatcher: Dispatcher,
         bot: Bot,
+        inbox: Inbox,
         *,
         polling_timeout: int = 25,
         allowed_updates: Sequence[str] | None = None,
         max_backoff: float = 30.0,
     ) -> None:
-        self.dispatcher = dispatcher
         self.bot = bot
+        self.inbox = inbox
         self.polling_timeout = polling_timeout
         self.allowed_updates = list(allowed_updates) if allowed_updates is not None else None
         self.max_backoff = max_backoff
@@ -67,24 +70,39 @@ class BatchPoller:
             except TelegramRetryAfter as exc:
                 await self._pause(exc.retry_after)
                 continue
-            except (TelegramAPIError, OSError, TimeoutError) as exc:
+            except TelegramUnauthorizedError:
+                raise  # the token was revoked: no retry can help
+            except (AiogramError, OSError, TimeoutError) as exc:
+                # A proxy's HTML error page, a 5xx, a dropped connection: wait and fetch again.
                 log.warning(
                     "event=get_updates_failed error=%s retry_in=%.1f", type(exc).__name__, backoff
                 )
                 await self._pause(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
-            backoff = 0.5
             if updates is None:  # stopped while waiting
                 break
             if updates:
-                # Shielded: a stop request lets the batch finish, so its offset can be confirmed.
-                await asyncio.shield(self.handle_batch(updates))
-                self.offset = updates[-1].update_id + 1
+                try:
+                    newest = await self.inbox.accept(updates)
+                except StorageError as exc:
+                    # Not stored, so not confirmed: Telegram keeps them until storage is back.
+                    log.error(
+                        "event=inbox_store_failed updates=%d error=%s retry_in=%.1f",
+                        len(updates),
+                        type(exc).__name__,
+                        backoff,
+                    )
+                    await self._pause(backoff)
+                    backoff = min(backoff * 2, self.max_backoff)
+                    continue
+                if newest is not None:
+                    self.offset = newest + 1
+            backoff = 0.5
         await self._confirm()
 
-    async def _fetch(self) -> list[Update] | None:
-        request = GetUpdates(
+    async def _fetch(self) -> list[dict[str, Any]] | None:
+        request = GetRawUpdates(
             offset=self.offset, timeout=self.polling_timeout, allowed_updates=self.allowed_updates
         )
         fetch = asyncio.ensure_future(self.bot(request, request_timeout=self.polling_timeout + 10))
@@ -95,7 +113,7 @@ class BatchPoller:
             stopping.cancel()
         if not fetch.done():
             fetch.cancel()
-            with suppress(asyncio.CancelledError, TelegramAPIError, OSError):
+            with suppress(asyncio.CancelledError, AiogramError, OSError):
                 await fetch
             return None
         return list(fetch.result())
@@ -105,27 +123,8 @@ class BatchPoller:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _confirm(self) -> None:
-        """Tell the server what was handled, so a clean restart doesn't see it again."""
+        """Tell the server what is stored, so a clean restart doesn't fetch it again."""
         if self.offset is None:
             return
-        with suppress(TelegramAPIError, OSError, TimeoutError):
-            await self.bot(GetUpdates(offset=self.offset, limit=1, timeout=0), request_timeout=5)
-
-    async def handle_batch(self, updates: Sequence[Update]) -> None:
-        lanes: dict[int | str, list[Update]] = defaultdict(list)
-        for update in updates:
-            lanes[_ordering_key(update)].append(update)
-        await asyncio.gather(*(self._handle_lane(lane) for lane in lanes.values()))
-
-    async def _handle_lane(self, lane: list[Update]) -> None:
-        for update in lane:
-            await self.handle_update(update)
-
-    async def handle_update(self, update: Update) -> None:
-        try:
-            response = await self.dispatcher.feed_update(self.bot, update)
-            if isinstance(response, TelegramMethod):
-                await self.dispatcher.silent_call_request(self.bot, response)
-        except Exception:
-            # The error router answers users; this only catches what escaped it.
-            log.exception("event=update_failed update_id=%s", update.update_id)
+        with suppress(AiogramError, OSError, TimeoutError):
+            await self.bot(GetRawUpdates(offset=self.offset, limit=1, timeout=0), request_timeout=5)

@@ -92,6 +92,11 @@ class RunningBot:
         self.task = asyncio.create_task(self.app.run_polling())
         await emulator.wait_until_polling(self.task, after=mark, limit=15)
 
+    async def settled(self, emulator: BotAPIEmulator, limit: float = 10) -> None:
+        """Every queued update fetched, stored and handled."""
+        await emulator.wait_until_confirmed(limit=limit)
+        await asyncio.wait_for(self.app.inbox.wait_idle(), timeout=limit)
+
     async def stop(self) -> None:
         if self.task is None or self.task.done():
             return

@@ -6,11 +6,18 @@ import logging
 from typing import Any
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.filters import ExceptionTypeFilter, Filter
 from aiogram.types import ErrorEvent, Update
 
-from bot.errors import DomainError
+from bot.errors import DomainError, TransientFault
 from bot.i18n import I18n, Translator
 from bot.money import Money
 from bot.services import Services
@@ -97,10 +104,26 @@ async def unexpected_error(
     await _tell(bot, update, t("error-internal"))
 
 
+class Retryable(Filter):
+    """Faults the inbox retries instead of answering: storage and network trouble, a long
+    flood wait, and anything at all while money is being recorded (a payment is never answered
+    "nothing was charged" and never dropped)."""
+
+    async def __call__(self, event: ErrorEvent) -> bool:
+        message = event.update.message
+        if message is not None and (message.successful_payment or message.refunded_payment):
+            return True
+        return isinstance(
+            event.exception,
+            TransientFault | TelegramNetworkError | TelegramServerError | TelegramRetryAfter,
+        )
+
+
 def create_router() -> Router:
+    """Errors no handler here takes (the retryable ones) leave feed_update for the inbox."""
     router = Router(name="errors")
     router.errors.register(benign_replay, BenignReplay())
     router.errors.register(domain_error, ExceptionTypeFilter(DomainError))
     router.errors.register(user_blocked_bot, ExceptionTypeFilter(TelegramForbiddenError))
-    router.errors.register(unexpected_error)
+    router.errors.register(unexpected_error, ~Retryable())
     return router

@@ -25,6 +25,7 @@ TABLES: tuple[tuple[str, str, bool], ...] = (
     ("entries", "id", True),
     ("postings", "id", True),
     ("fsm_state", "key", False),
+    ("inbox", "update_id", False),  # Telegram's update id
 )
 PAGE = 5000
 

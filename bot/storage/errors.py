@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bot.errors import TransientFault
 
-class StorageError(Exception):
-    """The database refused or failed an operation."""
+
+class StorageError(TransientFault):
+    """The database refused or failed an operation; the update that met it is tried again."""
 
 
 class IntegrityViolation(StorageError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from bot.storage.repositories.fsm import FSMRepository
+from bot.storage.repositories.inbox import InboxRepository
 from bot.storage.repositories.ledger import LedgerRepository
 from bot.storage.repositories.users import UserRepository
 from bot.storage.session import Session
@@ -31,3 +32,7 @@ class UnitOfWork:
     @cached_property
     def fsm(self) -> FSMRepository:
         return FSMRepository(self.session)
+
+    @cached_property
+    def inbox(self) -> InboxRepository:
+        return InboxRepository(self.session)

@@ -267,7 +267,7 @@ async def test_a_flood_gets_one_notice_and_the_rest_is_dropped(
     for n in range(45):
         await emulator.send_text(ALICE, f"spam {n}")
     # Telegram would deliver these in one or two batches; wait until all were handled.
-    await emulator.wait_until_confirmed(limit=5)
+    await bot.settled(emulator)
     replies = [c.params["text"] for c in emulator.calls("sendMessage") if c.ok and c.index >= first]
     notices = [text for text in replies if "Too many requests" in text]
     assert len(notices) == 1
@@ -305,5 +305,5 @@ async def test_a_payment_message_is_never_throttled(
     }
     with caplog.at_level(logging.WARNING, logger="bot.handlers.common"):
         await emulator.send_raw_update(payment)
-        await emulator.wait_until_confirmed(limit=5)
+        await bot.settled(emulator)
     assert "charge_id=stx-not-throttled" in caplog.text

@@ -78,6 +78,7 @@ async def test_copy_keeps_every_row_balance_and_history(
             "entries": (4, 4),
             "postings": (8, 8),
             "fsm_state": (1, 1),
+            "inbox": (0, 0),
         }
         assert await target.ledger.check_invariants() == []
         for user in USERS:

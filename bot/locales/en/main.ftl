@@ -80,3 +80,7 @@ amount-zero = The amount must be greater than zero.
 
 language-button-ru = 🇷🇺 Русский
 language-button-en = 🇬🇧 English
+
+## When an update could not be handled after several attempts
+payment-received-later = ✅ Your payment was received. It is being credited and you will get a message when it is on your balance; there is no need to pay again.
+ops-payment-parked = ⚠️ A payment could not be credited automatically. Update { $update_id }, user { $user_id }, { $amount }, charge { $charge_id }. It waits in the inbox: check it and run <code>python -m bot inbox --retry { $update_id }</code>.

@@ -1,0 +1,321 @@
+"""The durable update inbox: stored updates handled lane by lane, retried, parked, never lost.
+
+A lane is one chat (or, for updates without a chat, one user): its updates run one at a time in
+update_id order, so a conversation sees its messages in order, while many lanes run at once (up
+to ``max_lanes``). A slow lane, waiting out a 429 or a long handler or a flood, holds only its own
+chat. An update that aiogram cannot parse, or whose handling hits a transient fault (storage,
+network), is retried with backoff and parked after ``max_attempts``; its lane goes on.
+
+At least once: a row is marked done shortly after it is handled (in batches), so an update
+handled in the last moments before a crash is handled again after the restart. Handlers are
+idempotent (payments are keyed by their charge id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
+from pydantic import ValidationError
+
+from bot.clock import Clock
+from bot.storage.database import Database
+from bot.storage.errors import StorageError
+from bot.storage.repositories.inbox import InboxRow
+
+log = logging.getLogger(__name__)
+
+# Kinds whose object carries the chat it happened in.
+_CHAT_KINDS = (
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "business_message",
+    "edited_business_message",
+    "message_reaction",
+    "message_reaction_count",
+    "my_chat_member",
+    "chat_member",
+    "chat_join_request",
+    "chat_boost",
+    "removed_chat_boost",
+)
+FLUSH_EVERY = 0.05  # seconds between two "done" batches
+PRUNE_EVERY = 600.0
+
+
+class ParkedUpdate(Exception):
+    """Why an update was given up on: kept in ``last_error`` without any user text."""
+
+
+def describe(raw: dict[str, Any]) -> tuple[str, str, int | None]:
+    """(lane, kind, sender) of a raw update, tolerating any shape Telegram might send."""
+    kind = next((key for key in raw if key != "update_id"), "unknown")
+    body = raw.get(kind)
+    body = body if isinstance(body, dict) else {}
+    sender = body.get("from") or body.get("user")
+    user_id = sender.get("id") if isinstance(sender, dict) else None
+    user_id = user_id if isinstance(user_id, int) else None
+    chat = body.get("chat") if kind in _CHAT_KINDS else None
+    if kind == "callback_query" and isinstance(body.get("message"), dict):
+        chat = body["message"].get("chat")
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    if isinstance(chat_id, int):
+        return str(chat_id), kind, user_id
+    if user_id is not None:
+        return str(user_id), kind, user_id  # a user's private chat has the user's id
+    return f"update:{raw.get('update_id')}", kind, user_id
+
+
+def _error_text(exc: BaseException) -> str:
+    """The exception type and, for our own errors, a short reason; never an update's text."""
+    if isinstance(exc, ValidationError):
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})[:3]
+        return f"unparseable: {', '.join(fields)}"
+    if isinstance(exc, StorageError | ParkedUpdate):
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+    return type(exc).__name__
+
+
+OnParked = Callable[[InboxRow, Update | None, BaseException], Awaitable[None]]
+
+
+class Inbox:
+    def __init__(
+        self,
+        db: Database,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        clock: Clock,
+        *,
+        max_lanes: int = 64,
+        max_attempts: int = 5,
+        retention: timedelta = timedelta(days=2),
+        first_backoff: float = 0.5,
+        max_backoff: float = 60.0,
+        on_parked: OnParked | None = None,
+    ) -> None:
+        self.db = db
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.clock = clock
+        self.max_lanes = max_lanes
+        self.max_attempts = max_attempts
+        self.retention = retention
+        self.first_backoff = first_backoff
+        self.max_backoff = max_backoff
+        self.on_parked = on_parked
+        self._lanes: dict[str, deque[InboxRow]] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._waiting: deque[str] = deque()
+        self._done: list[int] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> int:
+        """Take up what a previous run left undone. Returns how many rows that is."""
+        async with self.db.read() as uow:
+            rows = await uow.inbox.pending(limit=1_000_000)
+        self._enqueue(rows)
+        self._flusher = asyncio.create_task(self._flush_forever())
+        if rows:
+            log.info("event=inbox_resumed rows=%d", len(rows))
+        return len(rows)
+
+    async def stop(self, grace: float) -> None:
+        """Let running lanes finish within ``grace`` seconds; cancel the rest (they stay in the
+        inbox, not done, and run after the restart). Then record what is done."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout=grace)
+        for task in list(self._running.values()):
+            task.cancel()
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        with contextlib.suppress(StorageError):
+            await self._flush()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._running or self._lanes)
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+    # --- accepting -----------------------------------------------------------------------------
+
+    async def accept(self, updates: Iterable[dict[str, Any]]) -> int | None:
+        """Store raw updates (one unit of work), then queue them in their lanes.
+
+        Returns the newest update_id stored, which the caller may now confirm to Telegram.
+        Raises StorageError when they could not be stored: then nothing may be confirmed.
+        """
+        now = self.clock.now()
+        rows = []
+        for raw in updates:
+            update_id = raw.get("update_id") if isinstance(raw, dict) else None
+            if not isinstance(update_id, int):
+                log.warning("event=inbox_update_without_id")
+                continue
+            lane, kind, user_id = describe(raw)
+            payload = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+            rows.append(InboxRow(update_id, lane, kind, user_id, payload, now, 0, now))
+        if not rows:
+            return None
+        async with self.db.unit_of_work() as uow:
+            # Telegram sends again what was not confirmed before a crash: those rows are
+            # already here (done, or queued since start-up) and must not run twice.
+            known = await uow.inbox.known([row.update_id for row in rows])
+            fresh = [row for row in rows if row.update_id not in known]
+            await uow.inbox.add(fresh)
+        self._enqueue(fresh)
+        return max(row.update_id for row in rows)
+
+    def _enqueue(self, rows: Iterable[InboxRow]) -> None:
+        for row in rows:
+            queue = self._lanes.get(row.lane)
+            if queue is None:
+                queue = self._lanes[row.lane] = deque()
+            queue.append(row)
+            self._idle.clear()
+            if row.lane not in self._running and row.lane not in self._waiting:
+                self._schedule(row.lane)
+
+    def _schedule(self, lane: str) -> None:
+        if len(self._running) < self.max_lanes:
+            self._running[lane] = asyncio.create_task(self._run_lane(lane), name=f"lane {lane}")
+        else:
+            self._waiting.append(lane)
+
+    # --- handling --------------------------------------------------------------------------------
+
+    async def _run_lane(self, lane: str) -> None:
+        queue = self._lanes[lane]
+        try:
+            while queue:
+                row = queue[0]
+                delay = (row.next_attempt_at - self.clock.now()).total_seconds()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if await self._handle(row):
+                    queue.popleft()
+        finally:
+            if not queue:
+                self._lanes.pop(lane, None)
+            self._running.pop(lane, None)
+            while self._waiting and len(self._running) < self.max_lanes:
+                self._schedule(self._waiting.popleft())
+            if not self._running and not self._lanes:
+                self._idle.set()
+
+    async def _handle(self, row: InboxRow) -> bool:
+        """Handle one row. True when the lane may move on (done or parked)."""
+        update: Update | None = None
+        try:
+            update = Update.model_validate(json.loads(row.payload), context={"bot": self.bot})
+            response = await self.dispatcher.feed_update(self.bot, update)
+            if isinstance(response, TelegramMethod):
+                await self.dispatcher.silent_call_request(self.bot, response)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return await self._failed(row, update, exc)
+        self._done.append(row.update_id)
+        return True
+
+    async def _failed(self, row: InboxRow, update: Update | None, exc: Exception) -> bool:
+        attempts = row.attempts + 1
+        error = _error_text(exc)
+        if attempts >= self.max_attempts:
+            log.error(
+                "event=inbox_parked update_id=%s update_type=%s user_id=%s attempts=%d error=%s",
+                row.update_id,
+                row.kind,
+                row.user_id,
+                attempts,
+                error,
+            )
+            try:
+                async with self.db.unit_of_work() as uow:
+                    await uow.inbox.park(row.update_id, attempts, error, self.clock.now())
+            except StorageError as store_error:
+                # Still pending in the inbox, so a restart takes it up again; keep the lane going.
+                log.error(
+                    "event=inbox_park_failed update_id=%s error=%s",
+                    row.update_id,
+                    type(store_error).__name__,
+                )
+            if self.on_parked is not None:
+                try:
+                    await self.on_parked(row, update, exc)
+                except Exception:
+                    log.exception("event=inbox_parked_notice_failed update_id=%s", row.update_id)
+            return True
+        backoff = min(self.first_backoff * 2 ** (attempts - 1), self.max_backoff)
+        if isinstance(exc, TelegramRetryAfter):
+            backoff = max(backoff, float(exc.retry_after))
+        row.attempts = attempts
+        row.next_attempt_at = self.clock.now() + timedelta(seconds=backoff)
+        row.last_error = error
+        log.warning(
+            "event=inbox_retry update_id=%s update_type=%s user_id=%s attempt=%d retry_in=%.1f"
+            " error=%s",
+            row.update_id,
+            row.kind,
+            row.user_id,
+            attempts,
+            backoff,
+            error,
+        )
+        with contextlib.suppress(StorageError):
+            async with self.db.unit_of_work() as uow:
+                await uow.inbox.retry_later(row.update_id, attempts, row.next_attempt_at, error)
+        return False
+
+    # --- bookkeeping -----------------------------------------------------------------------------
+
+    async def _flush(self) -> None:
+        if not self._done:
+            return
+        done, self._done = self._done, []
+        try:
+            async with self.db.unit_of_work() as uow:
+                await uow.inbox.mark_done(done, self.clock.now())
+        except StorageError:
+            self._done[:0] = done  # try again with the next batch
+            raise
+
+    async def _flush_forever(self) -> None:
+        since_prune = PRUNE_EVERY  # prune once soon after start
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            try:
+                await self._flush()
+                since_prune += FLUSH_EVERY
+                if since_prune >= PRUNE_EVERY:
+                    since_prune = 0.0
+                    await self.prune()
+            except StorageError as exc:
+                log.warning("event=inbox_flush_failed error=%s", type(exc).__name__)
+
+    async def prune(self) -> int:
+        async with self.db.unit_of_work() as uow:
+            pruned = await uow.inbox.prune(self.clock.now() - self.retention)
+        if pruned:
+            log.info("event=inbox_pruned rows=%d", pruned)
+        return pruned
