@@ -1,10 +1,11 @@
-"""Command line: ``python -m bot [run|migrate|copy-db|playground]``."""
+"""Command line: ``python -m bot [run|migrate|inbox|copy-db|playground]``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import errno
+import logging
 import signal
 import sys
 from contextlib import suppress
@@ -19,6 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="long polling on Telegram (the default)")
     commands.add_parser("migrate", help="apply database migrations and exit")
+    inbox = commands.add_parser("inbox", help="list parked updates, or put one back")
+    inbox.add_argument("--retry", type=int, metavar="UPDATE_ID", help="put a parked update back")
     copy_db = commands.add_parser(
         "copy-db", help="copy the SQLite database into an empty PostgreSQL database"
     )
@@ -99,6 +102,40 @@ async def _migrate(settings: Settings) -> None:
         await db.close()
 
 
+async def _inbox(settings: Settings, retry: int | None) -> int:
+    from datetime import UTC, datetime
+
+    from bot.storage.database import open_database
+
+    db = open_database(settings.database)
+    await db.connect()
+    try:
+        await db.migrate()
+        if retry is not None:
+            async with db.unit_of_work() as uow:
+                found = await uow.inbox.unpark(retry, datetime.now(UTC))
+            if not found:
+                print(f"error: update {retry} is not parked", file=sys.stderr)
+                return 1
+            print(f"update {retry} is back in its lane; a running bot takes it up within seconds")
+            return 0
+        async with db.read() as uow:
+            counts = await uow.inbox.counts()
+            parked = await uow.inbox.parked()
+    finally:
+        await db.close()
+    print(f"inbox: {counts['pending']} pending, {counts['parked']} parked, {counts['done']} done")
+    for row in parked:
+        when = row.parked_at.strftime("%Y-%m-%d %H:%M:%S") if row.parked_at else "?"
+        print(
+            f"  {row.update_id}  {row.kind:<16} user {row.user_id}  attempts {row.attempts}"
+            f"  parked {when}  {row.last_error}"
+        )
+    if parked:
+        print("put one back with: python -m bot inbox --retry UPDATE_ID")
+    return 0
+
+
 async def _copy_db(settings: Settings, source_url: str, target_url: str) -> int:
     from bot.clock import SystemClock
     from bot.services.ledger import LedgerService
@@ -156,39 +193,60 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+    token = settings.bot_token.get_secret_value()
+    setup_logging(settings.log_level, [token])
+    try:
+        return _dispatch(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        return _fail(_explain(exc, settings), token)
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "playground":
+        return asyncio.run(_playground(settings, args))
+    if args.command == "migrate":
+        asyncio.run(_migrate(settings))
+    elif args.command == "inbox":
+        return asyncio.run(_inbox(settings, args.retry))
+    elif args.command == "copy-db":
+        return asyncio.run(_copy_db(settings, args.source or settings.database, args.to))
+    else:
+        asyncio.run(_run(settings))
+    return 0
+
+
+def _explain(exc: Exception, settings: Settings) -> str:
+    """One line a person (or a supervisor's alert) can act on."""
+    from aiogram.exceptions import AiogramError, TelegramNetworkError, TelegramUnauthorizedError
 
     from bot.storage.copy import CopyRefused
-    from bot.storage.errors import StorageUnavailable
+    from bot.storage.errors import StorageError
 
-    try:
-        if args.command == "playground":
-            return asyncio.run(_playground(settings, args))
-        elif args.command == "migrate":
-            asyncio.run(_migrate(settings))
-        elif args.command == "copy-db":
-            return asyncio.run(_copy_db(settings, args.source or settings.database, args.to))
-        else:
-            asyncio.run(_run(settings))
-    except TelegramUnauthorizedError:
-        print(
-            "error: the Bot API rejected BOT_TOKEN (Unauthorized): check it with @BotFather",
-            file=sys.stderr,
-        )
-        return 1
-    except CopyRefused as exc:
-        print(f"error: copy-db refused: {exc}", file=sys.stderr)
-        return 1
-    except StorageUnavailable as exc:
+    server = settings.telegram_api_url or "https://api.telegram.org"
+    if isinstance(exc, TelegramUnauthorizedError):
+        return "the Bot API rejected BOT_TOKEN (Unauthorized): check it with @BotFather"
+    if isinstance(exc, CopyRefused):
+        return f"copy-db refused: {exc}"
+    if isinstance(exc, StorageError):
         setting = "DATABASE_URL" if settings.database_url else "DATA_DIR"
-        print(f"error: {setting}: the database cannot be used: {exc}", file=sys.stderr)
-        return 1
-    except TelegramNetworkError as exc:
-        server = settings.telegram_api_url or "https://api.telegram.org"
-        print(f"error: cannot reach the Bot API at {server}: {exc.message}", file=sys.stderr)
-        return 1
-    return 0
+        return f"{setting}: the database cannot be used: {exc}"
+    if isinstance(exc, TelegramNetworkError):
+        return f"cannot reach the Bot API at {server}: {exc.message}"
+    if isinstance(exc, AiogramError):
+        return (
+            f"the Bot API at {server} answered something unexpected ({type(exc).__name__}):"
+            " check TELEGRAM_API_URL"
+        )
+    # A bug: the whole story goes to the log (the token masked), one line to the terminal.
+    logging.getLogger("bot").critical("event=fatal error=%s", type(exc).__name__, exc_info=exc)
+    return f"stopped by an unexpected {type(exc).__name__}; the log line above has the details"
+
+
+def _fail(text: str, token: str) -> int:
+    print(f"error: {text}".replace(token, "<redacted>").splitlines()[0], file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ _CHAT_KINDS = (
     "removed_chat_boost",
 )
 FLUSH_EVERY = 0.05  # seconds between two "done" batches
+RESCAN_EVERY = 10.0  # rows put back by `python -m bot inbox --retry` are found this soon
 PRUNE_EVERY = 600.0
 
 
@@ -76,6 +77,21 @@ def describe(raw: dict[str, Any]) -> tuple[str, str, int | None]:
     if user_id is not None:
         return str(user_id), kind, user_id  # a user's private chat has the user's id
     return f"update:{raw.get('update_id')}", kind, user_id
+
+
+def _json(raw: dict[str, Any]) -> str:
+    """The update as stored: UTF-8 where it can be, \\u escapes where a client sent a lone
+    surrogate (broken UTF-16), which no database accepts as text."""
+    payload = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+    try:
+        payload.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(raw, separators=(",", ":"))
+    return payload
+
+
+def _text(value: str) -> str:
+    return value.encode("utf-8", "replace").decode("utf-8")[:64]
 
 
 def _error_text(exc: BaseException) -> str:
@@ -120,6 +136,7 @@ class Inbox:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._waiting: deque[str] = deque()
         self._done: list[int] = []
+        self._in_hand: set[int] = set()  # queued or running, not yet recorded as done
         self._flusher: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -173,8 +190,7 @@ class Inbox:
                 log.warning("event=inbox_update_without_id")
                 continue
             lane, kind, user_id = describe(raw)
-            payload = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
-            rows.append(InboxRow(update_id, lane, kind, user_id, payload, now, 0, now))
+            rows.append(InboxRow(update_id, lane, _text(kind), user_id, _json(raw), now, 0, now))
         if not rows:
             return None
         async with self.db.unit_of_work() as uow:
@@ -188,6 +204,9 @@ class Inbox:
 
     def _enqueue(self, rows: Iterable[InboxRow]) -> None:
         for row in rows:
+            if row.update_id in self._in_hand:
+                continue
+            self._in_hand.add(row.update_id)
             queue = self._lanes.get(row.lane)
             if queue is None:
                 queue = self._lanes[row.lane] = deque()
@@ -214,6 +233,8 @@ class Inbox:
                     await asyncio.sleep(delay)
                 if await self._handle(row):
                     queue.popleft()
+                    if row.update_id not in self._done:
+                        self._in_hand.discard(row.update_id)  # parked
         finally:
             if not queue:
                 self._lanes.pop(lane, None)
@@ -289,6 +310,10 @@ class Inbox:
 
     # --- bookkeeping -----------------------------------------------------------------------------
 
+    async def flush(self) -> None:
+        """Record what was handled as done now, instead of with the next batch."""
+        await self._flush()
+
     async def _flush(self) -> None:
         if not self._done:
             return
@@ -299,14 +324,29 @@ class Inbox:
         except StorageError:
             self._done[:0] = done  # try again with the next batch
             raise
+        self._in_hand.difference_update(done)
+
+    async def rescan(self) -> int:
+        """Queue pending rows this process does not hold: put back by an operator, or left by
+        a failed write. Returns how many were found."""
+        async with self.db.read() as uow:
+            rows = await uow.inbox.pending(limit=10_000)
+        fresh = [row for row in rows if row.update_id not in self._in_hand]
+        self._enqueue(fresh)
+        return len(fresh)
 
     async def _flush_forever(self) -> None:
         since_prune = PRUNE_EVERY  # prune once soon after start
+        since_rescan = 0.0
         while True:
             await asyncio.sleep(FLUSH_EVERY)
             try:
                 await self._flush()
                 since_prune += FLUSH_EVERY
+                since_rescan += FLUSH_EVERY
+                if since_rescan >= RESCAN_EVERY:
+                    since_rescan = 0.0
+                    await self.rescan()
                 if since_prune >= PRUNE_EVERY:
                     since_prune = 0.0
                     await self.prune()

@@ -96,6 +96,7 @@ class RunningBot:
         """Every queued update fetched, stored and handled."""
         await emulator.wait_until_confirmed(limit=limit)
         await asyncio.wait_for(self.app.inbox.wait_idle(), timeout=limit)
+        await self.app.inbox.flush()
 
     async def stop(self) -> None:
         if self.task is None or self.task.done():

@@ -34,7 +34,8 @@ async def _tell(bot: Bot, update: Update, text: str) -> None:
     try:
         if update.callback_query is not None:
             await bot.answer_callback_query(update.callback_query.id, text, show_alert=True)
-        elif update.message is not None:
+        elif update.message is not None and update.message.chat.type == "private":
+            # Groups the bot otherwise ignores never hear about its failures.
             await bot.send_message(update.message.chat.id, text)
         elif update.pre_checkout_query is not None:
             await bot.answer_pre_checkout_query(

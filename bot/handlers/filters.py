@@ -16,7 +16,13 @@ class PrivateChat(Filter):
 
     async def __call__(self, event: TelegramObject) -> bool:
         if isinstance(event, Message):
-            return event.chat.type == "private"
+            # Telegram always names the sender in a private chat; a message without one is
+            # not something to answer.
+            return (
+                event.chat.type == "private"
+                and event.from_user is not None
+                and event.from_user.id == event.chat.id
+            )
         if isinstance(event, CallbackQuery):
             message = event.message
             if message is None:

@@ -13,6 +13,7 @@ from bot.handlers.render import show
 from bot.i18n import Translator
 from bot.keyboards.callbacks import Menu, MenuAction
 from bot.keyboards.menu import main_menu
+from bot.models import UserRecord
 
 # Sections whose features land in later releases.
 _COMING_SOON = {
@@ -25,10 +26,9 @@ _COMING_SOON = {
 }
 
 
-async def start(message: Message, t: Translator, state: FSMContext) -> None:
+async def start(message: Message, t: Translator, state: FSMContext, user: UserRecord) -> None:
     await state.clear()
-    name = message.from_user.first_name if message.from_user else ""
-    await message.answer(t("start-greeting", name=name), reply_markup=main_menu(t))
+    await message.answer(t("start-greeting", name=user.first_name), reply_markup=main_menu(t))
 
 
 async def home(callback: CallbackQuery, t: Translator, state: FSMContext) -> None:

@@ -29,7 +29,7 @@ class TextLengthMiddleware(BaseMiddleware):
     ) -> Any:
         if isinstance(event, Message):
             text = event.text or event.caption or ""
-            if len(text) > self.max_length:
+            if len(text) > self.max_length and event.chat.type == "private":
                 t: Translator = data["t"]
                 log.info(
                     "event=text_too_long user_id=%s length=%d",

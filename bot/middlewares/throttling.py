@@ -2,7 +2,7 @@
 
 A person tapping or typing at human speed never meets it. An auto-clicker or a script does: it
 gets one localized notice per burst, and the rest of the burst is dropped before it reaches a
-handler or the database. Payment messages always pass.
+handler or the database, without a single call to Telegram. Payment messages always pass.
 """
 
 from __future__ import annotations
@@ -55,16 +55,21 @@ class TokenBuckets:
             bucket = self._buckets[key] = _Bucket(self.capacity, now)
         bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
         bucket.updated = now
+        if bucket.tokens >= self.capacity:
+            # The burst is over only once the bucket has refilled: a flood that goes on at the
+            # refill rate still gets one notice, not one per token.
+            bucket.warned = False
         if bucket.tokens >= 1:
             bucket.tokens -= 1
-            bucket.warned = False
             return True, False
         first = not bucket.warned
         bucket.warned = True
         return False, first
 
     def _forget_full(self, now: float) -> None:
-        """Drop buckets that have refilled completely: they hold no information."""
+        """Drop buckets that have refilled completely: they hold no information. If every one
+        is busy (many ids at once), drop the least recently seen: the table never grows past
+        ``max_keys``."""
         full = [
             key
             for key, bucket in self._buckets.items()
@@ -72,6 +77,13 @@ class TokenBuckets:
         ]
         for key in full:
             del self._buckets[key]
+        if len(self._buckets) >= self.max_keys:
+            oldest = sorted(self._buckets, key=lambda k: self._buckets[k].updated)
+            for key in oldest[: len(self._buckets) - self.max_keys + 1]:
+                del self._buckets[key]
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
 
 def _is_money(event: TelegramObject) -> bool:
@@ -102,8 +114,8 @@ class ThrottlingMiddleware(BaseMiddleware):
             t: Translator = data["t"]
             if isinstance(event, CallbackQuery):
                 await event.answer(t("throttled"), show_alert=True)
-            elif isinstance(event, Message):
+            elif isinstance(event, Message) and event.chat.type == "private":
                 await event.answer(t("throttled"))
-        elif isinstance(event, CallbackQuery):
-            await event.answer()  # no spinner, even for a dropped tap
+        # The rest of the burst costs no call to Telegram at all: a dropped tap's spinner
+        # stops by itself on the client.
         return None

@@ -485,6 +485,8 @@ class BotAPIEmulator:
         self._calls: list[Call] = []
         self._calls_changed = asyncio.Condition()
         self._faults: dict[str, list[_Fault]] = {}
+        self._page_faults: dict[str, int] = {}
+        self._page_status = 502
         self._duplicate_payments = 0
 
         self._subscribers: set[asyncio.Queue[JSON]] = set()
@@ -812,6 +814,12 @@ class BotAPIEmulator:
             )
         error = ApiError(error_code, description, retry_after=retry_after)
         self._faults.setdefault(method.lower(), []).append(_Fault(error, count))
+
+    def fail_next_with_page(self, method: str, *, status: int = 502, count: int = 1) -> None:
+        """The next ``count`` calls of ``method`` get an HTML error page, as a proxy in front of
+        the Bot API sends when the server behind it is down: not JSON at all."""
+        self._page_faults[method.lower()] = self._page_faults.get(method.lower(), 0) + count
+        self._page_status = status
 
     def duplicate_next_payment(self) -> None:
         """The next successful_payment is delivered twice with the same charge id."""
@@ -1307,6 +1315,13 @@ class BotAPIEmulator:
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         call = Call(name, args.values, self.clock())
+        if self._page_faults.get(name.lower()):
+            self._page_faults[name.lower()] -= 1
+            call.ok, call.error_code, call.description = False, self._page_status, "HTML page"
+            call.done = True
+            await self._record(call)
+            page = f"<html><body><h1>{self._page_status} Bad Gateway</h1></body></html>"
+            return web.Response(text=page, status=self._page_status, content_type="text/html")
         handler = self._methods.get(name)
         if handler is None:
             return await self._finish(call, error=ApiError(404, "Not Found: method not found"))

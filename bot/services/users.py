@@ -8,6 +8,11 @@ from bot.services.ledger import LedgerService
 from bot.storage.database import Database, retry_on_conflict
 
 
+def _printable(text: str) -> str:
+    """Clients can send broken UTF-16 (a lone surrogate) in a name; keep what can be stored."""
+    return text.encode("utf-8", "replace").decode("utf-8")[:256]
+
+
 class UserService:
     def __init__(self, db: Database, ledger: LedgerService, clock: Clock) -> None:
         self.db = db
@@ -24,6 +29,7 @@ class UserService:
 
         The common case (a known user, nothing changed) is one read and no write.
         """
+        first_name = _printable(first_name)
         known = await self.get(user_id)
         if (
             known is not None

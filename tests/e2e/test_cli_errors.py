@@ -8,6 +8,9 @@ import socket
 import sys
 from pathlib import Path
 
+import pytest
+from aiohttp import web
+
 TOKEN = "123456:cli-test-token-that-never-reaches-telegram"
 
 
@@ -64,3 +67,73 @@ async def test_a_playground_port_in_use_is_one_line(tmp_path: Path) -> None:
     assert code == 1
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"error: --port {port}: the port is already in use")
+
+
+async def _html_server(status: int) -> tuple[web.AppRunner, str]:
+    """Something that is not the Bot API: a web server answering every path with HTML."""
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(
+            text="<html><h1>Welcome to nginx</h1></html>", status=status, content_type="text/html"
+        )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("status", [200, 404, 502])
+async def test_a_wrong_api_url_is_one_line_without_the_token(tmp_path: Path, status: int) -> None:
+    runner, url = await _html_server(status)
+    try:
+        code, lines = await _run(
+            tmp_path,
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=url,
+            DATA_DIR=str(tmp_path / "d"),
+            LOG_LEVEL="ERROR",
+        )
+    finally:
+        await runner.cleanup()
+    assert code == 1
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: ") and "TELEGRAM_API_URL" in lines[0]
+    assert TOKEN not in lines[0] and TOKEN.split(":")[1] not in lines[0]
+
+
+async def test_an_unreachable_api_url_names_it_without_the_token(tmp_path: Path) -> None:
+    code, lines = await _run(
+        tmp_path,
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL="http://127.0.0.1:9/x",
+        DATA_DIR=str(tmp_path),
+        LOG_LEVEL="ERROR",
+    )
+    assert code == 1 and len(lines) == 1, lines
+    assert "cannot reach the Bot API" in lines[0] and TOKEN not in lines[0]
+
+
+@pytest.mark.parametrize("command", [[], ["migrate"]])
+async def test_a_corrupt_database_stops_within_seconds_with_one_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "giftwallet.sqlite3").write_bytes(b"this is not a database at all " * 200)
+    began = asyncio.get_running_loop().time()
+    code, lines = await _run(
+        tmp_path,
+        *command,
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL="http://127.0.0.1:9",
+        DATA_DIR=str(data),
+    )
+    assert asyncio.get_running_loop().time() - began < 20
+    assert code == 1
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: DATA_DIR: the database cannot be used")
