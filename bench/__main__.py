@@ -8,14 +8,16 @@ import logging
 import os
 from pathlib import Path
 
-from bench import crash, ledger, polling
+from bench import crash, fairness, ledger, polling
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--only", choices=("polling", "ledger", "crash"), help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=("polling", "fairness", "ledger", "crash"), help="run one benchmark"
+    )
     parser.add_argument("--users", type=int, default=60, help="polling: chats")
     parser.add_argument("--per-user", type=int, default=5, help="polling: messages per chat")
     parser.add_argument("--repeats", type=int, default=3, help="polling: runs, median taken")
@@ -62,6 +64,11 @@ def main() -> None:
         text = ledger.report(results, plans)
         print(text, flush=True)
         (RESULTS / "ledger.txt").write_text(text + "\n", "utf-8")
+
+    if args.only in (None, "fairness"):
+        text = fairness.report(asyncio.run(fairness.run()))
+        print(text, flush=True)
+        (RESULTS / "fairness.txt").write_text(text + "\n", "utf-8")
 
     if args.only in (None, "crash"):
         losses = asyncio.run(

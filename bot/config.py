@@ -105,6 +105,14 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("inbox_retention", mode="before")
+    @classmethod
+    def _seconds_or_iso(cls, value: Any) -> Any:
+        # From the environment every value is text: "3600" means seconds, "P2D" is ISO 8601.
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        return value
+
     @field_validator("inbox_retention")
     @classmethod
     def _retention_below_a_week(cls, value: timedelta) -> timedelta:

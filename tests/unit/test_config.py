@@ -105,3 +105,14 @@ def test_cli_without_token_prints_one_line_and_fails(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert lines == [lines[0]] and "BOT_TOKEN is not set" in lines[0], result.stderr
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("P2D", 172800), ("3600", 3600), ("PT90M", 5400)])
+def test_inbox_retention_takes_seconds_or_iso_8601(value: str, seconds: int) -> None:
+    settings = load_settings(bot_token=TOKEN, inbox_retention=value, _env_file=None)
+    assert settings.inbox_retention.total_seconds() == seconds
+
+
+def test_inbox_retention_of_a_week_or_more_is_refused() -> None:
+    with pytest.raises(SettingsError, match="INBOX_RETENTION"):
+        load_settings(bot_token=TOKEN, inbox_retention="P7D", _env_file=None)
