@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from contextlib import suppress
 from datetime import UTC
 
@@ -30,9 +32,12 @@ from bot.parked import ParkedNotifier
 from bot.polling import InboxPoller
 from bot.scheduler import register_jobs
 from bot.services import Services
+from bot.services.hashing import SecretHasher
 from bot.services.ledger import LedgerService
+from bot.services.security import Lockout, SecurityService
 from bot.services.users import UserService
 from bot.storage.database import open_database
+from bot.storage.errors import StorageUnavailable
 from bot.storage.fsm import DatabaseStorage
 
 log = logging.getLogger(__name__)
@@ -42,6 +47,28 @@ STOP_GRACE_SECONDS = 3.5
 # Per user: a burst of 30 updates, then 3 a second. Far above what a person can tap or type.
 FLOOD_BURST = 30
 FLOOD_RATE = 3.0
+
+
+def load_pepper(settings: Settings) -> bytes:
+    """SECRET_PEPPER, or one generated into DATA_DIR on the first start and kept there.
+
+    Several processes on several machines (PostgreSQL) must share one: set SECRET_PEPPER.
+    Losing it makes every stored password and answer unverifiable.
+    """
+    if settings.secret_pepper is not None:
+        return settings.secret_pepper.get_secret_value().encode()
+    path = settings.data_dir / "secret_pepper"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+            log.info("event=pepper_generated path=%s", path)
+        return path.read_bytes().strip()
+    except OSError as exc:
+        reason = f"cannot keep the generated pepper in {path}: {exc.strerror}"
+        raise StorageUnavailable(reason) from None
 
 
 class Application:
@@ -57,9 +84,14 @@ class Application:
         self.i18n = I18n(SUPPORTED_LOCALES, settings.default_locale, settings.currency)
 
         ledger = LedgerService(self.db, settings.currency, self.clock)
+        hasher = SecretHasher(load_pepper(settings))
+        lockout = Lockout(
+            settings.lockout_max_failures, settings.lockout_window, settings.lockout_period
+        )
         self.services = Services(
             users=UserService(self.db, ledger, self.clock),
             ledger=ledger,
+            security=SecurityService(self.db, hasher, self.clock, lockout),
         )
         self.flood_control = TokenBuckets(FLOOD_BURST, FLOOD_RATE)
 

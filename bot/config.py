@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     currency: str = "USD"
     log_level: str = "INFO"
     database_url: str | None = None
+    secret_pepper: SecretStr | None = None
+    lockout_max_failures: int = Field(default=5, ge=1, le=100)
+    lockout_window: timedelta = timedelta(minutes=15)
+    lockout_period: timedelta = timedelta(minutes=15)
     inbox_max_lanes: int = Field(default=64, ge=1, le=10_000)
     inbox_max_attempts: int = Field(default=5, ge=1, le=100)
     inbox_retention: timedelta = timedelta(days=2)
@@ -105,7 +109,22 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("inbox_retention", mode="before")
+    @field_validator("secret_pepper", mode="before")
+    @classmethod
+    def _empty_pepper_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("secret_pepper")
+    @classmethod
+    def _pepper_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "must be at least 32 characters, e.g. the output of"
+                " python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        return value
+
+    @field_validator("inbox_retention", "lockout_window", "lockout_period", mode="before")
     @classmethod
     def _seconds_or_iso(cls, value: Any) -> Any:
         # From the environment every value is text: "3600" means seconds, "P2D" is ISO 8601.

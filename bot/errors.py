@@ -42,3 +42,47 @@ class IdempotencyConflict(DomainError):
     """The same idempotency key was reused for a different operation."""
 
     key = "error-idempotency-conflict"
+
+
+class WrongPassword(DomainError):
+    """The payment password did not match; ``attempts_left`` before the lockout."""
+
+    key = "error-wrong-password"
+
+
+class AccountLocked(DomainError):
+    """Too many failures: spending and recovery wait ``until`` (a datetime)."""
+
+    key = "error-locked"
+
+
+class NoPassword(DomainError):
+    key = "error-no-password"
+
+
+class PasswordAlreadySet(DomainError):
+    key = "error-password-already-set"
+
+
+class WeakPassword(DomainError):
+    """A new password breaks a rule; ``reason`` picks the message."""
+
+    def __init__(self, reason: str, **params: Any) -> None:
+        self.reason = reason
+        super().__init__(f"password-weak-{reason.replace('_', '-')}", **params)
+
+
+class InvalidAnswer(DomainError):
+    key = "error-answer-invalid"
+
+
+class WrongAnswers(DomainError):
+    """At least one security answer was wrong (never which); ``attempts_left``."""
+
+    key = "error-wrong-answers"
+
+
+class OperationGone(DomainError):
+    """The pending operation is someone else's, expired, cancelled or already done."""
+
+    key = "error-operation-gone"

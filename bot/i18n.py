@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,8 @@ class Translator:
         return str(format_currency(amount.as_decimal(), amount.currency, locale=self.locale))
 
     def datetime(self, moment: datetime) -> str:
-        return str(format_datetime(moment, "short", tzinfo=moment.tzinfo, locale=self.locale))
+        text = str(format_datetime(moment, "short", tzinfo=moment.tzinfo, locale=self.locale))
+        return f"{text} UTC" if moment.utcoffset() == timedelta(0) else text
 
 
 class I18n:

@@ -35,3 +35,31 @@ class HistoryItem:
     amount: Money
     balance_after: Money
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRecord:
+    """A user's payment password, security questions and lockout state (hashes only)."""
+
+    user_id: int
+    password_hash: str | None
+    questions: tuple[str, ...]
+    answer_hashes: tuple[str, ...]
+    failures: int
+    window_started: datetime | None
+    locked_until: datetime | None
+    locks: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOperation:
+    """Something a user asked for that runs once their payment password confirms it."""
+
+    id: str
+    user_id: int
+    kind: str
+    amount: int | None
+    payload: dict[str, object]
+    created_at: datetime
+    expires_at: datetime
+    executed_at: datetime | None = None

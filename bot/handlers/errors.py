@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, Router
@@ -26,7 +27,10 @@ log = logging.getLogger(__name__)
 
 
 def _localized_params(t: Translator, params: dict[str, Any]) -> dict[str, Any]:
-    return {k: t.money(v) if isinstance(v, Money) else v for k, v in params.items()}
+    return {
+        k: t.money(v) if isinstance(v, Money) else t.datetime(v) if isinstance(v, datetime) else v
+        for k, v in params.items()
+    }
 
 
 async def _tell(bot: Bot, update: Update, text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.ledger import LedgerService
+from bot.services.security import SecurityService
 from bot.services.users import UserService
 
 
@@ -15,3 +16,4 @@ class Services:
 
     users: UserService
     ledger: LedgerService
+    security: SecurityService

@@ -26,6 +26,9 @@ TABLES: tuple[tuple[str, str, bool], ...] = (
     ("postings", "id", True),
     ("fsm_state", "key", False),
     ("inbox", "update_id", False),  # Telegram's update id
+    ("security", "user_id", False),
+    ("pending_operations", "id", False),  # random text ids
+    ("security_audit", "id", True),
 )
 PAGE = 5000
 

@@ -7,6 +7,7 @@ from functools import cached_property
 from bot.storage.repositories.fsm import FSMRepository
 from bot.storage.repositories.inbox import InboxRepository
 from bot.storage.repositories.ledger import LedgerRepository
+from bot.storage.repositories.security import SecurityRepository
 from bot.storage.repositories.users import UserRepository
 from bot.storage.session import Session
 
@@ -36,3 +37,7 @@ class UnitOfWork:
     @cached_property
     def inbox(self) -> InboxRepository:
         return InboxRepository(self.session)
+
+    @cached_property
+    def security(self) -> SecurityRepository:
+        return SecurityRepository(self.session)

@@ -132,6 +132,7 @@ async def test_a_corrupt_database_stops_within_seconds_with_one_line(
         BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL="http://127.0.0.1:9",
         DATA_DIR=str(data),
+        LOG_LEVEL="ERROR",
     )
     assert asyncio.get_running_loop().time() - began < 20
     assert code == 1

@@ -79,6 +79,9 @@ async def test_copy_keeps_every_row_balance_and_history(
             "postings": (8, 8),
             "fsm_state": (1, 1),
             "inbox": (0, 0),
+            "security": (0, 0),
+            "pending_operations": (0, 0),
+            "security_audit": (0, 0),
         }
         assert await target.ledger.check_invariants() == []
         for user in USERS:

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import SUPPORTED_LOCALES
-from bot.errors import DomainError, InvalidAmount
+from bot.errors import DomainError, InvalidAmount, WeakPassword
 from bot.i18n import I18n, pick_locale
 from bot.money import Money
+from bot.services.security import QUESTION_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +24,7 @@ _KEY_PATTERNS = (
     re.compile(r"""\(\s*[A-Za-z_."']+\s*,\s*["']([a-z]+-[a-z0-9-]+)["']\s*\)"""),
 )
 AMOUNT_REASONS = ("empty", "too_long", "negative", "format", "precision", "zero")
+WEAK_REASONS = ("too_short", "too_long", "one_char", "sequence", "common", "name")
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +40,8 @@ def keys_used_in_code() -> set[str]:
             used.update(pattern.findall(source))
     used.update(InvalidAmount(reason).key for reason in AMOUNT_REASONS)
     used.update(f"language-button-{code}" for code in SUPPORTED_LOCALES)
+    used.update(f"question-{code}" for code in QUESTION_CODES)
+    used.update(WeakPassword(reason).key for reason in WEAK_REASONS)
     return used
 
 
@@ -61,7 +65,7 @@ def test_every_key_in_the_locales_is_used(i18n: I18n) -> None:
 
 def test_domain_error_default_key_exists(i18n: I18n) -> None:
     for cls in (DomainError, *DomainError.__subclasses__()):
-        if cls is not InvalidAmount:
+        if cls not in (InvalidAmount, WeakPassword):
             assert cls.key in i18n.keys("ru"), cls
 
 

@@ -84,3 +84,27 @@ language-button-en = 🇬🇧 English
 ## When an update could not be handled after several attempts
 payment-received-later = ✅ Your payment was received. It is being credited and you will get a message when it is on your balance; there is no need to pay again.
 ops-payment-parked = ⚠️ A payment could not be credited automatically. Update { $update_id }, user { $user_id }, { $amount }, charge { $charge_id }. It waits in the inbox: check it and run <code>python -m bot inbox --retry { $update_id }</code>.
+
+## Payment password and security questions
+error-wrong-password = ❌ Wrong payment password. Tries left before a lock: { $attempts_left }.
+error-locked = 🔒 Too many failed tries. Spending and password recovery are locked until { $until }. If you have forgotten your password and answers, write to /support.
+error-no-password = You have no payment password yet. Set one with /password.
+error-password-already-set = You already have a payment password. To change it, open 🔐 Security.
+password-weak-too-short = The password is too short: use { $min } to { $max } characters.
+password-weak-too-long = The password is too long: use { $min } to { $max } characters.
+password-weak-one-char = A password of one repeated character is too easy to guess. Try another.
+password-weak-sequence = A run like 123456 or abcdef is too easy to guess. Try another.
+password-weak-common = This password is on every list of common passwords. Try another.
+password-weak-name = Your own name is too easy to guess. Try another password.
+error-answer-invalid = An answer must be 1 to { $max } characters. Please try again.
+error-wrong-answers = ❌ The answers do not match what you set. Tries left before a lock: { $attempts_left }.
+error-operation-gone = This request is no longer valid (done, cancelled or expired). Nothing was charged.
+question-first-pet = What was the name of your first pet?
+question-birth-city = In which city were you born?
+question-first-school = What was the number or name of your first school?
+question-first-teacher = What was the surname of your first teacher?
+question-favorite-book = What is your favourite childhood book?
+question-childhood-friend = What is the name of your childhood best friend?
+question-first-car = What was the make of your first car?
+question-childhood-street = On which street did you live as a child?
+question-parents-met = In which city did your parents meet?

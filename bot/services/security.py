@@ -1,0 +1,329 @@
+"""The payment account: password, security questions, recovery, lockout, pending operations.
+
+Passwords and answers are only ever stored as argon2id hashes (see hashing.py). Failed password
+entries and failed recoveries share one counter: ``max_failures`` within ``window`` lock
+spending and recovery for ``lock_period``, doubled on each repeated lockout, until a success.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import pairwise
+from typing import Any
+
+from bot.clock import Clock
+from bot.errors import (
+    AccountLocked,
+    InvalidAnswer,
+    NoPassword,
+    OperationGone,
+    PasswordAlreadySet,
+    WeakPassword,
+    WrongAnswers,
+    WrongPassword,
+)
+from bot.models import PendingOperation, SecretRecord
+from bot.services.hashing import SecretHasher
+from bot.storage.database import Database, retry_on_conflict
+from bot.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+PASSWORD_MIN, PASSWORD_MAX = 6, 32
+ANSWER_MAX = 100
+QUESTIONS_PER_USER = 3
+# Codes of the security questions; their wording is in the locales as "question-<code>".
+QUESTION_CODES = (
+    "first-pet",
+    "birth-city",
+    "first-school",
+    "first-teacher",
+    "favorite-book",
+    "childhood-friend",
+    "first-car",
+    "childhood-street",
+    "parents-met",
+)
+_COMMON = frozenset(
+    {
+        "password",
+        "passw0rd",
+        "qwerty",
+        "qwertyui",
+        "qwerty123",
+        "1q2w3e",
+        "1q2w3e4r",
+        "123123",
+        "123321",
+        "112233",
+        "121212",
+        "iloveyou",
+        "letmein",
+        "monkey",
+        "dragon",
+        "йцукен",
+        "пароль",
+    }
+)
+
+Executor = Callable[[UnitOfWork, PendingOperation], Awaitable[None]]
+
+
+def normalize_answer(answer: str) -> str:
+    """` москва `, `МОСКВА` and `Москва` are one answer: NFKC, trimmed, one space, caseless."""
+    text = unicodedata.normalize("NFKC", answer)
+    text = " ".join(text.split()).casefold()
+    return text.replace("ё", "е")
+
+
+def password_problem(password: str, first_name: str = "") -> str | None:
+    """Why a new password is refused, as a reason code, or None when it is acceptable."""
+    if len(password) < PASSWORD_MIN:
+        return "too_short"
+    if len(password) > PASSWORD_MAX:
+        return "too_long"
+    if len(set(password)) == 1:
+        return "one_char"
+    steps = {ord(b) - ord(a) for a, b in pairwise(password)}
+    if steps in ({1}, {-1}):
+        return "sequence"  # 123456, abcdef, 987654
+    if password.casefold() in _COMMON:
+        return "common"
+    name = first_name.strip().casefold()
+    if len(name) >= 3 and name in password.casefold():
+        return "name"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Lockout:
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    period: timedelta = timedelta(minutes=15)
+
+
+class SecurityService:
+    def __init__(
+        self, db: Database, hasher: SecretHasher, clock: Clock, lockout: Lockout | None = None
+    ) -> None:
+        self.db = db
+        self.hasher = hasher
+        self.clock = clock
+        self.lockout = lockout or Lockout()
+        self._executors: dict[str, Executor] = {}
+
+    # --- set-up ------------------------------------------------------------------------------
+
+    async def has_password(self, user_id: int) -> bool:
+        record = await self._record(user_id)
+        return record is not None and record.password_hash is not None
+
+    async def hash_new_password(self, password: str, first_name: str = "") -> str:
+        """Check the rules, then hash: what a dialogue keeps between "type it" and "again"."""
+        problem = password_problem(password, first_name)
+        if problem is not None:
+            raise WeakPassword(problem, min=PASSWORD_MIN, max=PASSWORD_MAX)
+        return await self.hasher.hash(password)
+
+    async def matches(self, hashed: str, password: str) -> bool:
+        """The second entry of a new password against the first one's hash."""
+        return await self.hasher.verify(hashed, password)
+
+    async def hash_answer(self, answer: str) -> str:
+        normalized = normalize_answer(answer)
+        if not normalized or len(normalized) > ANSWER_MAX:
+            raise InvalidAnswer(max=ANSWER_MAX)
+        return await self.hasher.hash(normalized)
+
+    @retry_on_conflict()
+    async def set_up(
+        self,
+        user_id: int,
+        password_hash: str,
+        questions: tuple[str, ...],
+        answer_hashes: tuple[str, ...],
+    ) -> None:
+        """Store a first password with three different questions and their answers' hashes."""
+        if (
+            len(questions) != QUESTIONS_PER_USER
+            or len(set(questions)) != QUESTIONS_PER_USER
+            or not set(questions) <= set(QUESTION_CODES)
+            or len(answer_hashes) != QUESTIONS_PER_USER
+        ):
+            raise ValueError("three different known questions, each with an answer")
+        async with self.db.unit_of_work() as uow:
+            existing = await uow.security.get(user_id)
+            if existing is not None and existing.password_hash is not None:
+                raise PasswordAlreadySet()
+            await uow.security.set_secrets(
+                user_id, password_hash, questions, answer_hashes, self.clock.now()
+            )
+        log.info("event=password_set user_id=%s", user_id)
+
+    @retry_on_conflict()
+    async def set_password(self, user_id: int, password_hash: str) -> None:
+        """A new password once the current one or the answers were proven (change, recover)."""
+        async with self.db.unit_of_work() as uow:
+            if await uow.security.get(user_id) is None:
+                raise NoPassword()
+            await uow.security.set_password_hash(user_id, password_hash, self.clock.now())
+        log.info("event=password_changed user_id=%s", user_id)
+
+    # --- verifying, with the lockout --------------------------------------------------------------
+
+    async def ensure_unlocked(self, user_id: int) -> SecretRecord:
+        record = await self._record(user_id)
+        if record is None or record.password_hash is None:
+            raise NoPassword()
+        if record.locked_until is not None and record.locked_until > self.clock.now():
+            raise AccountLocked(until=record.locked_until)
+        return record
+
+    async def verify_password(self, user_id: int, password: str) -> None:
+        """Pass, or raise WrongPassword / AccountLocked; a failure counts toward the lockout."""
+        record = await self.ensure_unlocked(user_id)
+        assert record.password_hash is not None
+        if not await self.hasher.verify(record.password_hash, password):
+            left = await self._failed(user_id)
+            raise WrongPassword(attempts_left=left)
+        await self._succeeded(user_id)
+        if self.hasher.needs_rehash(record.password_hash):
+            async with self.db.unit_of_work() as uow:
+                await uow.security.set_password_hash(
+                    user_id, await self.hasher.hash(password), self.clock.now()
+                )
+            log.info("event=password_rehashed user_id=%s", user_id)
+
+    async def questions_of(self, user_id: int) -> tuple[str, ...]:
+        record = await self.ensure_unlocked(user_id)
+        return record.questions
+
+    async def check_answer(self, user_id: int, index: int, answer: str) -> bool:
+        """One answer against its hash; the dialogue tells the user only after all three."""
+        record = await self.ensure_unlocked(user_id)
+        if not 0 <= index < len(record.answer_hashes):
+            return False
+        return await self.hasher.verify(record.answer_hashes[index], normalize_answer(answer))
+
+    async def finish_recovery(self, user_id: int, all_right: bool) -> None:
+        """After the last answer: a failure counts toward the lockout and says nothing more."""
+        await self.ensure_unlocked(user_id)
+        if not all_right:
+            left = await self._failed(user_id)
+            raise WrongAnswers(attempts_left=left)
+        await self._succeeded(user_id)
+
+    @retry_on_conflict()
+    async def _failed(self, user_id: int) -> int:
+        """Count a failure; lock when the window is full. Returns the tries left (0 = locked)."""
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            record = await uow.security.get(user_id)
+            if record is None:
+                raise NoPassword()
+            fresh = record.window_started is None or now - record.window_started > (
+                self.lockout.window
+            )
+            failures = 1 if fresh else record.failures + 1
+            started = now if fresh else record.window_started
+            if failures < self.lockout.max_failures:
+                await uow.security.save_lockout(
+                    user_id, failures, started, record.locked_until, record.locks, now
+                )
+                return self.lockout.max_failures - failures
+            locks = record.locks + 1
+            until = now + self.lockout.period * 2 ** (locks - 1)
+            await uow.security.save_lockout(user_id, 0, None, until, locks, now)
+        log.warning("event=account_locked user_id=%s until=%s", user_id, until.isoformat())
+        raise AccountLocked(until=until)
+
+    async def _succeeded(self, user_id: int) -> None:
+        record = await self._record(user_id)
+        if record is not None and (record.failures or record.locks):
+            async with self.db.unit_of_work() as uow:
+                await uow.security.save_lockout(user_id, 0, None, None, 0, self.clock.now())
+
+    async def _record(self, user_id: int) -> SecretRecord | None:
+        async with self.db.read() as uow:
+            return await uow.security.get(user_id)
+
+    # --- pending operations -----------------------------------------------------------------------
+
+    def register(self, kind: str, executor: Executor) -> None:
+        """What confirming an operation of ``kind`` does, in the unit of work that marks it done."""
+        self._executors[kind] = executor
+
+    @retry_on_conflict()
+    async def create_operation(
+        self,
+        user_id: int,
+        kind: str,
+        *,
+        amount: int | None = None,
+        payload: dict[str, Any] | None = None,
+        ttl: timedelta = timedelta(minutes=10),
+    ) -> PendingOperation:
+        if kind not in self._executors:
+            raise LookupError(f"no executor for operations of kind {kind!r}")
+        now = self.clock.now()
+        operation = PendingOperation(
+            id=secrets.token_urlsafe(9),
+            user_id=user_id,
+            kind=kind,
+            amount=amount,
+            payload=dict(payload or {}),
+            created_at=now,
+            expires_at=now + ttl,
+        )
+        async with self.db.unit_of_work() as uow:
+            await uow.security.add_operation(operation)
+        return operation
+
+    async def confirm_operation(
+        self, user_id: int, operation_id: str, password: str
+    ) -> PendingOperation:
+        """The password, then the operation, exactly once: a second confirmation (a double tap,
+        a re-delivered update) finds it done and raises OperationGone."""
+        async with self.db.read() as uow:
+            found = await uow.security.operation(operation_id)
+        if found is None or found.user_id != user_id or found.executed_at is not None:
+            raise OperationGone()
+        await self.verify_password(user_id, password)
+        async with self.db.unit_of_work() as uow:
+            operation = await uow.security.claim_operation(operation_id, user_id, self.clock.now())
+            if operation is None:
+                raise OperationGone()
+            await self._executors[operation.kind](uow, operation)
+        log.info(
+            "event=operation_confirmed user_id=%s kind=%s operation=%s",
+            user_id,
+            operation.kind,
+            operation.id,
+        )
+        return operation
+
+    async def cancel_operation(self, user_id: int, operation_id: str) -> None:
+        async with self.db.unit_of_work() as uow:
+            if not await uow.security.cancel_operation(operation_id, user_id, self.clock.now()):
+                raise OperationGone()
+
+    # --- operators --------------------------------------------------------------------------------
+
+    @retry_on_conflict()
+    async def admin_reset(self, actor_id: int, user_id: int) -> bool:
+        """Forget a user's password and answers so they set them anew; audited."""
+        async with self.db.unit_of_work() as uow:
+            cleared = await uow.security.clear(user_id)
+            await uow.security.audit(actor_id, user_id, "reset_password", self.clock.now())
+        log.warning(
+            "event=password_reset_by_operator actor_id=%s user_id=%s cleared=%s",
+            actor_id,
+            user_id,
+            cleared,
+        )
+        return cleared

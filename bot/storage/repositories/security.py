@@ -1,0 +1,183 @@
+"""Payment passwords, security answers, the lockout, pending operations and the audit."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from bot.models import PendingOperation, SecretRecord
+from bot.storage.session import Row, Session
+from bot.storage.values import as_datetime
+
+
+def _maybe(value: object) -> datetime | None:
+    return as_datetime(value) if value is not None else None
+
+
+def _secret(row: Row) -> SecretRecord:
+    return SecretRecord(
+        user_id=row["user_id"],
+        password_hash=row["password_hash"],
+        questions=tuple(json.loads(row["questions"])),
+        answer_hashes=tuple(json.loads(row["answer_hashes"])),
+        failures=row["failures"],
+        window_started=_maybe(row["window_started"]),
+        locked_until=_maybe(row["locked_until"]),
+        locks=row["locks"],
+    )
+
+
+def _operation(row: Row) -> PendingOperation:
+    return PendingOperation(
+        id=row["id"],
+        user_id=row["user_id"],
+        kind=row["kind"],
+        amount=row["amount"],
+        payload=json.loads(row["payload"]),
+        created_at=as_datetime(row["created_at"]),
+        expires_at=as_datetime(row["expires_at"]),
+        executed_at=_maybe(row["executed_at"]),
+    )
+
+
+_SECRET_COLUMNS = (
+    "user_id, password_hash, questions, answer_hashes, failures, window_started, locked_until,"
+    " locks"
+)
+_OPERATION_COLUMNS = "id, user_id, kind, amount, payload, created_at, expires_at, executed_at"
+
+
+class SecurityRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> SecretRecord | None:
+        row = await self.session.fetchrow(
+            f"SELECT {_SECRET_COLUMNS} FROM security WHERE user_id = $1", user_id
+        )
+        return _secret(row) if row else None
+
+    async def set_secrets(
+        self,
+        user_id: int,
+        password_hash: str,
+        questions: tuple[str, ...],
+        answer_hashes: tuple[str, ...],
+        now: datetime,
+    ) -> None:
+        """A new password and answers; the lockout state starts afresh."""
+        await self.session.execute(
+            "INSERT INTO security (user_id, password_hash, questions, answer_hashes, failures,"
+            " window_started, locked_until, locks, updated_at)"
+            " VALUES ($1, $2, $3, $4, 0, NULL, NULL, 0, $5)"
+            " ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash,"
+            " questions = excluded.questions, answer_hashes = excluded.answer_hashes,"
+            " failures = 0, window_started = NULL, locked_until = NULL, locks = 0,"
+            " updated_at = excluded.updated_at",
+            user_id,
+            password_hash,
+            json.dumps(list(questions)),
+            json.dumps(list(answer_hashes)),
+            now,
+        )
+
+    async def set_password_hash(self, user_id: int, password_hash: str, now: datetime) -> None:
+        """A new password (changed, recovered, or the same one rehashed with new parameters)."""
+        await self.session.execute(
+            "UPDATE security SET password_hash = $1, updated_at = $2 WHERE user_id = $3",
+            password_hash,
+            now,
+            user_id,
+        )
+
+    async def save_lockout(
+        self,
+        user_id: int,
+        failures: int,
+        window_started: datetime | None,
+        locked_until: datetime | None,
+        locks: int,
+        now: datetime,
+    ) -> None:
+        await self.session.execute(
+            "UPDATE security SET failures = $1, window_started = $2, locked_until = $3,"
+            " locks = $4, updated_at = $5 WHERE user_id = $6",
+            failures,
+            window_started,
+            locked_until,
+            locks,
+            now,
+            user_id,
+        )
+
+    async def clear(self, user_id: int) -> bool:
+        """Forget the password and answers (an operator's reset). False if there were none."""
+        rows = await self.session.fetch(
+            "DELETE FROM security WHERE user_id = $1 RETURNING user_id", user_id
+        )
+        return bool(rows)
+
+    async def audit(self, actor_id: int, user_id: int, action: str, now: datetime) -> None:
+        await self.session.execute(
+            "INSERT INTO security_audit (actor_id, user_id, action, created_at)"
+            " VALUES ($1, $2, $3, $4)",
+            actor_id,
+            user_id,
+            action,
+            now,
+        )
+
+    async def audit_log(self, user_id: int) -> list[tuple[int, str, datetime]]:
+        rows = await self.session.fetch(
+            "SELECT actor_id, action, created_at FROM security_audit WHERE user_id = $1"
+            " ORDER BY id",
+            user_id,
+        )
+        return [(row[0], row[1], as_datetime(row[2])) for row in rows]
+
+    # --- pending operations ---------------------------------------------------------------------
+
+    async def add_operation(self, operation: PendingOperation) -> None:
+        await self.session.execute(
+            "INSERT INTO pending_operations (id, user_id, kind, amount, payload, created_at,"
+            " expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            operation.id,
+            operation.user_id,
+            operation.kind,
+            operation.amount,
+            json.dumps(operation.payload, ensure_ascii=False),
+            operation.created_at,
+            operation.expires_at,
+        )
+
+    async def operation(self, operation_id: str) -> PendingOperation | None:
+        row = await self.session.fetchrow(
+            f"SELECT {_OPERATION_COLUMNS} FROM pending_operations WHERE id = $1", operation_id
+        )
+        return _operation(row) if row else None
+
+    async def claim_operation(
+        self, operation_id: str, user_id: int, now: datetime
+    ) -> PendingOperation | None:
+        """Mark the user's live operation executed; None if it is not theirs, gone or done."""
+        row = await self.session.fetchrow(
+            "UPDATE pending_operations SET executed_at = $1"
+            " WHERE id = $2 AND user_id = $3 AND executed_at IS NULL"
+            " AND cancelled_at IS NULL AND expires_at > $1"
+            f" RETURNING {_OPERATION_COLUMNS}",
+            now,
+            operation_id,
+            user_id,
+        )
+        return _operation(row) if row else None
+
+    async def cancel_operation(self, operation_id: str, user_id: int, now: datetime) -> bool:
+        rows = await self.session.fetch(
+            "UPDATE pending_operations SET cancelled_at = $1"
+            " WHERE id = $2 AND user_id = $3 AND executed_at IS NULL AND cancelled_at IS NULL"
+            " RETURNING id",
+            now,
+            operation_id,
+            user_id,
+        )
+        return bool(rows)
