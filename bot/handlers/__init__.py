@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import balance, common, errors, language, start
+from bot.handlers import balance, common, errors, language, security, start
 
 
 def create_root_router() -> Router:
@@ -16,7 +16,8 @@ def create_root_router() -> Router:
         start.create_router(),
         balance.create_router(),
         language.create_router(),
-        common.create_router(),
+        common.create_router(),  # /cancel and /help work inside every dialogue
+        security.create_router(),
         common.create_fallback_router(),
         errors.create_router(),
     )

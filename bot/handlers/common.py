@@ -21,6 +21,10 @@ async def help_(message: Message, t: Translator) -> None:
     await message.answer(t("help-text"), reply_markup=back_to_menu(t))
 
 
+async def privacy(message: Message, t: Translator) -> None:
+    await message.answer(t("privacy-text"), reply_markup=back_to_menu(t))
+
+
 async def cancel(message: Message, t: Translator, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(t("cancel-nothing"), reply_markup=main_menu(t))
@@ -60,6 +64,7 @@ def create_router() -> Router:
     router.message.filter(PrivateChat())
     router.message.register(help_, Command("help"))
     router.message.register(cancel, Command("cancel"))
+    router.message.register(privacy, Command("privacy"))
     return router
 
 

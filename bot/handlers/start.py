@@ -21,7 +21,6 @@ _COMING_SOON = {
     MenuAction.ORDERS,
     MenuAction.CASHBACK,
     MenuAction.CARDS,
-    MenuAction.SECURITY,
     MenuAction.SUPPORT,
 }
 

@@ -25,3 +25,17 @@ class Menu(CallbackData, prefix="m"):
 
 class SetLanguage(CallbackData, prefix="lang"):
     code: str  # one of SUPPORTED_LOCALES; the router's filter refuses anything else
+
+
+class SecurityAction(StrEnum):
+    CHANGE = "change"
+    FORGOT = "forgot"
+    CANCEL = "cancel"
+
+
+class Security(CallbackData, prefix="sec"):
+    action: SecurityAction
+
+
+class PickQuestion(CallbackData, prefix="q"):
+    index: int  # position in QUESTION_CODES

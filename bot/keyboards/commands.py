@@ -10,9 +10,12 @@ from bot.i18n import Translator
 PUBLIC_COMMANDS = (
     ("start", "cmd-start"),
     ("balance", "cmd-balance"),
+    ("password", "cmd-password"),
+    ("recover", "cmd-recover"),
     ("language", "cmd-language"),
     ("cancel", "cmd-cancel"),
     ("help", "cmd-help"),
+    ("privacy", "cmd-privacy"),
 )
 
 

@@ -22,6 +22,7 @@ _KEY_PATTERNS = (
     re.compile(r"""\bt\(\s*["']([a-z][a-z0-9-]*)["']"""),
     re.compile(r"""\bkey(?:\s*:\s*str)?\s*=\s*["']([a-z][a-z0-9-]*)["']"""),
     re.compile(r"""\(\s*[A-Za-z_."']+\s*,\s*["']([a-z]+-[a-z0-9-]+)["']\s*\)"""),
+    re.compile(r"""\)\s*,\s*["']([a-z]+-[a-z0-9-]+)["']\s*\)"""),  # ((states...), "key")
 )
 AMOUNT_REASONS = ("empty", "too_long", "negative", "format", "precision", "zero")
 WEAK_REASONS = ("too_short", "too_long", "one_char", "sequence", "common", "name")

@@ -108,3 +108,48 @@ question-childhood-friend = What is the name of your childhood best friend?
 question-first-car = What was the make of your first car?
 question-childhood-street = On which street did you live as a child?
 question-parents-met = In which city did your parents meet?
+cmd-password = Payment password
+cmd-recover = Recover the payment password
+cmd-privacy = What we store about you
+button-cancel = ✖️ Cancel
+security-menu =
+    <b>🔐 Security</b>
+
+    Your payment password is set. It confirms every payment from your balance.
+security-change = 🔑 Change password
+security-forgot = ❓ Forgot password
+password-setup-intro =
+    <b>🔐 Payment password</b>
+
+    It confirms every payment from your balance. This is <b>not</b> your Telegram password: never enter that one here.
+    Type the new payment password. The message disappears from the chat as soon as the bot has read it.
+password-rules = Rules: { $min } to { $max } characters; not one repeated character, not a run like 123456, not your name.
+password-repeat = Type the same password once more.
+password-mismatch = The two entries differ. Let's start again: type the new password.
+questions-pick = Choose security question { $number } of { $total }. They let you recover the password if you forget it.
+answer-prompt =
+    <b>{ $question }</b>
+
+    Type your answer. Case and extra spaces do not matter.
+password-set-done = ✅ Your payment password and three security questions are set. Nothing secret is shown or kept in this chat.
+password-current = Type your current payment password.
+password-new = Type the new payment password.
+password-changed = ✅ The payment password is changed.
+recover-question =
+    Question { $number } of { $total }:
+    <b>{ $question }</b>
+recover-passed = ✅ The answers match. Type a new payment password.
+hint-password = I am waiting for the password as a plain text message, or press Cancel.
+hint-password-repeat = Type the same password once more as a text message, or press Cancel.
+hint-password-current = Type your current payment password as a text message, or press Cancel.
+hint-question-buttons = Choose a question with the buttons above, or press Cancel.
+hint-answer = Type the answer as a text message, or press Cancel.
+privacy-text =
+    <b>What Giftwallet stores</b>
+
+    • Your Telegram id, first name and language, to answer you.
+    • Your balances and every movement of money, as the law requires for payments.
+    • Your payment password and security answers only as slow salted hashes (argon2id): nobody can read them back, not even us. The messages you type them in are deleted from the chat at once.
+    • Saved cards only as the brand, the first 6 and last 4 digits and the expiry. Never the full number, never a CVV.
+
+    We never ask for your Telegram password or a card's CVV. To have your data removed, write to /support.
