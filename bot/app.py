@@ -32,6 +32,7 @@ from bot.parked import ParkedNotifier
 from bot.polling import InboxPoller
 from bot.scheduler import register_jobs
 from bot.services import Services
+from bot.services.cards import CardService
 from bot.services.hashing import SecretHasher
 from bot.services.ledger import LedgerService
 from bot.services.security import Lockout, SecurityService
@@ -92,6 +93,7 @@ class Application:
             users=UserService(self.db, ledger, self.clock),
             ledger=ledger,
             security=SecurityService(self.db, hasher, self.clock, lockout),
+            cards=CardService(self.db, self.clock),
         )
         self.flood_control = TokenBuckets(FLOOD_BURST, FLOOD_RATE)
 

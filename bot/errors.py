@@ -86,3 +86,25 @@ class OperationGone(DomainError):
     """The pending operation is someone else's, expired, cancelled or already done."""
 
     key = "error-operation-gone"
+
+
+class CardInvalid(DomainError):
+    """A card number or expiry that cannot be saved; ``reason`` picks the message."""
+
+    def __init__(self, reason: str, **params: Any) -> None:
+        self.reason = reason
+        super().__init__(f"card-invalid-{reason.replace('_', '-')}", **params)
+
+
+class CardLimit(DomainError):
+    key = "error-card-limit"
+
+
+class CardDuplicate(DomainError):
+    key = "error-card-duplicate"
+
+
+class StaleButton(DomainError):
+    """A button for something that is gone or is not the user's: forged or outdated."""
+
+    key = "error-stale-action"

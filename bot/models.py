@@ -63,3 +63,20 @@ class PendingOperation:
     created_at: datetime
     expires_at: datetime
     executed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCard:
+    """A bank card as the bot keeps it: brand, first 6 and last 4 digits, expiry."""
+
+    id: int
+    user_id: int
+    brand: str
+    first6: str
+    last4: str
+    exp_month: int
+    exp_year: int  # four digits
+
+    @property
+    def masked(self) -> str:
+        return f"{self.brand} •••• {self.last4}  {self.exp_month:02d}/{self.exp_year % 100:02d}"

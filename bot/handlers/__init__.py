@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import balance, common, errors, language, security, start
+from bot.handlers import balance, cards, common, errors, language, security, start
 
 
 def create_root_router() -> Router:
@@ -18,6 +18,7 @@ def create_root_router() -> Router:
         language.create_router(),
         common.create_router(),  # /cancel and /help work inside every dialogue
         security.create_router(),
+        cards.create_router(),
         common.create_fallback_router(),
         errors.create_router(),
     )

@@ -39,3 +39,15 @@ class Security(CallbackData, prefix="sec"):
 
 class PickQuestion(CallbackData, prefix="q"):
     index: int  # position in QUESTION_CODES
+
+
+class CardStep(StrEnum):
+    ADD = "add"
+    DELETE = "delete"  # asks for confirmation
+    CONFIRM = "confirm"  # deletes
+    LIST = "list"
+
+
+class CardAction(CallbackData, prefix="card"):
+    step: CardStep
+    card_id: int = 0

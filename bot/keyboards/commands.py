@@ -12,6 +12,7 @@ PUBLIC_COMMANDS = (
     ("balance", "cmd-balance"),
     ("password", "cmd-password"),
     ("recover", "cmd-recover"),
+    ("cards", "cmd-cards"),
     ("language", "cmd-language"),
     ("cancel", "cmd-cancel"),
     ("help", "cmd-help"),

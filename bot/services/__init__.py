@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.services.cards import CardService
 from bot.services.ledger import LedgerService
 from bot.services.security import SecurityService
 from bot.services.users import UserService
@@ -17,3 +18,4 @@ class Services:
     users: UserService
     ledger: LedgerService
     security: SecurityService
+    cards: CardService

@@ -29,6 +29,7 @@ TABLES: tuple[tuple[str, str, bool], ...] = (
     ("security", "user_id", False),
     ("pending_operations", "id", False),  # random text ids
     ("security_audit", "id", True),
+    ("cards", "id", True),
 )
 PAGE = 5000
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from bot.storage.repositories.cards import CardRepository
 from bot.storage.repositories.fsm import FSMRepository
 from bot.storage.repositories.inbox import InboxRepository
 from bot.storage.repositories.ledger import LedgerRepository
@@ -41,3 +42,7 @@ class UnitOfWork:
     @cached_property
     def security(self) -> SecurityRepository:
         return SecurityRepository(self.session)
+
+    @cached_property
+    def cards(self) -> CardRepository:
+        return CardRepository(self.session)

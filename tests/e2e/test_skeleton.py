@@ -163,7 +163,7 @@ async def test_menu_section_not_built_yet_answers(
     emulator.add_user(ALICE, "Alice")
     menu = await say(emulator, ALICE, "/start")
     answer, _ = await tap(
-        emulator, ALICE, menu.result["message_id"], dict(buttons(menu))["💳 Cards"]
+        emulator, ALICE, menu.result["message_id"], dict(buttons(menu))["📦 Orders"]
     )
     assert answer.params["text"]
 

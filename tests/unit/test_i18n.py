@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import SUPPORTED_LOCALES
-from bot.errors import DomainError, InvalidAmount, WeakPassword
+from bot.errors import CardInvalid, DomainError, InvalidAmount, WeakPassword
 from bot.i18n import I18n, pick_locale
 from bot.money import Money
 from bot.services.security import QUESTION_CODES
@@ -25,6 +25,7 @@ _KEY_PATTERNS = (
     re.compile(r"""\)\s*,\s*["']([a-z]+-[a-z0-9-]+)["']\s*\)"""),  # ((states...), "key")
 )
 AMOUNT_REASONS = ("empty", "too_long", "negative", "format", "precision", "zero")
+CARD_REASONS = ("format", "checksum", "brand", "expiry_format", "expired")
 WEAK_REASONS = ("too_short", "too_long", "one_char", "sequence", "common", "name")
 
 
@@ -43,6 +44,7 @@ def keys_used_in_code() -> set[str]:
     used.update(f"language-button-{code}" for code in SUPPORTED_LOCALES)
     used.update(f"question-{code}" for code in QUESTION_CODES)
     used.update(WeakPassword(reason).key for reason in WEAK_REASONS)
+    used.update(CardInvalid(reason).key for reason in CARD_REASONS)
     return used
 
 
@@ -66,7 +68,7 @@ def test_every_key_in_the_locales_is_used(i18n: I18n) -> None:
 
 def test_domain_error_default_key_exists(i18n: I18n) -> None:
     for cls in (DomainError, *DomainError.__subclasses__()):
-        if cls not in (InvalidAmount, WeakPassword):
+        if cls not in (InvalidAmount, WeakPassword, CardInvalid):
             assert cls.key in i18n.keys("ru"), cls
 
 

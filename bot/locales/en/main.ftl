@@ -153,3 +153,33 @@ privacy-text =
     • Saved cards only as the brand, the first 6 and last 4 digits and the expiry. Never the full number, never a CVV.
 
     We never ask for your Telegram password or a card's CVV. To have your data removed, write to /support.
+
+## Saved cards
+cmd-cards = Saved cards
+cards-empty =
+    <b>💳 Saved cards</b>
+
+    No cards yet. A saved card is where cashback can be withdrawn. Only its brand, first 6 and last 4 digits and expiry are kept; never the full number, never a CVV.
+cards-list =
+    <b>💳 Saved cards</b> ({ $count } of { $limit })
+
+    { $cards }
+
+    Press a card to delete it.
+card-add-button = ➕ Add a card
+card-delete-button = 🗑 { $card }
+card-number-prompt = Send the card number (16 digits; spaces and dashes are fine). The message is deleted as soon as it is read. Never send the CVV: we do not need it.
+card-expiry-prompt = { $card }: now send the expiry date as MM/YY, e.g. 09/28.
+card-added = ✅ Card saved: { $card }
+card-delete-confirm = Delete { $card }?
+card-delete-yes = 🗑 Delete
+card-delete-no = ↩️ Keep it
+card-invalid-format = That does not look like a card number: send 12 to 19 digits.
+card-invalid-checksum = This card number has a typo (its check digit does not match). Please check it and send it again.
+card-invalid-brand = Only Visa, Mastercard, Mir, UnionPay and American Express cards can be saved.
+card-invalid-expiry-format = Send the expiry date as MM/YY, e.g. 09/28.
+card-invalid-expired = This card has expired. Send the expiry date of a valid card.
+error-card-limit = You can keep at most { $limit } cards. Delete one first.
+error-card-duplicate = This card is saved already.
+hint-card-number = Send the card number as a text message, or press Cancel.
+hint-card-expiry = Send the expiry date as MM/YY, or press Cancel.
