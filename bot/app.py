@@ -36,6 +36,7 @@ from bot.services.cards import CardService
 from bot.services.hashing import SecretHasher
 from bot.services.ledger import LedgerService
 from bot.services.security import Lockout, SecurityService
+from bot.services.support import SupportService
 from bot.services.users import UserService
 from bot.storage.database import open_database
 from bot.storage.errors import StorageUnavailable
@@ -94,6 +95,7 @@ class Application:
             ledger=ledger,
             security=SecurityService(self.db, hasher, self.clock, lockout),
             cards=CardService(self.db, self.clock),
+            support=SupportService(self.db, self.clock),
         )
         self.flood_control = TokenBuckets(FLOOD_BURST, FLOOD_RATE)
 

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import balance, cards, common, errors, language, security, start
+from bot.handlers import (
+    balance,
+    cards,
+    common,
+    errors,
+    language,
+    security,
+    start,
+    support,
+)
 
 
 def create_root_router() -> Router:
@@ -19,6 +28,7 @@ def create_root_router() -> Router:
         common.create_router(),  # /cancel and /help work inside every dialogue
         security.create_router(),
         cards.create_router(),
+        support.create_router(),
         common.create_fallback_router(),
         errors.create_router(),
     )

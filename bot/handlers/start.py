@@ -20,7 +20,6 @@ _COMING_SOON = {
     MenuAction.BUY,
     MenuAction.ORDERS,
     MenuAction.CASHBACK,
-    MenuAction.SUPPORT,
 }
 
 

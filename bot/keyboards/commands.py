@@ -13,6 +13,7 @@ PUBLIC_COMMANDS = (
     ("password", "cmd-password"),
     ("recover", "cmd-recover"),
     ("cards", "cmd-cards"),
+    ("support", "cmd-support"),
     ("language", "cmd-language"),
     ("cancel", "cmd-cancel"),
     ("help", "cmd-help"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.services.cards import CardService
 from bot.services.ledger import LedgerService
 from bot.services.security import SecurityService
+from bot.services.support import SupportService
 from bot.services.users import UserService
 
 
@@ -19,3 +20,4 @@ class Services:
     ledger: LedgerService
     security: SecurityService
     cards: CardService
+    support: SupportService

@@ -30,6 +30,8 @@ TABLES: tuple[tuple[str, str, bool], ...] = (
     ("pending_operations", "id", False),  # random text ids
     ("security_audit", "id", True),
     ("cards", "id", True),
+    ("support_tickets", "id", True),
+    ("support_messages", "operators_message_id", False),
 )
 PAGE = 5000
 

@@ -9,6 +9,7 @@ from bot.storage.repositories.fsm import FSMRepository
 from bot.storage.repositories.inbox import InboxRepository
 from bot.storage.repositories.ledger import LedgerRepository
 from bot.storage.repositories.security import SecurityRepository
+from bot.storage.repositories.support import SupportRepository
 from bot.storage.repositories.users import UserRepository
 from bot.storage.session import Session
 
@@ -46,3 +47,7 @@ class UnitOfWork:
     @cached_property
     def cards(self) -> CardRepository:
         return CardRepository(self.session)
+
+    @cached_property
+    def support(self) -> SupportRepository:
+        return SupportRepository(self.session)

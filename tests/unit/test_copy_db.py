@@ -83,6 +83,8 @@ async def test_copy_keeps_every_row_balance_and_history(
             "pending_operations": (0, 0),
             "security_audit": (0, 0),
             "cards": (0, 0),
+            "support_tickets": (0, 0),
+            "support_messages": (0, 0),
         }
         assert await target.ledger.check_invariants() == []
         for user in USERS:

@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # t("key" ...), key="...", and `key = "..."` class attributes of domain errors.
 _KEY_PATTERNS = (
     re.compile(r"""\bt\(\s*["']([a-z][a-z0-9-]*)["']"""),
+    # another translator (the operators' or a user's): ops("key"), their("key")
+    re.compile(r"""\b(?:ops|their)\(\s*["']([a-z]+-[a-z0-9-]+)["']"""),
+    re.compile(r"""\belse\s+["']([a-z]+-[a-z0-9-]+)["']"""),
     re.compile(r"""\bkey(?:\s*:\s*str)?\s*=\s*["']([a-z][a-z0-9-]*)["']"""),
     re.compile(r"""\(\s*[A-Za-z_."']+\s*,\s*["']([a-z]+-[a-z0-9-]+)["']\s*\)"""),
     re.compile(r"""\)\s*,\s*["']([a-z]+-[a-z0-9-]+)["']\s*\)"""),  # ((states...), "key")

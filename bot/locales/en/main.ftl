@@ -183,3 +183,26 @@ error-card-limit = You can keep at most { $limit } cards. Delete one first.
 error-card-duplicate = This card is saved already.
 hint-card-number = Send the card number as a text message, or press Cancel.
 hint-card-expiry = Send the expiry date as MM/YY, or press Cancel.
+
+## Support
+cmd-support = Write to support
+support-unavailable = Support is not available in this bot yet. Please try again later.
+support-opened =
+    <b>💬 Support, ticket #{ $ticket }</b>
+
+    Write your question in one or more messages; an operator will answer here. Never send passwords or card numbers. /close ends the ticket.
+support-sent = ✉️ Sent to support. An operator will answer in this chat.
+support-hint = Support takes text messages for now. /close ends the ticket.
+support-nothing-open = You have no open support ticket.
+support-closed = ✅ Ticket #{ $ticket } is closed. Write /support whenever you need us again.
+support-relayed = 🎫 #{ $ticket } · user <code>{ $user_id }</code> ({ $name }):
+    { $text }
+support-closed-ops = 🎫 #{ $ticket } was closed by the user.
+support-reply = 💬 Support (ticket #{ $ticket }):
+    { $text }
+support-delivered = ✅ Delivered to ticket #{ $ticket }.
+support-reply-unknown = This is not a reply to an open ticket's message: nothing was sent.
+admin-reset-usage = Usage: /admin_reset_password USER_ID
+admin-reset-done = ✅ The payment password and security questions of user { $user_id } are cleared; they were told to set new ones.
+admin-reset-nothing = User { $user_id } had no payment password. The attempt is recorded.
+password-reset-notice = 🔐 Support has reset your payment password and security questions. Set new ones with /password.
