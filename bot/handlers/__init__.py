@@ -11,6 +11,7 @@ from bot.handlers import (
     balance,
     cards,
     common,
+    confirm,
     errors,
     language,
     security,
@@ -27,6 +28,7 @@ def create_root_router() -> Router:
         language.create_router(),
         common.create_router(),  # /cancel and /help work inside every dialogue
         security.create_router(),
+        confirm.create_router(),
         cards.create_router(),
         support.create_router(),
         common.create_fallback_router(),

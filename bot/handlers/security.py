@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -17,6 +18,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.errors import OperationGone
 from bot.handlers.filters import PrivateChat
 from bot.handlers.render import show
 from bot.i18n import Translator
@@ -47,6 +49,10 @@ class Recover(StatesGroup):
     answer = State()
     password = State()
     repeat = State()
+
+
+# handlers/confirm.py's state, named here to avoid importing it back (it imports this module).
+CONFIRM_STATE = "Confirm:password"
 
 
 class SecretText(Filter):
@@ -129,7 +135,18 @@ def _recovery_question(t: Translator, questions: tuple[str, ...], index: int) ->
     )
 
 
-async def cancel(callback: CallbackQuery, t: Translator, state: FSMContext) -> None:
+async def cancel(
+    callback: CallbackQuery,
+    t: Translator,
+    user: UserRecord,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    data = await state.get_data()
+    pending = data.get("operation") or data.get("then_confirm")
+    if pending:
+        with suppress(OperationGone):
+            await services.security.cancel_operation(user.id, str(pending))
     await state.clear()
     await show(callback, f"{t('cancel-done')}\n\n{t('menu-title')}", main_menu(t))
 
@@ -153,11 +170,18 @@ async def setup_repeat(
     secret = await take_secret(message)
     data = await state.get_data()
     if not await services.security.matches(data["first_hash"], secret):
-        await state.set_data({})
+        await state.set_data({"then_confirm": data.get("then_confirm")})
         await state.set_state(Setup.password)
         await message.answer(t("password-mismatch"), reply_markup=cancel_keyboard(t))
         return
-    await state.set_data({"password_hash": data["first_hash"], "questions": [], "answers": []})
+    await state.set_data(
+        {
+            "password_hash": data["first_hash"],
+            "questions": [],
+            "answers": [],
+            "then_confirm": data.get("then_confirm"),
+        }
+    )
     await state.set_state(Setup.question)
     await message.answer(
         t("questions-pick", number=1, total=QUESTIONS_PER_USER),
@@ -197,6 +221,12 @@ async def setup_answer(
         return
     await services.security.set_up(user.id, data["password_hash"], tuple(questions), tuple(answers))
     await state.clear()
+    if data.get("then_confirm"):
+        # Set up on the way to a payment: now confirm that payment with the new password.
+        await state.set_state(CONFIRM_STATE)
+        await state.set_data({"operation": data["then_confirm"]})
+        await message.answer(f"{t('password-set-done')}\n\n{t('confirm-prompt')}")
+        return
     await message.answer(t("password-set-done"), reply_markup=main_menu(t))
 
 

@@ -206,3 +206,8 @@ admin-reset-usage = Usage: /admin_reset_password USER_ID
 admin-reset-done = ✅ The payment password and security questions of user { $user_id } are cleared; they were told to set new ones.
 admin-reset-nothing = User { $user_id } had no payment password. The attempt is recorded.
 password-reset-notice = 🔐 Support has reset your payment password and security questions. Set new ones with /password.
+
+## Confirming a payment
+confirm-prompt = 🔐 Type your payment password to confirm. The message disappears as soon as it is read.
+confirm-needs-password = To pay from your balance you need a payment password first.
+confirm-done = ✅ Confirmed.

@@ -1,0 +1,70 @@
+"""Confirming a spend with the payment password: the one step every paying feature uses.
+
+A feature's service creates a pending operation (what, for whom, how much); its handler calls
+:func:`ask_to_confirm`; the user's password (deleted from the chat at once) runs the operation
+by its id, exactly once. A user without a password sets one up first and is then asked.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
+
+from bot.handlers.filters import PrivateChat
+from bot.handlers.security import CONFIRM_STATE, SecretText, Setup, take_secret
+from bot.i18n import Translator
+from bot.keyboards.menu import main_menu
+from bot.keyboards.security import cancel_keyboard
+from bot.models import PendingOperation, UserRecord
+from bot.services import Services
+from bot.services.security import PASSWORD_MAX, PASSWORD_MIN
+
+
+class Confirm(StatesGroup):
+    password = State()
+
+
+assert Confirm.password.state == CONFIRM_STATE
+
+
+async def ask_to_confirm(
+    bot: Bot, state: FSMContext, t: Translator, services: Services, operation: PendingOperation
+) -> None:
+    chat_id = operation.user_id
+    if not await services.security.has_password(operation.user_id):
+        await state.set_state(Setup.password)
+        await state.set_data({"then_confirm": operation.id})
+        await bot.send_message(
+            chat_id,
+            f"{t('confirm-needs-password')}\n\n{t('password-setup-intro')}\n\n"
+            f"{t('password-rules', min=PASSWORD_MIN, max=PASSWORD_MAX)}",
+            reply_markup=cancel_keyboard(t),
+        )
+        return
+    await state.set_state(Confirm.password)
+    await state.set_data({"operation": operation.id})
+    await bot.send_message(chat_id, t("confirm-prompt"), reply_markup=cancel_keyboard(t))
+
+
+async def confirm(
+    message: Message, t: Translator, user: UserRecord, services: Services, state: FSMContext
+) -> None:
+    secret = await take_secret(message)
+    data = await state.get_data()
+    await services.security.confirm_operation(user.id, str(data.get("operation")), secret)
+    await state.clear()
+    await message.answer(t("confirm-done"), reply_markup=main_menu(t))
+
+
+async def hint(message: Message, t: Translator) -> None:
+    await message.answer(t("hint-password-current"), reply_markup=cancel_keyboard(t))
+
+
+def create_router() -> Router:
+    router = Router(name="confirm")
+    router.message.filter(PrivateChat())
+    router.message.register(confirm, Confirm.password, SecretText())
+    router.message.register(hint, Confirm.password)
+    return router
