@@ -206,3 +206,62 @@ async def test_documents_download_and_reply_keyboards_send_text(
     await page.locator("#user-messages .msg-wrap.me .bubble", has_text="Да").wait_for()
     await bot.send_message(1001, "Готово", reply_markup=ReplyKeyboardRemove())
     await page.locator("#user-reply-keyboard").wait_for(state="hidden")
+
+
+async def bot_says(page: Any, text: str) -> Any:
+    bubble = page.locator("#user-messages .msg-wrap:not(.me) .bubble", has_text=text).last
+    await bubble.wait_for()
+    return bubble
+
+
+async def test_password_recovery_and_a_card_with_every_secret_vanishing(
+    page: Any, playground: Playground
+) -> None:
+    password, answers = "Gift-Wallet-42", ("Москва", "Барсик", "Школа 57")
+    # Анна (Russian client) sets a payment password and three questions.
+    await send(page, "/password")
+    await bot_says(page, "не пароль от Telegram")
+    await send(page, password)
+    await bot_says(page, "тот же пароль")
+    await send(page, password)
+    for number, answer in enumerate(answers, start=1):
+        picker = page.locator(
+            "#user-messages .msg-wrap:not(.me)", has_text=f"вопрос {number} из 3"
+        ).last
+        await picker.locator("button[data-callback^='q:']").first.click()
+        await bot_says(page, "Напишите ответ")
+        await send(page, answer)
+    await bot_says(page, "заданы")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "security-ru.png"))
+
+    # She recovers it with the answers typed in other case and spacing.
+    await send(page, "/recover")
+    for typed in (" МОСКВА ", "барсик", "школа   57"):
+        await send(page, typed)
+    await bot_says(page, "Ответы совпали")
+    await send(page, "Brand-New-77")
+    await bot_says(page, "тот же пароль")
+    await send(page, "Brand-New-77")
+    await bot_says(page, "изменён")
+
+    # And saves a card: the number vanishes, the card shows masked.
+    await send(page, "/cards")
+    await page.locator("#user-messages button[data-callback='card:add:0']").last.click()
+    await bot_says(page, "номер карты")
+    await send(page, "2200 7000 0000 0009")
+    await bot_says(page, "ММ/ГГ")
+    await send(page, "12/30")
+    await bot_says(page, "Карта сохранена: Mir •••• 0009")
+    for secret in (password, "Brand-New-77", *answers, "МОСКВА", "2200 7000 0000 0009"):
+        mine = page.locator("#user-messages .msg-wrap.me", has_text=secret)
+        await mine.first.wait_for(state="detached")
+        assert await mine.count() == 0, secret
+    await page.screenshot(path=str(ARTIFACTS / "cards-ru.png"))
+
+    # Ben sees the same in English.
+    await page.locator("#users li[data-user-id='1002']").click()
+    await page.locator("#user-title", has_text="Ben").wait_for()
+    await send(page, "/password")
+    await bot_says(page, "your Telegram password")
+    await page.screenshot(path=str(ARTIFACTS / "security-en.png"))
