@@ -301,7 +301,13 @@ class Playground:
             return _error("text must be 1 to 8192 characters")
         user_id = _int(body.get("user_id"))
         chat_id = _opt_int(body.get("chat_id"))
-        record = await self.emulator.send_text(user_id, text, chat_id=chat_id)
+        reply_to = _opt_int(body.get("reply_to_message_id"))
+        try:
+            record = await self.emulator.send_text(
+                user_id, text, chat_id=chat_id, reply_to_message_id=reply_to
+            )
+        except ValueError as exc:
+            return _error(str(exc))
         return web.json_response({"message": record})
 
     async def _press(self, request: web.Request) -> web.Response:

@@ -265,3 +265,21 @@ async def test_password_recovery_and_a_card_with_every_secret_vanishing(
     await send(page, "/password")
     await bot_says(page, "your Telegram password")
     await page.screenshot(path=str(ARTIFACTS / "security-en.png"))
+
+
+async def test_support_relay_both_ways_in_the_operators_pane(
+    page: Any, playground: Playground
+) -> None:
+    await send(page, "/support")
+    await bot_says(page, "обращение №1")
+    await send(page, "Где мой заказ?")
+    relayed = page.locator("#ops-messages .msg-wrap.replyable", has_text="Где мой заказ?").last
+    await relayed.wait_for()
+    await relayed.click()  # the operator answers this message
+    assert "Replying to" in (await page.get_attribute("#ops-input", "placeholder") or "")
+    await page.fill("#ops-input", "Уже в пути!")
+    await page.press("#ops-input", "Enter")
+    await bot_says(page, "Уже в пути!")
+    await page.locator("#ops-messages .bubble", has_text="Delivered to ticket #1").wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "support-relay.png"))

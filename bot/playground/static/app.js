@@ -3,6 +3,7 @@
 "use strict";
 
 const state = {
+  opsReplyTo: null,
   users: [],
   userId: null,
   botUsername: "bot",
@@ -186,6 +187,15 @@ function renderMessage(record, pane, chatId, actingUserId) {
     return wrap;
   }
 
+  if (pane === "ops" && record.from_bot) {
+    // Click a bot message in the operators' chat to answer it (a Telegram reply): that is
+    // how an operator answers a support ticket.
+    wrap.classList.add("replyable");
+    if (state.opsReplyTo === record.message_id) wrap.classList.add("reply-target");
+    wrap.title = "Click to reply to this message";
+    wrap.addEventListener("click", () => chooseOpsReply(record.message_id));
+  }
+
   if (pane === "ops" && !record.from_bot) {
     const user = state.users.find((u) => u.id === record.sender_id);
     const sender = document.createElement("div");
@@ -362,10 +372,24 @@ function currentUser() {
   return state.users.find((u) => u.id === state.userId);
 }
 
+function chooseOpsReply(messageId) {
+  state.opsReplyTo = state.opsReplyTo === messageId ? null : messageId;
+  document.querySelectorAll("#ops-messages .msg-wrap").forEach((node) => {
+    node.classList.toggle("reply-target", Number(node.dataset.messageId) === state.opsReplyTo);
+  });
+  $("ops-input").placeholder = state.opsReplyTo === null
+    ? "Reply as the operator" : `Replying to message ${state.opsReplyTo}…`;
+  $("ops-input").focus();
+}
+
 async function sendText(text, pane = "user") {
   const body = pane === "user"
     ? { user_id: state.userId, text }
     : { user_id: state.operatorId, chat_id: state.opsChatId, text };
+  if (pane === "ops" && state.opsReplyTo !== null) {
+    body.reply_to_message_id = state.opsReplyTo;
+    chooseOpsReply(state.opsReplyTo);  // one reply, then back to plain messages
+  }
   await api("/api/send", body);
 }
 
