@@ -38,7 +38,7 @@ async def test_add_list_and_delete_a_card(
     assert "Mir •••• 0009  12/30" in screen.params["text"]
     await bot.settled(emulator)
     digits = NUMBER.replace(" ", "")
-    for table in ("cards", "fsm_state"):
+    for table in ("cards", "fsm_state", "inbox"):
         assert digits not in repr(await query(bot.app.db, f"SELECT * FROM {table}"))
     assert digits not in caplog.text and NUMBER not in caplog.text
     assert not [c for c in emulator.calls("sendMessage") if digits in c.params["text"]]

@@ -79,8 +79,10 @@ class InboxRepository:
         return [_row(row) for row in rows]
 
     async def mark_done(self, update_ids: Sequence[int], now: datetime) -> None:
+        """Done, and the raw update forgotten: it may carry what a user typed (a password, an
+        answer, a card number), and nothing needs it once it is handled."""
         await self.session.executemany(
-            "UPDATE inbox SET done_at = $1 WHERE update_id = $2",
+            "UPDATE inbox SET done_at = $1, payload = '{}' WHERE update_id = $2",
             [(now, update_id) for update_id in update_ids],
         )
 
