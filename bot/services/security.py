@@ -223,20 +223,14 @@ class SecurityService:
         """Count a failure; lock when the window is full. Returns the tries left (0 = locked)."""
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
-            record = await uow.security.get(user_id)
-            if record is None:
+            # One statement counts, so two wrong tries at the same instant count as two.
+            counted = await uow.security.count_failure(user_id, now, now - self.lockout.window)
+            if counted is None:
                 raise NoPassword()
-            fresh = record.window_started is None or now - record.window_started > (
-                self.lockout.window
-            )
-            failures = 1 if fresh else record.failures + 1
-            started = now if fresh else record.window_started
+            failures, locks = counted
             if failures < self.lockout.max_failures:
-                await uow.security.save_lockout(
-                    user_id, failures, started, record.locked_until, record.locks, now
-                )
                 return self.lockout.max_failures - failures
-            locks = record.locks + 1
+            locks += 1
             until = now + self.lockout.period * 2 ** (locks - 1)
             await uow.security.save_lockout(user_id, 0, None, until, locks, now)
         log.warning("event=account_locked user_id=%s until=%s", user_id, until.isoformat())

@@ -3,6 +3,7 @@ operations exactly once, operator resets."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -261,3 +262,16 @@ async def test_old_parameters_are_upgraded_on_the_next_success(
     rows = await world.fetch("SELECT password_hash FROM security")
     assert rows[0][0].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     await security.verify_password(ANN, PASSWORD)
+
+
+async def test_concurrent_wrong_passwords_each_count(security: SecurityService) -> None:
+    """Five wrong tries at the same moment: each counts, and exactly one locks."""
+    await set_up(security)
+    results = await asyncio.gather(
+        *(security.verify_password(ANN, "wrong-guess") for _ in range(5)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, AccountLocked) for r in results) == 1
+    assert sum(isinstance(r, WrongPassword) for r in results) == 4
+    with pytest.raises(AccountLocked):
+        await security.verify_password(ANN, PASSWORD)

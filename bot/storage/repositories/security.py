@@ -110,6 +110,26 @@ class SecurityRepository:
             user_id,
         )
 
+    async def count_failure(
+        self, user_id: int, now: datetime, window_opened_after: datetime
+    ) -> tuple[int, int] | None:
+        """Add one failure in a single conditional update (the row lock orders concurrent
+        ones); a window older than ``window_opened_after`` starts again at 1.
+        Returns (failures in the window, lockouts so far), or None without a record."""
+        row = await self.session.fetchrow(
+            "UPDATE security SET"
+            " failures = CASE WHEN window_started IS NULL OR window_started < $2"
+            " THEN 1 ELSE failures + 1 END,"
+            " window_started = CASE WHEN window_started IS NULL OR window_started < $2"
+            " THEN $1 ELSE window_started END,"
+            " updated_at = $1"
+            " WHERE user_id = $3 RETURNING failures, locks",
+            now,
+            window_opened_after,
+            user_id,
+        )
+        return (int(row[0]), int(row[1])) if row else None
+
     async def clear(self, user_id: int) -> bool:
         """Forget the password and answers (an operator's reset). False if there were none."""
         rows = await self.session.fetch(
