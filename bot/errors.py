@@ -26,12 +26,21 @@ class DomainError(Exception):
         super().__init__(self.key, params)
 
 
-class InvalidAmount(DomainError):
-    """User-typed amount is malformed; ``reason`` picks the message."""
+class RefusedInput(DomainError):
+    """Something the user typed breaks a rule; the ``reason`` code picks the message
+    ``<prefix>-<reason>`` (underscores become dashes)."""
+
+    prefix: str = "input"
 
     def __init__(self, reason: str, **params: Any) -> None:
         self.reason = reason
-        super().__init__(f"amount-{reason.replace('_', '-')}", **params)
+        super().__init__(f"{self.prefix}-{reason.replace('_', '-')}", **params)
+
+
+class InvalidAmount(RefusedInput):
+    """User-typed amount is malformed."""
+
+    prefix = "amount"
 
 
 class InsufficientFunds(DomainError):
@@ -64,12 +73,10 @@ class PasswordAlreadySet(DomainError):
     key = "error-password-already-set"
 
 
-class WeakPassword(DomainError):
-    """A new password breaks a rule; ``reason`` picks the message."""
+class WeakPassword(RefusedInput):
+    """A new password breaks a rule."""
 
-    def __init__(self, reason: str, **params: Any) -> None:
-        self.reason = reason
-        super().__init__(f"password-weak-{reason.replace('_', '-')}", **params)
+    prefix = "password-weak"
 
 
 class InvalidAnswer(DomainError):
@@ -88,12 +95,10 @@ class OperationGone(DomainError):
     key = "error-operation-gone"
 
 
-class CardInvalid(DomainError):
-    """A card number or expiry that cannot be saved; ``reason`` picks the message."""
+class CardInvalid(RefusedInput):
+    """A card number or expiry that cannot be saved."""
 
-    def __init__(self, reason: str, **params: Any) -> None:
-        self.reason = reason
-        super().__init__(f"card-invalid-{reason.replace('_', '-')}", **params)
+    prefix = "card-invalid"
 
 
 class CardLimit(DomainError):

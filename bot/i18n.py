@@ -13,6 +13,7 @@ from babel.numbers import format_currency
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.syntax import ast
 
+from bot.models import UserRecord
 from bot.money import Money
 
 log = logging.getLogger(__name__)
@@ -102,3 +103,9 @@ class I18n:
 
     def pick(self, chosen: str | None, client: str | None) -> str:
         return pick_locale(chosen, client, self.locales, self.default)
+
+    def for_user(self, user: UserRecord | None) -> Translator:
+        """A known user's translator (their choice, else their client's); the default else."""
+        if user is None:
+            return self(self.default)
+        return self(self.pick(user.language, user.client_language))

@@ -129,8 +129,7 @@ async def operator_reply(message: Message, services: Services, i18n: I18n, bot: 
         await message.reply(ops("support-reply-unknown"))
         return
     ticket, user_id = target
-    record = await services.users.get(user_id)
-    t = i18n(i18n.pick(record.language, record.client_language) if record else i18n.default)
+    t = i18n.for_user(await services.users.get(user_id))
     await bot.send_message(user_id, t("support-reply", ticket=str(ticket), text=message.text))
     await message.reply(ops("support-delivered", ticket=str(ticket)))
 
@@ -166,8 +165,7 @@ async def admin_command(
     if cleared:
         record = await services.users.get(target)
         if record is not None:
-            their = i18n(i18n.pick(record.language, record.client_language))
-            await bot.send_message(target, their("password-reset-notice"))
+            await bot.send_message(target, i18n.for_user(record)("password-reset-notice"))
 
 
 def create_router() -> Router:
