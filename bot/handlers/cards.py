@@ -10,7 +10,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.handlers.filters import PrivateChat
 from bot.handlers.render import show
@@ -19,7 +19,7 @@ from bot.i18n import Translator
 from bot.keyboards.callbacks import CardAction, CardStep, Menu, MenuAction
 from bot.keyboards.cards import cards_keyboard, confirm_delete_keyboard
 from bot.keyboards.security import cancel_keyboard
-from bot.models import UserRecord
+from bot.models import SavedCard, UserRecord
 from bot.services import Services
 from bot.services.cards import MAX_CARDS, CardNumber, check_number
 
@@ -37,13 +37,17 @@ async def cards_screen(
     state: FSMContext,
 ) -> None:
     await state.clear()
-    cards = await services.cards.cards(user.id)
+    await show(event, *_cards_view(t, await services.cards.cards(user.id)))
+
+
+def _cards_view(t: Translator, cards: list[SavedCard]) -> tuple[str, InlineKeyboardMarkup]:
+    """The saved-cards screen: the masked list (or what a card is for) and its buttons."""
     if cards:
         lines = "\n".join(f"• {card.masked}" for card in cards)
         text = t("cards-list", cards=lines, count=len(cards), limit=MAX_CARDS)
     else:
         text = t("cards-empty")
-    await show(event, text, cards_keyboard(t, cards, room=len(cards) < MAX_CARDS))
+    return text, cards_keyboard(t, cards, room=len(cards) < MAX_CARDS)
 
 
 async def start_adding(
@@ -76,12 +80,8 @@ async def card_expiry(
     card = await services.cards.add(user.id, number, message.text or "")
     await state.clear()
     await message.answer(t("card-added", card=card.masked))
-    cards = await services.cards.cards(user.id)
-    lines = "\n".join(f"• {saved.masked}" for saved in cards)
-    await message.answer(
-        t("cards-list", cards=lines, count=len(cards), limit=MAX_CARDS),
-        reply_markup=cards_keyboard(t, cards, room=len(cards) < MAX_CARDS),
-    )
+    text, keyboard = _cards_view(t, await services.cards.cards(user.id))
+    await message.answer(text, reply_markup=keyboard)
 
 
 async def ask_delete(

@@ -122,7 +122,8 @@ async def start_recovery(
 ) -> None:
     questions = await services.security.questions_of(user.id)
     await state.set_state(Recover.answer)
-    await state.set_data({"index": 0, "all_right": True})
+    # The question codes are no secret; keeping them saves a read per answer.
+    await state.set_data({"index": 0, "all_right": True, "questions": list(questions)})
     await show(event, _recovery_question(t, questions, 0), cancel_keyboard(t))
 
 
@@ -154,25 +155,13 @@ async def cancel(
 # --- set-up ------------------------------------------------------------------------------------
 
 
-async def setup_password(
-    message: Message, t: Translator, user: UserRecord, services: Services, state: FSMContext
-) -> None:
-    secret = await take_secret(message)
-    first_hash = await services.security.hash_new_password(secret, user.first_name)
-    await state.update_data(first_hash=first_hash)
-    await state.set_state(Setup.repeat)
-    await message.answer(t("password-repeat"), reply_markup=cancel_keyboard(t))
-
-
 async def setup_repeat(
     message: Message, t: Translator, services: Services, state: FSMContext
 ) -> None:
     secret = await take_secret(message)
     data = await state.get_data()
     if not await services.security.matches(data["first_hash"], secret):
-        await state.set_data({"then_confirm": data.get("then_confirm")})
-        await state.set_state(Setup.password)
-        await message.answer(t("password-mismatch"), reply_markup=cancel_keyboard(t))
+        await _start_over(message, t, state, Setup.password, then_confirm=data.get("then_confirm"))
         return
     await state.set_data(
         {
@@ -242,16 +231,33 @@ async def change_current(
     await message.answer(f"{t('password-new')}\n\n{_rules(t)}", reply_markup=cancel_keyboard(t))
 
 
+# Each dialogue's "type a new password" step, and the "once more" step that follows it.
+_REPEAT_OF = {
+    Setup.password.state: Setup.repeat,
+    Change.password.state: Change.repeat,
+    Recover.password.state: Recover.repeat,
+}
+_FIRST_OF = {Change.repeat.state: Change.password, Recover.repeat.state: Recover.password}
+
+
 async def new_password(
     message: Message, t: Translator, user: UserRecord, services: Services, state: FSMContext
 ) -> None:
-    """The first entry of a new password, after the current one or the answers were proven."""
+    """The first entry of a new password (set-up, change, recovery): checked and hashed."""
     secret = await take_secret(message)
     first_hash = await services.security.hash_new_password(secret, user.first_name)
     await state.update_data(first_hash=first_hash)
-    current = await state.get_state()
-    await state.set_state(Change.repeat if current == Change.password.state else Recover.repeat)
+    await state.set_state(_REPEAT_OF[str(await state.get_state())])
     await message.answer(t("password-repeat"), reply_markup=cancel_keyboard(t))
+
+
+async def _start_over(
+    message: Message, t: Translator, state: FSMContext, first_step: State, **keep: object
+) -> None:
+    """The two entries differ: forget the first and ask again from the first step."""
+    await state.set_data({k: v for k, v in keep.items() if v is not None})
+    await state.set_state(first_step)
+    await message.answer(t("password-mismatch"), reply_markup=cancel_keyboard(t))
 
 
 async def new_password_repeat(
@@ -260,12 +266,8 @@ async def new_password_repeat(
     secret = await take_secret(message)
     data = await state.get_data()
     if not await services.security.matches(data["first_hash"], secret):
-        current = await state.get_state()
-        await state.set_data({})
-        await state.set_state(
-            Change.password if current == Change.repeat.state else Recover.password
-        )
-        await message.answer(t("password-mismatch"), reply_markup=cancel_keyboard(t))
+        first_step = _FIRST_OF[str(await state.get_state())]
+        await _start_over(message, t, state, first_step)
         return
     await services.security.set_password(user.id, data["first_hash"])
     await state.clear()
@@ -283,7 +285,7 @@ async def recover_answer(
     index = int(data["index"])
     right = await services.security.check_answer(user.id, index, secret)
     all_right = bool(data["all_right"]) and right
-    questions = await services.security.questions_of(user.id)
+    questions = tuple(data["questions"])
     if index + 1 < len(questions):
         await state.update_data(index=index + 1, all_right=all_right)
         await message.answer(
@@ -323,7 +325,7 @@ def create_router() -> Router:
     router.callback_query.register(pick_question, Setup.question, PickQuestion.filter())
 
     secret = SecretText()
-    router.message.register(setup_password, Setup.password, secret)
+    router.message.register(new_password, Setup.password, secret)
     router.message.register(setup_repeat, Setup.repeat, secret)
     router.message.register(setup_answer, Setup.answer, secret)
     router.message.register(change_current, Change.current, secret)

@@ -191,12 +191,12 @@ class SecurityService:
         if not await self.hasher.verify(record.password_hash, password):
             left = await self._failed(user_id)
             raise WrongPassword(attempts_left=left)
-        await self._succeeded(user_id)
+        await self._succeeded(record)
         if self.hasher.needs_rehash(record.password_hash):
+            # Hashed before the unit of work, which must not hold SQLite's lock for 16 ms.
+            rehashed = await self.hasher.hash(password)
             async with self.db.unit_of_work() as uow:
-                await uow.security.set_password_hash(
-                    user_id, await self.hasher.hash(password), self.clock.now()
-                )
+                await uow.security.set_password_hash(user_id, rehashed, self.clock.now())
             log.info("event=password_rehashed user_id=%s", user_id)
 
     async def questions_of(self, user_id: int) -> tuple[str, ...]:
@@ -212,11 +212,11 @@ class SecurityService:
 
     async def finish_recovery(self, user_id: int, all_right: bool) -> None:
         """After the last answer: a failure counts toward the lockout and says nothing more."""
-        await self.ensure_unlocked(user_id)
+        record = await self.ensure_unlocked(user_id)
         if not all_right:
             left = await self._failed(user_id)
             raise WrongAnswers(attempts_left=left)
-        await self._succeeded(user_id)
+        await self._succeeded(record)
 
     @retry_on_conflict()
     async def _failed(self, user_id: int) -> int:
@@ -236,11 +236,11 @@ class SecurityService:
         log.warning("event=account_locked user_id=%s until=%s", user_id, until.isoformat())
         raise AccountLocked(until=until)
 
-    async def _succeeded(self, user_id: int) -> None:
-        record = await self._record(user_id)
-        if record is not None and (record.failures or record.locks):
+    async def _succeeded(self, record: SecretRecord) -> None:
+        """A success clears the failures, reusing the record the check has just read."""
+        if record.failures or record.locks:
             async with self.db.unit_of_work() as uow:
-                await uow.security.save_lockout(user_id, 0, None, None, 0, self.clock.now())
+                await uow.security.save_lockout(record.user_id, 0, None, None, 0, self.clock.now())
 
     async def _record(self, user_id: int) -> SecretRecord | None:
         async with self.db.read() as uow:
