@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.playground.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator
 
 TOKEN = "123456:bench-token-for-the-local-emulator-only"
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.app import Application
 from bot.config import Settings
-from bot.playground.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator
 
 TOKEN = "123456:bench-token-for-the-local-emulator-only"
 FLOODER = 70_000

@@ -25,7 +25,7 @@ from aiogram.types import Message
 from bench.inbox_runner import start_inbox_polling
 from bot.app import Application
 from bot.config import Settings
-from bot.playground.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator
 
 TOKEN = "123456:bench-token-for-the-local-emulator-only"
 

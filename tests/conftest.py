@@ -14,7 +14,7 @@ import pytest
 from bot.app import Application
 from bot.clock import Clock, ShiftedClock
 from bot.config import Settings
-from bot.playground.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator
 from bot.storage.database import Database, open_database
 from tests.databases import BACKENDS, ENABLE_HINT, TEST_DATABASE_URL, ScratchDatabase
 

@@ -22,7 +22,7 @@ from aiohttp import web
 from bot.app import Application
 from bot.clock import ShiftedClock
 from bot.config import SUPPORTED_LOCALES, Settings
-from bot.playground.emulator import ApiError, BotAPIEmulator
+from bot.emulator import ApiError, BotAPIEmulator
 
 log = logging.getLogger(__name__)
 

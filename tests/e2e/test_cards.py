@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.playground.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator
 from tests.conftest import RunningBot, query
 from tests.e2e.test_security_dialogues import secret
 from tests.e2e.test_skeleton import answer_to, buttons, say, tap

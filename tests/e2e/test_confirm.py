@@ -3,10 +3,10 @@ a user without a password sets one up on the way."""
 
 from __future__ import annotations
 
+from bot.emulator import BotAPIEmulator
 from bot.handlers.confirm import ask_to_confirm
 from bot.models import PendingOperation
 from bot.money import Money
-from bot.playground.emulator import BotAPIEmulator
 from bot.services.ledger import ORDERS, TELEGRAM_PAYMENTS, Account
 from bot.storage.uow import UnitOfWork
 from tests.conftest import RunningBot

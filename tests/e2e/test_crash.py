@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.playground.emulator import BotAPIEmulator, Call
+from bot.emulator import BotAPIEmulator, Call
 from tests.conftest import TOKEN, count_rows, spawn_bot_process
 
 USERS = [5000 + n for n in range(40)]

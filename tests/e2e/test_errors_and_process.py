@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.playground.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator
 from tests.conftest import TOKEN, RunningBot, spawn_bot_process
 from tests.e2e.test_skeleton import answer_to, buttons, say
 

@@ -4,7 +4,7 @@ other users' waits under a second at a 30 ms Bot API round trip (on both backend
 from __future__ import annotations
 
 from bench import fairness
-from bot.playground.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator
 from tests.conftest import RunningBot
 
 

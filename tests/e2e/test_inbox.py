@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.playground.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator
 from bot.storage.errors import StorageUnavailable
 from tests.conftest import TOKEN, RunningBot, query
 from tests.e2e.test_skeleton import say

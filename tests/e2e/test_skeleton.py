@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from bot.playground.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator
 from tests.conftest import RunningBot, query
 
 ALICE = 1001

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.playground.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator
 from tests.conftest import RunningBot, query
 from tests.e2e.test_security_dialogues import ANSWERS, set_up
 from tests.e2e.test_skeleton import say

@@ -36,7 +36,7 @@ from aiogram.types import (
     PreCheckoutQuery,
 )
 
-from bot.playground.emulator import BotAPIEmulator, Call, parse_html
+from bot.emulator import BotAPIEmulator, Call, parse_html
 
 TOKEN = "123456:TEST-token-for-the-emulator-unit-tests"
 ALICE = 1001
