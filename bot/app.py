@@ -7,6 +7,7 @@ import os
 import secrets
 from contextlib import suppress
 from datetime import UTC
+from decimal import Decimal
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -19,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock, SystemClock
 from bot.config import SUPPORTED_LOCALES, Settings
+from bot.errors import TransientFault
 from bot.handlers import create_root_router
 from bot.i18n import I18n
 from bot.inbox import Inbox
@@ -28,11 +30,15 @@ from bot.middlewares.context import UserContextMiddleware
 from bot.middlewares.input_limits import TextLengthMiddleware
 from bot.middlewares.retry import RetryAfterMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware, TokenBuckets
+from bot.money import Money
 from bot.parked import ParkedNotifier
 from bot.polling import InboxPoller
+from bot.reconcile import StarsReconciler
 from bot.scheduler import register_jobs
 from bot.services import Services
 from bot.services.cards import CardService
+from bot.services.certificates import CertificatePolicy, CertificateService
+from bot.services.gifts import GiftService
 from bot.services.hashing import SecretHasher
 from bot.services.ledger import LedgerService
 from bot.services.security import Lockout, SecurityService
@@ -73,6 +79,22 @@ def load_pepper(settings: Settings) -> bytes:
         raise StorageUnavailable(reason) from None
 
 
+def certificate_policy(settings: Settings) -> CertificatePolicy:
+    def money(units: Decimal) -> Money:
+        return Money.from_units(units, settings.currency)
+
+    return CertificatePolicy(
+        nominals=tuple(money(n) for n in settings.certificate_nominals),
+        minimum=money(settings.certificate_min),
+        maximum=money(settings.certificate_max),
+        balance_max=money(settings.balance_max),
+        stars_per_unit=settings.stars_per_unit,
+        cashback_percent=settings.certificate_cashback_percent,
+        fiat=settings.payment_provider_token is not None,
+        gift_ttl=settings.gift_ttl,
+    )
+
+
 class Application:
     """Bot, dispatcher, services and scheduler, wired from Settings. No global state."""
 
@@ -90,12 +112,16 @@ class Application:
         lockout = Lockout(
             settings.lockout_max_failures, settings.lockout_window, settings.lockout_period
         )
+        security = SecurityService(self.db, hasher, self.clock, lockout)
+        certificates = CertificateService(self.db, ledger, self.clock, certificate_policy(settings))
         self.services = Services(
             users=UserService(self.db, ledger, self.clock),
             ledger=ledger,
-            security=SecurityService(self.db, hasher, self.clock, lockout),
+            security=security,
             cards=CardService(self.db, self.clock),
             support=SupportService(self.db, self.clock),
+            certificates=certificates,
+            gifts=GiftService(self.db, certificates, security, self.clock),
         )
         self.flood_control = TokenBuckets(FLOOD_BURST, FLOOD_RATE)
 
@@ -105,9 +131,22 @@ class Application:
             default=DefaultBotProperties(parse_mode=ParseMode.HTML),
         )
         self.bot.session.middleware(RetryAfterMiddleware())
+        self.reconciler = StarsReconciler(
+            self.bot, self.services.certificates, self.i18n, settings.support_chat_id
+        )
         self.dispatcher = self._dispatcher()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         register_jobs(self.scheduler, self.services)
+        if settings.payment_provider_token is None:
+            self.scheduler.add_job(
+                self._reconcile_stars,
+                "interval",
+                seconds=settings.reconcile_interval.total_seconds(),
+                id="reconcile_stars",
+                coalesce=True,
+                max_instances=1,
+                replace_existing=True,
+            )
         self.inbox = Inbox(
             self.db,
             self.dispatcher,
@@ -119,6 +158,12 @@ class Application:
             on_parked=ParkedNotifier(self.bot, self.i18n, settings.support_chat_id),
         )
         self._poller: InboxPoller | None = None
+
+    async def _reconcile_stars(self) -> None:
+        try:
+            await self.reconciler.run()
+        except (TelegramAPIError, TransientFault) as exc:
+            log.warning("event=reconcile_failed error=%s", exc)
 
     def _session(self) -> AiohttpSession:
         if self.settings.telegram_api_url:
@@ -133,6 +178,7 @@ class Application:
             i18n=self.i18n,
             clock=self.clock,
             services=self.services,
+            reconciler=self.reconciler,
         )
         dispatcher.update.outer_middleware(UserContextMiddleware(self.services.users, self.i18n))
         throttling = ThrottlingMiddleware(self.flood_control)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("ru", "en")
@@ -37,6 +38,18 @@ class Settings(BaseSettings):
     inbox_max_attempts: int = Field(default=5, ge=1, le=100)
     inbox_retention: timedelta = timedelta(days=2)
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    # Certificates: amounts in whole units of CURRENCY.
+    certificate_nominals: Annotated[tuple[Decimal, ...], NoDecode] = tuple(
+        Decimal(n) for n in (5, 10, 20, 50, 100, 200)
+    )
+    certificate_min: Decimal = Field(default=Decimal(5), gt=0)
+    certificate_max: Decimal = Field(default=Decimal(200), gt=0)
+    balance_max: Decimal = Field(default=Decimal(2000), gt=0)
+    payment_provider_token: SecretStr | None = None
+    stars_per_unit: Decimal = Field(default=Decimal(50), gt=0, le=100_000)
+    certificate_cashback_percent: Decimal = Field(default=Decimal(1), ge=0, le=100)
+    gift_ttl: timedelta = timedelta(days=30)
+    reconcile_interval: timedelta = timedelta(hours=1)
 
     @field_validator("bot_token")
     @classmethod
@@ -124,7 +137,61 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("inbox_retention", "lockout_window", "lockout_period", mode="before")
+    @field_validator("certificate_nominals", mode="before")
+    @classmethod
+    def _split_nominals(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                nominals = tuple(Decimal(p.strip()) for p in value.split(",") if p.strip())
+            except InvalidOperation:
+                raise ValueError("must be comma-separated amounts, e.g. 5,10,20,50") from None
+            return nominals
+        return value
+
+    @field_validator("certificate_nominals")
+    @classmethod
+    def _nominals_sane(cls, value: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+        if not value or len(value) > 12 or any(n <= 0 or not n.is_finite() for n in value):
+            raise ValueError("must list 1 to 12 positive amounts, e.g. 5,10,20,50")
+        return tuple(sorted(set(value)))
+
+    @field_validator("payment_provider_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _certificate_limits(self) -> Settings:
+        from bot.money import Money
+
+        try:
+            for amount in (
+                *self.certificate_nominals,
+                self.certificate_min,
+                self.certificate_max,
+                self.balance_max,
+            ):
+                Money.from_units(amount, self.currency)
+        except ValueError:
+            raise ValueError(
+                f"certificate amounts must fit {self.currency}'s minor unit, e.g. 12.50"
+            ) from None
+        if not self.certificate_min <= self.certificate_max <= self.balance_max:
+            raise ValueError("CERTIFICATE_MIN <= CERTIFICATE_MAX <= BALANCE_MAX must hold")
+        if not all(
+            self.certificate_min <= n <= self.certificate_max for n in self.certificate_nominals
+        ):
+            raise ValueError("every CERTIFICATE_NOMINALS amount must be within MIN..MAX")
+        return self
+
+    @field_validator(
+        "inbox_retention",
+        "lockout_window",
+        "lockout_period",
+        "gift_ttl",
+        "reconcile_interval",
+        mode="before",
+    )
     @classmethod
     def _seconds_or_iso(cls, value: Any) -> Any:
         # From the environment every value is text: "3600" means seconds, "P2D" is ISO 8601.
@@ -139,6 +206,13 @@ class Settings(BaseSettings):
         # must be gone by then, or a new update could collide with a kept one.
         if not timedelta(minutes=1) <= value < timedelta(days=7):
             raise ValueError("must be between 60 seconds and 6 days (seconds or ISO 8601, P2D)")
+        return value
+
+    @field_validator("gift_ttl", "reconcile_interval")
+    @classmethod
+    def _at_least_a_minute(cls, value: timedelta) -> timedelta:
+        if value < timedelta(minutes=1):
+            raise ValueError("must be at least 60 seconds (seconds or ISO 8601, e.g. P30D)")
         return value
 
     @property
@@ -169,5 +243,5 @@ def load_settings(**overrides: Any) -> Settings:
                     problems.append(f"{name} is not set")
             else:
                 reason = str(error["msg"]).removeprefix("Value error, ")
-                problems.append(f"{name} {reason}")
+                problems.append(f"{name} {reason}" if error["loc"] else reason)
         raise SettingsError("; ".join(problems)) from None

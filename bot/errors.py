@@ -113,3 +113,53 @@ class StaleButton(DomainError):
     """A button for something that is gone or is not the user's: forged or outdated."""
 
     key = "error-stale-action"
+
+
+class BalanceCapExceeded(DomainError):
+    """The certificate balance would pass BALANCE_MAX; ``cap`` and the ``room`` left."""
+
+    key = "error-balance-cap"
+
+
+class CheckoutRefused(RefusedInput):
+    """Pre-checkout says no: the purchase is unknown, paid already, or not what is charged."""
+
+    prefix = "checkout"
+
+
+class PaymentUnmatched(DomainError):
+    """Money arrived that matches no unpaid purchase; operators sort it out by ``charge_id``."""
+
+    key = "payment-unmatched"
+
+
+class RefundRefused(RefusedInput):
+    """A charge whose money cannot be taken back: unknown, spent, or a gift already claimed."""
+
+    prefix = "refund-refused"
+
+
+class GiftCodeInvalid(DomainError):
+    """No such gift code; ``attempts_left`` before the guessing lock."""
+
+    key = "gift-code-invalid"
+
+
+class GiftCodeLocked(DomainError):
+    """Too many wrong gift codes: claiming waits ``until``."""
+
+    key = "gift-code-locked"
+
+
+class GiftOwnCode(DomainError):
+    key = "gift-own-code"
+
+
+class GiftUnavailable(RefusedInput):
+    """The gift was claimed by someone, expired, or refunded: ``reason`` says which."""
+
+    prefix = "gift-unavailable"
+
+
+class GiftNoteInvalid(RefusedInput):
+    prefix = "gift-note"

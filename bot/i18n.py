@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.syntax import ast
@@ -62,6 +62,9 @@ class Translator:
 
     def money(self, amount: Money) -> str:
         return str(format_currency(amount.as_decimal(), amount.currency, locale=self.locale))
+
+    def date(self, moment: datetime) -> str:
+        return str(format_date(moment, "medium", locale=self.locale))
 
     def datetime(self, moment: datetime) -> str:
         text = str(format_datetime(moment, "short", tzinfo=moment.tzinfo, locale=self.locale))

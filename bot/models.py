@@ -80,3 +80,51 @@ class SavedCard:
     @property
     def masked(self) -> str:
         return f"{self.brand} •••• {self.last4}  {self.exp_month:02d}/{self.exp_year % 100:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """One certificate invoice. Amounts are minor units: ``amount`` in the ledger currency,
+    ``invoice_amount`` in ``invoice_currency`` (Stars for XTR)."""
+
+    id: int
+    public_id: str  # the invoice payload
+    user_id: int
+    purpose: str  # "self" or "gift"
+    amount: int
+    invoice_currency: str
+    invoice_amount: int
+    note: str | None
+    status: str  # "created", "paid", "refunded"
+    telegram_charge_id: str | None
+    provider_charge_id: str | None
+    created_at: datetime
+    paid_at: datetime | None
+    refunded_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """A part of a user's balance: what it was worth, what is left, where it came from."""
+
+    id: int
+    user_id: int
+    nominal: int
+    remaining: int
+    source: str  # "bought", "gift", "refund"
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Gift:
+    id: int
+    code: str
+    giver_id: int
+    amount: int
+    note: str | None
+    purchase_id: int | None
+    status: str  # "open", "claimed", "expired", "refunded"
+    claimer_id: int | None
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None

@@ -49,6 +49,7 @@ class BotAPIEmulator(PersonMixin, PaymentsMixin, FilesMixin, UpdatesMixin, Trans
             "createInvoiceLink": self._create_invoice_link,
             "answerPreCheckoutQuery": self._answer_pre_checkout_query,
             "refundStarPayment": self._refund_star_payment,
+            "getStarTransactions": self._get_star_transactions,
             "sendDocument": self._send_document,
             "sendPhoto": self._send_photo,
             "getFile": self._get_file,

@@ -45,6 +45,23 @@ class PaymentsMixin(MessagesMixin):
         chat = self._injection_chat(user_id, None)
         return await self._pay(user_id, chat, invoice, None, answer_timeout)
 
+    async def pay_tampered(
+        self,
+        user_id: int,
+        *,
+        payload: str,
+        currency: str,
+        total_amount: int,
+        answer_timeout: float = 10.0,
+    ) -> PaymentOutcome:
+        """A modified client paying an invoice it made up: any payload, currency and amount.
+
+        Telegram would never let this through, which is why the bot must check each field.
+        """
+        chat = self._injection_chat(user_id, None)
+        invoice = {"currency": currency, "total_amount": total_amount, "payload": payload}
+        return await self._pay(user_id, chat, invoice, None, answer_timeout)
+
     async def _pay(
         self,
         user_id: int,
@@ -68,6 +85,8 @@ class PaymentsMixin(MessagesMixin):
             "provider_payment_charge_id": None,
             "message_id": None,
             "refunded": False,
+            "paid_at": None,
+            "refunded_at": None,
         }
         self._payments[query_id] = payment
         answer: asyncio.Future[tuple[bool, str | None]] = asyncio.get_running_loop().create_future()
@@ -109,6 +128,7 @@ class PaymentsMixin(MessagesMixin):
         )
         payment.update(
             status="paid",
+            paid_at=int(self.clock()),
             telegram_payment_charge_id=charge_id,
             provider_payment_charge_id=provider_charge_id,
         )
@@ -152,7 +172,7 @@ class PaymentsMixin(MessagesMixin):
         if payment is None:
             msg = f"no payment {charge_id!r} by user {user_id}"
             raise ValueError(msg)
-        payment.update(refunded=True, status="refunded")
+        payment.update(refunded=True, status="refunded", refunded_at=int(self.clock()))
         record = self._new_record(
             payment["chat_id"],
             sender_id=user_id,
@@ -258,6 +278,28 @@ class PaymentsMixin(MessagesMixin):
             raise bad_request("CHARGE_NOT_FOUND")
         if payment["refunded"]:
             raise bad_request("CHARGE_ALREADY_REFUNDED")
-        payment.update(refunded=True, status="refunded")
+        payment.update(refunded=True, status="refunded", refunded_at=int(self.clock()))
         self._publish("payment", payment["chat_id"], payment=payment)
         return True
+
+    async def _get_star_transactions(self, args: Args) -> JSON:
+        """The bot's Stars statement from this emulator's own record of payments: a charge
+        from its payer, and a refund to them under the same id, oldest first."""
+        offset = max(args.opt_int("offset") or 0, 0)
+        limit = min(max(args.opt_int("limit") or 100, 1), 100)
+        lines: list[JSON] = []
+        for payment in self._payments.values():
+            if payment["currency"] != "XTR" or payment["paid_at"] is None:
+                continue
+            partner = {
+                "type": "user",
+                "transaction_type": "invoice_payment",
+                "user": self._user_json(payment["user_id"]),
+                "invoice_payload": payment["invoice_payload"],
+            }
+            base = {"id": payment["telegram_payment_charge_id"], "amount": payment["total_amount"]}
+            lines.append(base | {"date": payment["paid_at"], "source": partner})
+            if payment["refunded_at"] is not None:
+                lines.append(base | {"date": payment["refunded_at"], "receiver": partner})
+        lines.sort(key=lambda line: line["date"])
+        return {"transactions": lines[offset : offset + limit]}

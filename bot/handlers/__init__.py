@@ -8,28 +8,37 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.handlers import (
+    admin,
     balance,
     cards,
+    certificates,
     common,
     confirm,
     errors,
+    gifts,
     language,
+    payments,
     security,
     start,
     support,
 )
+from bot.services.gifts import FROM_BALANCE
 
 
 def create_root_router() -> Router:
     root = Router(name="root")
     root.include_routers(
+        payments.create_router(),  # money first: never held up behind anything else
+        gifts.create_router(),  # before /start and the balance card: gift links, gift cards
         start.create_router(),
         balance.create_router(),
         language.create_router(),
         common.create_router(),  # /cancel and /help work inside every dialogue
         security.create_router(),
-        confirm.create_router(),
+        confirm.create_router({FROM_BALANCE: gifts.gift_confirmed}),
+        certificates.create_router(),
         cards.create_router(),
+        admin.create_router(),
         support.create_router(),
         common.create_fallback_router(),
         errors.create_router(),

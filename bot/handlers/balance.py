@@ -21,10 +21,11 @@ from bot.models import UserBalances, UserRecord
 from bot.services import Services
 
 
-def balance_text(t: Translator, balances: UserBalances) -> str:
+def balance_text(t: Translator, balances: UserBalances, certificates: int) -> str:
     return t(
         "balance-text",
         balance=t.money(balances.balance),
+        count=certificates,
         available=t.money(balances.cashback_available),
         pending=t.money(balances.cashback_pending),
     )
@@ -34,7 +35,8 @@ async def balance(
     event: Message | CallbackQuery, t: Translator, user: UserRecord, services: Services
 ) -> None:
     balances = await services.ledger.balances(user.id)
-    await show(event, balance_text(t, balances), balance_keyboard(t))
+    count = await services.certificates.count(user.id)
+    await show(event, balance_text(t, balances, count), balance_keyboard(t))
 
 
 async def inline_balance(
@@ -42,15 +44,18 @@ async def inline_balance(
 ) -> None:
     """``@bot`` in any chat: a private, uncached card with the user's own balance."""
     balances = await services.ledger.balances(user.id)
+    count = await services.certificates.count(user.id)
     result = InlineQueryResultArticle(
         id="balance",
-        title=t("inline-balance-title", balance=t.money(balances.balance)),
+        title=t("inline-balance-title", balance=t.money(balances.balance), count=count),
         description=t(
             "inline-balance-description",
             available=t.money(balances.cashback_available),
             pending=t.money(balances.cashback_pending),
         ),
-        input_message_content=InputTextMessageContent(message_text=balance_text(t, balances)),
+        input_message_content=InputTextMessageContent(
+            message_text=balance_text(t, balances, count)
+        ),
     )
     await query.answer([result], cache_time=0, is_personal=True)
 

@@ -7,6 +7,8 @@ by its id, exactly once. A user without a password sets one up first and is then
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+
 from aiogram import Bot, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -48,23 +50,42 @@ async def ask_to_confirm(
     await bot.send_message(chat_id, t("confirm-prompt"), reply_markup=cancel_keyboard(t))
 
 
-async def confirm(
-    message: Message, t: Translator, user: UserRecord, services: Services, state: FSMContext
-) -> None:
-    secret = await take_secret(message)
-    data = await state.get_data()
-    await services.security.confirm_operation(user.id, str(data.get("operation")), secret)
-    await state.clear()
-    await message.answer(t("confirm-done"), reply_markup=main_menu(t))
+# What a feature shows once its operation has run, by the operation's kind.
+FollowUp = Callable[[Message, Translator, Services, PendingOperation], Awaitable[None]]
+
+
+def _confirm_handler(follow_ups: Mapping[str, FollowUp]) -> Callable[..., Awaitable[None]]:
+    async def confirm(
+        message: Message,
+        t: Translator,
+        user: UserRecord,
+        services: Services,
+        state: FSMContext,
+    ) -> None:
+        secret = await take_secret(message)
+        data = await state.get_data()
+        operation = await services.security.confirm_operation(
+            user.id, str(data.get("operation")), secret
+        )
+        await state.clear()
+        follow_up = follow_ups.get(operation.kind)
+        if follow_up is not None:
+            await follow_up(message, t, services, operation)
+            return
+        await message.answer(t("confirm-done"), reply_markup=main_menu(t))
+
+    return confirm
 
 
 async def hint(message: Message, t: Translator) -> None:
     await message.answer(t("hint-password-current"), reply_markup=cancel_keyboard(t))
 
 
-def create_router() -> Router:
+def create_router(follow_ups: Mapping[str, FollowUp] | None = None) -> Router:
     router = Router(name="confirm")
     router.message.filter(PrivateChat())
-    router.message.register(confirm, Confirm.password, SecretText())
+    router.message.register(
+        _confirm_handler(dict(follow_ups or {})), Confirm.password, SecretText()
+    )
     router.message.register(hint, Confirm.password)
     return router

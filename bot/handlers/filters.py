@@ -29,3 +29,13 @@ class PrivateChat(Filter):
                 return True
             return message.chat.type == "private" and message.chat.id == event.from_user.id
         return False
+
+
+class PaymentMessage(Filter):
+    """A service message about money: ``successful_payment`` or ``refunded_payment``."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+    async def __call__(self, message: Message) -> bool:
+        return getattr(message, self.field, None) is not None

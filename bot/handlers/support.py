@@ -40,11 +40,6 @@ class IsReply(Filter):
         return message.reply_to_message is not None
 
 
-class AdminCommand(Filter):
-    async def __call__(self, message: Message) -> bool:
-        return bool(message.text and message.text.startswith("/admin_"))
-
-
 async def open_ticket(
     event: Message | CallbackQuery,
     t: Translator,
@@ -134,46 +129,11 @@ async def operator_reply(message: Message, services: Services, i18n: I18n, bot: 
     await message.reply(ops("support-delivered", ticket=str(ticket)))
 
 
-async def admin_command(
-    message: Message,
-    t: Translator,
-    user: UserRecord | None,
-    services: Services,
-    settings: Settings,
-    i18n: I18n,
-    bot: Bot,
-) -> None:
-    """Operators' commands. Anyone else hears "unknown command", and the try is logged."""
-    text = message.text or ""
-    name = text.split()[0].split("@")[0]
-    if user is None or user.id not in settings.admin_ids:
-        log.warning("event=admin_command_refused user_id=%s command=%s", message.chat.id, name)
-        await message.answer(t("unknown-command"))
-        return
-    if name != "/admin_reset_password":
-        await message.answer(t("unknown-command"))
-        return
-    parts = text.split()
-    if len(parts) != 2 or not parts[1].isdigit():
-        await message.answer(t("admin-reset-usage"))
-        return
-    target = int(parts[1])
-    cleared = await services.security.admin_reset(user.id, target)
-    await message.answer(
-        t("admin-reset-done" if cleared else "admin-reset-nothing", user_id=str(target))
-    )
-    if cleared:
-        record = await services.users.get(target)
-        if record is not None:
-            await bot.send_message(target, i18n.for_user(record)("password-reset-notice"))
-
-
 def create_router() -> Router:
     router = Router(name="support")
     private = Router(name="support-private")
     private.message.filter(PrivateChat())
     private.callback_query.filter(PrivateChat())
-    private.message.register(admin_command, AdminCommand())
     private.message.register(open_ticket, Command("support"))
     private.callback_query.register(open_ticket, Menu.filter(F.action == MenuAction.SUPPORT))
     private.message.register(close_ticket, Command("close"))
@@ -181,7 +141,6 @@ def create_router() -> Router:
     private.message.register(support_hint, SupportChat.open)
     operators = Router(name="support-operators")
     operators.message.filter(OperatorsChat())
-    operators.message.register(admin_command, AdminCommand())
     operators.message.register(operator_reply, IsReply())
     router.include_routers(private, operators)
     return router

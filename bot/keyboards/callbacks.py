@@ -51,3 +51,19 @@ class CardStep(StrEnum):
 class CardAction(CallbackData, prefix="card"):
     step: CardStep
     card_id: int = 0
+
+
+class BuyStep(StrEnum):
+    NOMINAL = "n"  # a nominal was picked (by index)
+    CUSTOM = "c"  # type another amount
+    FOR_SELF = "s"
+    AS_GIFT = "g"
+    SKIP_NOTE = "k"
+    MINE = "l"  # my certificates, a page of them
+    GIVE = "b"  # give part of the balance as a gift code
+
+
+class Buy(CallbackData, prefix="buy"):
+    step: BuyStep
+    index: int = -1  # position in the nominals; -1: the amount typed in this conversation
+    page: int = 0

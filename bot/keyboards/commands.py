@@ -10,10 +10,13 @@ from bot.i18n import Translator
 PUBLIC_COMMANDS = (
     ("start", "cmd-start"),
     ("balance", "cmd-balance"),
+    ("buy", "cmd-buy"),
     ("password", "cmd-password"),
     ("recover", "cmd-recover"),
     ("cards", "cmd-cards"),
     ("support", "cmd-support"),
+    ("paysupport", "cmd-paysupport"),
+    ("terms", "cmd-terms"),
     ("language", "cmd-language"),
     ("cancel", "cmd-cancel"),
     ("help", "cmd-help"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.cards import CardService
+from bot.services.certificates import CertificateService
+from bot.services.gifts import GiftService
 from bot.services.ledger import LedgerService
 from bot.services.security import SecurityService
 from bot.services.support import SupportService
@@ -21,3 +23,5 @@ class Services:
     security: SecurityService
     cards: CardService
     support: SupportService
+    certificates: CertificateService
+    gifts: GiftService

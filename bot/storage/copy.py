@@ -32,6 +32,10 @@ TABLES: tuple[tuple[str, str, bool], ...] = (
     ("cards", "id", True),
     ("support_tickets", "id", True),
     ("support_messages", "operators_message_id", False),
+    ("purchases", "id", True),
+    ("gifts", "id", True),
+    ("certificates", "id", True),
+    ("gift_code_failures", "user_id", False),
 )
 PAGE = 5000
 

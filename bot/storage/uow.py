@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from bot.storage.repositories.cards import CardRepository
+from bot.storage.repositories.certificates import CertificateRepository
 from bot.storage.repositories.fsm import FSMRepository
 from bot.storage.repositories.inbox import InboxRepository
 from bot.storage.repositories.ledger import LedgerRepository
@@ -51,3 +52,7 @@ class UnitOfWork:
     @cached_property
     def support(self) -> SupportRepository:
         return SupportRepository(self.session)
+
+    @cached_property
+    def certificates(self) -> CertificateRepository:
+        return CertificateRepository(self.session)

@@ -37,6 +37,9 @@ async def give(bot: RunningBot, user_id: int, balance: int, available: int, pend
                 Money(minor, "USD"),
                 user_id=user_id,
             )
+            if name == "fund":  # the balance is made of certificates
+                now = bot.app.clock.now()
+                await uow.certificates.add_certificate(user_id, minor, "bought", now)
 
 
 @pytest.mark.parametrize(
@@ -93,7 +96,7 @@ async def test_inline_mode_answers_a_personal_uncached_balance(
     answered = emulator.inline_query(query_id)
     assert answered["is_personal"] and answered["cache_time"] == 0
     (article,) = answered["results"]
-    assert article["title"] == "Баланс: 5,00\xa0$"
+    assert article["title"] == "Баланс: 5,00\xa0$, 1 сертификат"
     assert "Сертификаты: <b>5,00\xa0$</b>" in article["input_message_content"]["message_text"]
 
 

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,31 @@ async def source(tmp_path: Path) -> AsyncIterator[LedgerWorld]:
         "order-pay:1", "order_payment", Account.balance(101), ORDERS, usd(1234), user_id=101
     )
     await DatabaseStorage(world.db).set_state(KEY, "Setup:password")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    async with world.db.unit_of_work() as uow:
+        repo = uow.certificates
+        purchase = await repo.add_purchase(
+            public_id="p-1",
+            user_id=102,
+            purpose="gift",
+            amount=2000,
+            invoice_currency="XTR",
+            invoice_amount=1000,
+            note="Happy birthday",
+            now=now,
+        )
+        await repo.mark_paid(purchase.id, "stx-1", "102_1", now)
+        await repo.add_gift(
+            code="abcdefghijklmnop",
+            giver_id=102,
+            amount=2000,
+            note=None,
+            purchase_id=purchase.id,
+            now=now,
+            expires_at=now + timedelta(days=30),
+        )
+        await repo.add_certificate(103, 5002, "bought", now)
+        await repo.save_code_failures(101, 3, now, None)
     try:
         yield world
     finally:
@@ -85,6 +111,10 @@ async def test_copy_keeps_every_row_balance_and_history(
             "cards": (0, 0),
             "support_tickets": (0, 0),
             "support_messages": (0, 0),
+            "purchases": (1, 1),
+            "gifts": (1, 1),
+            "certificates": (1, 1),
+            "gift_code_failures": (1, 1),
         }
         assert await target.ledger.check_invariants() == []
         for user in USERS:

@@ -10,7 +10,17 @@ from pathlib import Path
 import pytest
 
 from bot.config import SUPPORTED_LOCALES
-from bot.errors import CardInvalid, DomainError, InvalidAmount, RefusedInput, WeakPassword
+from bot.errors import (
+    CardInvalid,
+    CheckoutRefused,
+    DomainError,
+    GiftNoteInvalid,
+    GiftUnavailable,
+    InvalidAmount,
+    RefundRefused,
+    RefusedInput,
+    WeakPassword,
+)
 from bot.i18n import I18n, pick_locale
 from bot.money import Money
 from bot.services.security import QUESTION_CODES
@@ -26,8 +36,32 @@ _KEY_PATTERNS = (
     re.compile(r"""\bkey(?:\s*:\s*str)?\s*=\s*["']([a-z][a-z0-9-]*)["']"""),
     re.compile(r"""\(\s*[A-Za-z_."']+\s*,\s*["']([a-z]+-[a-z0-9-]+)["']\s*\)"""),
     re.compile(r"""\)\s*,\s*["']([a-z]+-[a-z0-9-]+)["']\s*\)"""),  # ((states...), "key")
+    re.compile(r"""\bsay\(\s*["']([a-z][a-z0-9-]*)["']"""),  # operators' ctx.say("key")
+    re.compile(r"""["']([a-z]+-[a-z0-9-]+)["']\s+if\s"""),  # "key" if ... else "other"
+    re.compile(r"""\bi18n,\s*["']([a-z]+-[a-z0-9-]+)["']"""),  # _tell_operators(..., i18n, "key")
 )
-AMOUNT_REASONS = ("empty", "too_long", "negative", "format", "precision", "zero")
+AMOUNT_REASONS = (
+    "empty",
+    "too_long",
+    "negative",
+    "format",
+    "precision",
+    "zero",
+    "below_min",
+    "above_max",
+)
+# Reason codes and kinds that pick a message at run time.
+DYNAMIC_KEYS = (
+    *(CheckoutRefused(reason).key for reason in ("unknown", "paid", "changed")),
+    *(
+        RefundRefused(reason).key
+        for reason in ("unknown", "spent", "gift_closed", "cashback_spent")
+    ),
+    *(GiftUnavailable(reason).key for reason in ("claimed", "expired", "refunded")),
+    *(GiftNoteInvalid(reason).key for reason in ("empty", "too_long")),
+    *(f"certificate-line-{source}" for source in ("bought", "gift", "refund")),
+    *(f"ops-discrepancy-{kind}" for kind in ("uncredited", "unreversed", "unknown-to-telegram")),
+)
 CARD_REASONS = ("format", "checksum", "brand", "expiry_format", "expired")
 WEAK_REASONS = ("too_short", "too_long", "one_char", "sequence", "common", "name")
 
@@ -48,6 +82,7 @@ def keys_used_in_code() -> set[str]:
     used.update(f"question-{code}" for code in QUESTION_CODES)
     used.update(WeakPassword(reason).key for reason in WEAK_REASONS)
     used.update(CardInvalid(reason).key for reason in CARD_REASONS)
+    used.update(DYNAMIC_KEYS)
     return used
 
 

@@ -23,11 +23,17 @@ coming-soon = This section is coming soon.
 balance-text =
     <b>💰 Your balance</b>
 
-    Certificates: <b>{ $balance }</b>
+    Certificates: <b>{ $balance }</b> ({ $count ->
+        [one] { $count } certificate
+       *[other] { $count } certificates
+    })
     Cashback available: <b>{ $available }</b>
     Cashback pending: { $pending }
 balance-refresh = 🔄 Refresh
-inline-balance-title = Balance: { $balance }
+inline-balance-title = Balance: { $balance } in { $count ->
+        [one] { $count } certificate
+       *[other] { $count } certificates
+    }
 inline-balance-description = Cashback available { $available }, pending { $pending }
 
 ## Help, language, cancel, fallbacks
@@ -211,3 +217,140 @@ password-reset-notice = 🔐 Support has reset your payment password and securit
 confirm-prompt = 🔐 Type your payment password to confirm. The message disappears as soon as it is read.
 confirm-needs-password = To pay from your balance you need a payment password first.
 confirm-done = ✅ Confirmed.
+
+## Certificates
+
+cmd-buy = Buy a gift certificate
+cmd-paysupport = Help with a payment
+cmd-terms = Terms of sale
+price-stars = ⭐ { $stars }
+buy-intro =
+    <b>🎁 Gift certificates</b>
+
+    Your balance: <b>{ $balance }</b> in { $count ->
+        [one] { $count } certificate
+       *[other] { $count } certificates
+    }.
+    Certificates add up to one balance that pays for orders.
+
+    Pick a nominal or type another amount from { $min } to { $max }. You pay in Telegram Stars ({ $rate } per { $unit }) and get { $cashback }% cashback at once.
+buy-custom-button = ✏️ Another amount
+certificates-button = 🗂 My certificates
+gift-from-balance-button = 🎀 Gift from my balance
+buy-for-self = 👤 For myself
+buy-as-gift = 🎁 As a gift
+buy-purpose =
+    Certificate <b>{ $amount }</b> for <b>{ $price }</b>.
+    Cashback at once: { $cashback }.
+
+    Who is it for?
+buy-custom-prompt = Type the amount, from { $min } to { $max }, for example 25 or 12.50.
+gift-note-prompt = A gift of <b>{ $amount }</b>. Type a note for the recipient (up to { $max } characters), or skip it.
+gift-note-skip = Skip the note
+invoice-title = Gift certificate { $amount }
+invoice-gift-title = Gift code for { $amount }
+invoice-description = Adds { $amount } to your Giftwallet balance, with { $cashback } cashback at once.
+invoice-description-gift = A gift code worth { $amount } to share with anyone; { $cashback } cashback for you at once.
+amount-below-min = The smallest certificate is { $min }.
+amount-above-max = The largest certificate is { $max }.
+error-balance-cap = Your certificate balance can hold at most { $cap }: there is room for { $room } more.
+checkout-unknown = This invoice is not yours or no longer valid. Start again with /buy.
+checkout-paid = This invoice has been paid already.
+checkout-changed = This invoice does not match its purchase. Start again with /buy.
+payment-credited =
+    ✅ <b>{ $amount }</b> added to your balance.
+    Cashback: +{ $cashback }, available at once.
+    Balance now: <b>{ $balance }</b>.
+payment-unmatched = We received your payment but could not match it to a purchase. Support has been told and will sort it out; you can also write to /paysupport.
+refund-done = ↩️ A refund of { $amount } was made; that amount and its cashback were taken back from your balance.
+refund-refused-unknown = no such charge
+refund-refused-spent = { $spent } of this certificate has been spent
+refund-refused-gift-closed = the gift code was claimed or has come back
+refund-refused-cashback-spent = its cashback ({ $cashback }) has been spent
+certificates-empty = You have no certificates yet. Buy one with /buy.
+certificates-list =
+    <b>🗂 My certificates</b>: { $live } with money left, <b>{ $balance }</b> in all.
+
+    { $lines }
+
+    Page { $page } of { $pages }. Orders spend the oldest certificates first.
+certificate-line-bought = • { $remaining } of { $nominal } — bought { $date }
+certificate-line-gift = • { $remaining } of { $nominal } — a gift, { $date }
+certificate-line-refund = • { $remaining } of { $nominal } — returned { $date }
+paysupport-opened = Payment support, request #{ $ticket }. Describe the problem: which payment, and what went wrong. Operators see your recent payments. /close ends the conversation.
+terms-text =
+    <b>Terms of sale</b>
+
+    • A gift certificate is a prepaid balance in this bot. It pays for orders here and is not exchanged for money.
+    • Certificates are paid in Telegram Stars. Each purchase earns { $cashback }% cashback, available at once.
+    • A balance holds up to { $max }.
+    • An unclaimed gift code comes back to the giver after { $days } days.
+    • An unspent certificate can be refunded: write to /paysupport.
+    • The payment password is yours alone: it is never your Telegram password, and we never ask for it in chat.
+
+## Gifts
+
+gift-card = 🎁 <b>A gift certificate for { $amount }</b> in Giftwallet. Tap the button to claim it.
+gift-card-note = 💌 { $note }
+gift-ready =
+    🎁 <b>Your gift code for { $amount } is ready.</b>
+
+    Send this link to the person, or tap Share to post the gift card in a chat:
+    { $link }
+
+    If no one claims it by { $expires }, the money comes back to your balance.
+gift-cashback = Cashback: +{ $cashback }, available at once.
+gift-share = 📤 Share the gift
+gift-open-link = 🔗 Open the link
+gift-claim-button = 🎁 Claim the gift
+gift-inline-title = Gift certificate { $amount }
+gift-inline-description = Send the gift card into this chat
+gift-claimed =
+    🎉 <b>{ $amount }</b> is yours: the gift is on your balance.
+    Balance now: <b>{ $balance }</b>.
+gift-code-invalid = This gift link is not valid. Check it with the sender. { $attempts_left ->
+        [one] One more wrong code and claiming pauses for an hour.
+       *[other] { $attempts_left } tries left this hour.
+    }
+gift-code-locked = Too many wrong gift codes. Try again after { $until }.
+gift-own-code = This is your own gift: send the link to the person you are giving it to.
+gift-unavailable-claimed = This gift has already been claimed.
+gift-unavailable-expired = This gift expired and went back to its giver.
+gift-unavailable-refunded = This gift was refunded to its giver.
+gift-note-empty = The note is empty: type some text, or skip it.
+gift-note-too-long = The note is { $length } characters; the limit is { $max }.
+gift-from-balance-prompt =
+    <b>🎀 A gift from your balance</b>
+    Balance: <b>{ $balance }</b>.
+
+    Type the amount to give, from { $min } to { $max }. You will confirm it with your payment password.
+gift-from-balance-confirm = Giving { $amount } from your balance as a gift code.
+hint-gift-amount = Type the amount to give as digits, for example 25 or 12.50, or tap Cancel.
+
+## Operators: payments
+
+ops-payment-unmatched = ⚠️ A payment matched no purchase: user { $user_id }, charge { $charge_id }. Nothing was credited; refund it or credit it by hand.
+ops-refund-unreversed = ⚠️ Telegram refunded charge { $charge_id } of user { $user_id }, but it could not be taken back: { $reason }.
+ops-paysupport =
+    💳 Payment support #{ $ticket } from { $name } (id { $user_id }).
+    Recent charges:
+    { $charges }
+    Reply to this message to answer.
+ops-charge-line = • { $charge_id }: { $amount } for { $price }, { $status }, { $date }
+ops-no-charges = (none)
+ops-reconcile-report =
+    ⚠️ Stars reconciliation found differences:
+    { $lines }
+ops-discrepancy-uncredited = • charge { $charge_id } (user { $user_id }, ⭐ { $stars }) is not credited in the ledger
+ops-discrepancy-unreversed = • refund of { $charge_id } (user { $user_id }, ⭐ { $stars }) is not reversed in the ledger
+ops-discrepancy-unknown-to-telegram = • credit { $charge_id } (user { $user_id }, ⭐ { $stars }) is not in Telegram's statement
+admin-refund-usage = Usage: /admin_refund CHARGE_ID
+admin-refund-refused = Not refunded: charge { $charge_id }: { $reason }.
+admin-refund-telegram = Telegram refused to refund { $charge_id }: { $error }
+admin-refund-unreversed = Telegram refunded { $charge_id }, but it could not be taken back: { $reason }.
+admin-refund-done = Refunded { $charge_id }: { $amount } taken back from user { $user_id }.
+admin-reconcile-done = Reconciliation done: { $count ->
+        [0] no differences.
+        [one] 1 difference, posted to the operators' chat.
+       *[other] { $count } differences, posted to the operators' chat.
+    }

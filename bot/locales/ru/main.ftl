@@ -23,11 +23,19 @@ coming-soon = Этот раздел скоро появится.
 balance-text =
     <b>💰 Ваш баланс</b>
 
-    Сертификаты: <b>{ $balance }</b>
+    Сертификаты: <b>{ $balance }</b> ({ $count ->
+        [one] { $count } сертификат
+        [few] { $count } сертификата
+       *[other] { $count } сертификатов
+    })
     Кешбэк доступен: <b>{ $available }</b>
     Кешбэк в ожидании: { $pending }
 balance-refresh = 🔄 Обновить
-inline-balance-title = Баланс: { $balance }
+inline-balance-title = Баланс: { $balance }, { $count ->
+        [one] { $count } сертификат
+        [few] { $count } сертификата
+       *[other] { $count } сертификатов
+    }
 inline-balance-description = Кешбэк доступен { $available }, в ожидании { $pending }
 
 ## Помощь, язык, отмена, непонятный ввод
@@ -211,3 +219,143 @@ password-reset-notice = 🔐 Поддержка сбросила ваш плат
 confirm-prompt = 🔐 Введите платёжный пароль для подтверждения. Сообщение исчезнет сразу после прочтения.
 confirm-needs-password = Чтобы платить с баланса, сначала задайте платёжный пароль.
 confirm-done = ✅ Подтверждено.
+
+## Certificates
+
+cmd-buy = Купить подарочный сертификат
+cmd-paysupport = Помощь с оплатой
+cmd-terms = Условия продажи
+price-stars = ⭐ { $stars }
+buy-intro =
+    <b>🎁 Подарочные сертификаты</b>
+
+    Ваш баланс: <b>{ $balance }</b>, { $count ->
+        [one] { $count } сертификат
+        [few] { $count } сертификата
+       *[other] { $count } сертификатов
+    }.
+    Сертификаты складываются в один баланс, которым оплачиваются заказы.
+
+    Выберите номинал или введите сумму от { $min } до { $max }. Оплата в Telegram Stars ({ $rate } за { $unit }), кешбэк { $cashback }% начисляется сразу.
+buy-custom-button = ✏️ Другая сумма
+certificates-button = 🗂 Мои сертификаты
+gift-from-balance-button = 🎀 Подарить с баланса
+buy-for-self = 👤 Себе
+buy-as-gift = 🎁 В подарок
+buy-purpose =
+    Сертификат <b>{ $amount }</b> за <b>{ $price }</b>.
+    Кешбэк сразу: { $cashback }.
+
+    Кому он?
+buy-custom-prompt = Введите сумму от { $min } до { $max }, например 25 или 12,50.
+gift-note-prompt = Подарок на <b>{ $amount }</b>. Напишите пожелание получателю (до { $max } символов) или пропустите.
+gift-note-skip = Без пожелания
+invoice-title = Подарочный сертификат { $amount }
+invoice-gift-title = Подарочный код на { $amount }
+invoice-description = Пополняет баланс Giftwallet на { $amount }, кешбэк { $cashback } сразу.
+invoice-description-gift = Подарочный код на { $amount } для кого угодно; вам кешбэк { $cashback } сразу.
+amount-below-min = Самый маленький сертификат — { $min }.
+amount-above-max = Самый большой сертификат — { $max }.
+error-balance-cap = На балансе сертификатов может быть не больше { $cap }: свободно ещё { $room }.
+checkout-unknown = Этот счёт не ваш или больше не действует. Начните заново: /buy.
+checkout-paid = Этот счёт уже оплачен.
+checkout-changed = Счёт не совпадает с покупкой. Начните заново: /buy.
+payment-credited =
+    ✅ На баланс зачислено <b>{ $amount }</b>.
+    Кешбэк: +{ $cashback }, доступен сразу.
+    Баланс теперь: <b>{ $balance }</b>.
+payment-unmatched = Оплата получена, но не нашлась покупка, к которой она относится. Поддержка уже знает и всё уладит; можно написать и в /paysupport.
+refund-done = ↩️ Оформлен возврат { $amount }: эта сумма и её кешбэк списаны с баланса.
+refund-refused-unknown = такого платежа нет
+refund-refused-spent = из этого сертификата уже потрачено { $spent }
+refund-refused-gift-closed = подарочный код уже получен или вернулся
+refund-refused-cashback-spent = его кешбэк ({ $cashback }) уже потрачен
+certificates-empty = Сертификатов пока нет. Купить: /buy.
+certificates-list =
+    <b>🗂 Мои сертификаты</b>: с остатком — { $live }, всего <b>{ $balance }</b>.
+
+    { $lines }
+
+    Страница { $page } из { $pages }. Заказы списываются сначала со старых сертификатов.
+certificate-line-bought = • { $remaining } из { $nominal } — куплен { $date }
+certificate-line-gift = • { $remaining } из { $nominal } — подарок, { $date }
+certificate-line-refund = • { $remaining } из { $nominal } — возврат { $date }
+paysupport-opened = Поддержка по оплате, обращение №{ $ticket }. Опишите, какой платёж и что пошло не так. Операторы видят ваши последние платежи. /close завершает разговор.
+terms-text =
+    <b>Условия продажи</b>
+
+    • Подарочный сертификат — это предоплаченный баланс в этом боте. Им оплачиваются заказы здесь; на деньги он не обменивается.
+    • Сертификаты оплачиваются в Telegram Stars. Каждая покупка приносит кешбэк { $cashback }%, доступный сразу.
+    • На балансе может быть до { $max }.
+    • Неполученный подарочный код возвращается дарителю через { $days } дн.
+    • Неизрасходованный сертификат можно вернуть: напишите в /paysupport.
+    • Платёжный пароль знаете только вы: это не пароль от Telegram, и мы никогда не просим его в чате.
+
+## Gifts
+
+gift-card = 🎁 <b>Подарочный сертификат на { $amount }</b> в Giftwallet. Нажмите кнопку, чтобы получить его.
+gift-card-note = 💌 { $note }
+gift-ready =
+    🎁 <b>Подарочный код на { $amount } готов.</b>
+
+    Отправьте ссылку получателю или нажмите «Поделиться», чтобы отправить открытку в чат:
+    { $link }
+
+    Если до { $expires } его никто не получит, деньги вернутся на ваш баланс.
+gift-cashback = Кешбэк: +{ $cashback }, доступен сразу.
+gift-share = 📤 Поделиться подарком
+gift-open-link = 🔗 Открыть ссылку
+gift-claim-button = 🎁 Получить подарок
+gift-inline-title = Подарочный сертификат { $amount }
+gift-inline-description = Отправить открытку с подарком в этот чат
+gift-claimed =
+    🎉 <b>{ $amount }</b> теперь ваши: подарок зачислен на баланс.
+    Баланс теперь: <b>{ $balance }</b>.
+gift-code-invalid = Эта подарочная ссылка недействительна, уточните её у отправителя. { $attempts_left ->
+        [one] Ещё одна ошибка — и получение подарков приостановится на час.
+        [few] Осталось { $attempts_left } попытки в этом часе.
+       *[other] Осталось { $attempts_left } попыток в этом часе.
+    }
+gift-code-locked = Слишком много неверных подарочных кодов. Попробуйте после { $until }.
+gift-own-code = Это ваш собственный подарок: отправьте ссылку тому, кому дарите.
+gift-unavailable-claimed = Этот подарок уже получен.
+gift-unavailable-expired = Срок подарка истёк, деньги вернулись дарителю.
+gift-unavailable-refunded = За этот подарок оформлен возврат дарителю.
+gift-note-empty = Пожелание пустое: напишите текст или пропустите.
+gift-note-too-long = В пожелании { $length } символов, а можно не больше { $max }.
+gift-from-balance-prompt =
+    <b>🎀 Подарок с баланса</b>
+    Баланс: <b>{ $balance }</b>.
+
+    Введите сумму подарка от { $min } до { $max }. Подтвердите её платёжным паролем.
+gift-from-balance-confirm = Дарите { $amount } с баланса подарочным кодом.
+hint-gift-amount = Введите сумму подарка цифрами, например 25 или 12,50, или нажмите «Отмена».
+
+## Operators: payments
+
+ops-payment-unmatched = ⚠️ Платёж не совпал ни с одной покупкой: пользователь { $user_id }, платёж { $charge_id }. Ничего не зачислено; верните его или зачислите вручную.
+ops-refund-unreversed = ⚠️ Telegram вернул платёж { $charge_id } пользователя { $user_id }, но списать его не удалось: { $reason }.
+ops-paysupport =
+    💳 Поддержка по оплате №{ $ticket } от { $name } (id { $user_id }).
+    Последние платежи:
+    { $charges }
+    Ответьте на это сообщение, чтобы написать пользователю.
+ops-charge-line = • { $charge_id }: { $amount } за { $price }, { $status }, { $date }
+ops-no-charges = (нет)
+ops-reconcile-report =
+    ⚠️ Сверка Stars нашла расхождения:
+    { $lines }
+ops-discrepancy-uncredited = • платёж { $charge_id } (пользователь { $user_id }, ⭐ { $stars }) не зачислен в журнале
+ops-discrepancy-unreversed = • возврат { $charge_id } (пользователь { $user_id }, ⭐ { $stars }) не списан в журнале
+ops-discrepancy-unknown-to-telegram = • зачисление { $charge_id } (пользователь { $user_id }, ⭐ { $stars }) отсутствует в выписке Telegram
+admin-refund-usage = Использование: /admin_refund CHARGE_ID
+admin-refund-refused = Возврат не сделан: платёж { $charge_id }: { $reason }.
+admin-refund-telegram = Telegram отказал в возврате { $charge_id }: { $error }
+admin-refund-unreversed = Telegram вернул { $charge_id }, но списать не удалось: { $reason }.
+admin-refund-done = Возврат { $charge_id }: { $amount } списано у пользователя { $user_id }.
+admin-reconcile-done = Сверка завершена: { $count ->
+        [0] расхождений нет.
+        [one] { $count } расхождение, отправлено в чат операторов.
+        [few] { $count } расхождения, отправлены в чат операторов.
+       *[other] { $count } расхождений, отправлены в чат операторов.
+    }

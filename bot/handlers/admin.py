@@ -1,0 +1,172 @@
+"""Operators' commands (ADMIN_IDS only), in a private chat or the operators' chat.
+
+Anyone else hears "unknown command", and the try is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Filter
+from aiogram.types import Message
+
+from bot.config import Settings
+from bot.errors import RefundRefused
+from bot.handlers.filters import PrivateChat
+from bot.handlers.support import OperatorsChat
+from bot.i18n import I18n, Translator
+from bot.models import UserRecord
+from bot.money import Money
+from bot.reconcile import StarsReconciler
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class AdminCommand(Filter):
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.text and message.text.startswith("/admin_"))
+
+
+class Context:
+    """What every operator command needs, gathered once."""
+
+    def __init__(
+        self,
+        message: Message,
+        t: Translator,
+        operator: UserRecord,
+        services: Services,
+        i18n: I18n,
+        bot: Bot,
+        reconciler: StarsReconciler,
+    ) -> None:
+        self.message = message
+        self.t = t
+        self.operator = operator
+        self.services = services
+        self.i18n = i18n
+        self.bot = bot
+        self.reconciler = reconciler
+        self.args = (message.text or "").split()[1:]
+
+    async def say(self, key: str, **params: object) -> None:
+        await self.message.answer(self.t(key, **params))
+
+
+async def reset_password(ctx: Context) -> None:
+    if len(ctx.args) != 1 or not ctx.args[0].isdigit():
+        await ctx.say("admin-reset-usage")
+        return
+    target = int(ctx.args[0])
+    cleared = await ctx.services.security.admin_reset(ctx.operator.id, target)
+    await ctx.say("admin-reset-done" if cleared else "admin-reset-nothing", user_id=str(target))
+    if cleared:
+        record = await ctx.services.users.get(target)
+        if record is not None:
+            await ctx.bot.send_message(target, ctx.i18n.for_user(record)("password-reset-notice"))
+
+
+async def refund(ctx: Context) -> None:
+    """Refund a charge in Stars, then take its money back out of the balance.
+
+    Telegram is asked only when the money is still there to take back; its
+    CHARGE_ALREADY_REFUNDED counts as done, so a repeated command is harmless.
+    """
+    if len(ctx.args) != 1:
+        await ctx.say("admin-refund-usage")
+        return
+    charge_id = ctx.args[0]
+    certificates = ctx.services.certificates
+    try:
+        purchase = await certificates.refundable(charge_id)
+    except RefundRefused as refused:
+        await ctx.say("admin-refund-refused", charge_id=charge_id, reason=_reason(ctx, refused))
+        return
+    try:
+        await ctx.bot.refund_star_payment(purchase.user_id, charge_id)
+    except TelegramBadRequest as exc:
+        if "CHARGE_ALREADY_REFUNDED" not in exc.message:
+            await ctx.say("admin-refund-telegram", charge_id=charge_id, error=exc.message)
+            return
+    log.warning(
+        "event=refund_by_operator actor_id=%s user_id=%s charge_id=%s",
+        ctx.operator.id,
+        purchase.user_id,
+        charge_id,
+    )
+    try:
+        result = await certificates.reverse(charge_id)
+    except RefundRefused as refused:
+        # Spent between the check and Telegram's answer: refunded, yet not taken back.
+        await ctx.say("admin-refund-unreversed", charge_id=charge_id, reason=_reason(ctx, refused))
+        return
+    await ctx.say(
+        "admin-refund-done",
+        charge_id=charge_id,
+        amount=ctx.t.money(result.amount),
+        user_id=str(purchase.user_id),
+    )
+    if result.reversed:
+        record = await ctx.services.users.get(purchase.user_id)
+        t = ctx.i18n.for_user(record)
+        await ctx.bot.send_message(
+            purchase.user_id, t("refund-done", amount=t.money(result.amount))
+        )
+
+
+def _reason(ctx: Context, refused: RefundRefused) -> str:
+    params = {
+        key: ctx.t.money(value) if isinstance(value, Money) else value
+        for key, value in refused.params.items()
+    }
+    return ctx.t(refused.key, **params)
+
+
+async def reconcile(ctx: Context) -> None:
+    problems = await ctx.reconciler.run(always_report=True)
+    await ctx.say("admin-reconcile-done", count=len(problems))
+
+
+COMMANDS: dict[str, Callable[[Context], Awaitable[None]]] = {
+    "/admin_reset_password": reset_password,
+    "/admin_refund": refund,
+    "/admin_reconcile": reconcile,
+}
+
+
+async def admin_command(
+    message: Message,
+    t: Translator,
+    user: UserRecord | None,
+    services: Services,
+    settings: Settings,
+    i18n: I18n,
+    bot: Bot,
+    reconciler: StarsReconciler,
+) -> None:
+    name = (message.text or "").split()[0].split("@")[0]
+    command = COMMANDS.get(name)
+    if user is None or user.id not in settings.admin_ids:
+        log.warning("event=admin_command_refused user_id=%s command=%s", message.chat.id, name)
+        await message.answer(t("unknown-command"))
+        return
+    if command is None:
+        await message.answer(t("unknown-command"))
+        return
+    await command(Context(message, t, user, services, i18n, bot, reconciler))
+
+
+def create_router() -> Router:
+    router = Router(name="admin")
+    private = Router(name="admin-private")
+    private.message.filter(PrivateChat())
+    private.message.register(admin_command, AdminCommand())
+    operators = Router(name="admin-operators")
+    operators.message.filter(OperatorsChat())
+    operators.message.register(admin_command, AdminCommand())
+    router.include_routers(private, operators)
+    return router

@@ -1,0 +1,233 @@
+"""Gift codes: the card a giver shares, claiming by link, and giving from one's own balance."""
+
+from __future__ import annotations
+
+import re
+
+from aiogram import Bot, F, Router
+from aiogram.filters import CommandObject, CommandStart, Filter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineQuery,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+)
+
+from bot.errors import StaleButton
+from bot.handlers.confirm import ask_to_confirm
+from bot.handlers.filters import PrivateChat
+from bot.handlers.render import show
+from bot.handlers.security import SecretText
+from bot.i18n import Translator
+from bot.keyboards.callbacks import Buy, BuyStep
+from bot.keyboards.certificates import (
+    cancel_to_buy,
+    gift_claim_keyboard,
+    gift_share_keyboard,
+    note_keyboard,
+)
+from bot.keyboards.menu import main_menu
+from bot.models import Gift, PendingOperation, UserRecord
+from bot.money import Money
+from bot.services import Services
+from bot.services.gifts import NOTE_MAX
+
+GIFT_PREFIX = "gift_"
+_GIFT_ARGS = re.compile(r"^gift_[A-Za-z0-9]{1,40}$")
+
+
+class GiveFromBalance(StatesGroup):
+    amount = State()
+    note = State()
+
+
+def gift_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={GIFT_PREFIX}{code}"
+
+
+def _card_text(t: Translator, services: Services, gift: Gift) -> str:
+    text = t("gift-card", amount=t.money(services.certificates.money(gift.amount)))
+    if gift.note:
+        text += "\n\n" + t("gift-card-note", note=gift.note)
+    return text
+
+
+async def show_gift(
+    message: Message,
+    t: Translator,
+    services: Services,
+    gift: Gift,
+    *,
+    cashback: Money | None = None,
+) -> None:
+    """The giver's view of a new gift: the link, a Share button, when it comes back unclaimed."""
+    me = await message.bot.me()  # type: ignore[union-attr]
+    link = gift_link(me.username or "", gift.code)
+    text = t(
+        "gift-ready",
+        amount=t.money(services.certificates.money(gift.amount)),
+        link=link,
+        expires=t.date(gift.expires_at),
+    )
+    if cashback is not None and cashback.minor > 0:
+        text += "\n" + t("gift-cashback", cashback=t.money(cashback))
+    await message.answer(text, reply_markup=gift_share_keyboard(t, link, gift.code))
+
+
+async def claim(
+    message: Message,
+    command: CommandObject,
+    t: Translator,
+    user: UserRecord,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    await state.clear()
+    code = (command.args or "").removeprefix(GIFT_PREFIX).lower()
+    claimed = await services.gifts.claim(user.id, code)
+    text = t(
+        "gift-claimed",
+        amount=t.money(claimed.amount),
+        balance=t.money(claimed.balance),
+    )
+    if claimed.gift.note:
+        text += "\n\n" + t("gift-card-note", note=claimed.gift.note)
+    await message.answer(text, reply_markup=main_menu(t))
+
+
+async def inline_gift(
+    query: InlineQuery, t: Translator, user: UserRecord, services: Services, bot: Bot
+) -> None:
+    """``@bot gift_<code>`` from the Share button: the giver's own card, for any chat."""
+    code = query.query.strip().removeprefix(GIFT_PREFIX).lower()
+    gift = await services.gifts.shareable(user.id, code)
+    if gift is None:
+        await query.answer([], cache_time=0, is_personal=True)
+        return
+    me = await bot.me()
+    link = gift_link(me.username or "", gift.code)
+    result = InlineQueryResultArticle(
+        id=f"gift-{gift.id}",
+        title=t("gift-inline-title", amount=t.money(services.certificates.money(gift.amount))),
+        description=t("gift-inline-description"),
+        input_message_content=InputTextMessageContent(message_text=_card_text(t, services, gift)),
+        reply_markup=gift_claim_keyboard(t, link),
+    )
+    await query.answer([result], cache_time=0, is_personal=True)
+
+
+# --- giving from the balance ------------------------------------------------------------------
+
+
+async def ask_amount(
+    callback: CallbackQuery, t: Translator, user: UserRecord, services: Services, state: FSMContext
+) -> None:
+    balances = await services.ledger.balances(user.id)
+    policy = services.certificates.policy
+    await state.set_state(GiveFromBalance.amount)
+    await show(
+        callback,
+        t(
+            "gift-from-balance-prompt",
+            balance=t.money(balances.balance),
+            min=t.money(policy.minimum),
+            max=t.money(policy.maximum),
+        ),
+        cancel_to_buy(t),
+    )
+
+
+async def amount_typed(
+    message: Message, t: Translator, user: UserRecord, services: Services, state: FSMContext
+) -> None:
+    amount = services.certificates.parse_amount(message.text or "")
+    await services.gifts.check_can_give(user.id, amount)
+    await state.set_state(GiveFromBalance.note)
+    await state.set_data({"amount": amount.minor})
+    await message.answer(
+        t("gift-note-prompt", amount=t.money(amount), max=NOTE_MAX),
+        reply_markup=note_keyboard(t),
+    )
+
+
+async def note_typed(
+    message: Message,
+    t: Translator,
+    user: UserRecord,
+    services: Services,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    note = services.gifts.clean_note(message.text or "")
+    await _prepare(bot, t, user, services, state, note)
+
+
+async def note_skipped(
+    callback: CallbackQuery,
+    t: Translator,
+    user: UserRecord,
+    services: Services,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    await _prepare(bot, t, user, services, state, None)
+
+
+async def _prepare(
+    bot: Bot,
+    t: Translator,
+    user: UserRecord,
+    services: Services,
+    state: FSMContext,
+    note: str | None,
+) -> None:
+    typed = (await state.get_data()).get("amount")
+    if not isinstance(typed, int):
+        raise StaleButton()
+    amount = services.certificates.money(typed)
+    operation = await services.gifts.prepare_from_balance(user.id, amount, note)
+    await bot.send_message(user.id, t("gift-from-balance-confirm", amount=t.money(amount)))
+    await ask_to_confirm(bot, state, t, services, operation)
+
+
+async def gift_confirmed(
+    message: Message, t: Translator, services: Services, operation: PendingOperation
+) -> None:
+    """After the password: the new gift's card (the confirm step calls this by kind)."""
+    gift = await services.gifts.latest_of(operation.user_id)
+    if gift is None:
+        await message.answer(t("confirm-done"), reply_markup=main_menu(t))
+        return
+    await show_gift(message, t, services, gift)
+
+
+async def hint_amount(message: Message, t: Translator) -> None:
+    await message.answer(t("hint-gift-amount"), reply_markup=cancel_to_buy(t))
+
+
+def create_router() -> Router:
+    router = Router(name="gifts")
+    router.inline_query.register(inline_gift, _InlineGift())
+    private = Router(name="gifts-private")
+    private.message.filter(PrivateChat())
+    private.callback_query.filter(PrivateChat())
+    private.message.register(claim, CommandStart(deep_link=True, magic=F.args.regexp(_GIFT_ARGS)))
+    private.callback_query.register(ask_amount, Buy.filter(F.step == BuyStep.GIVE))
+    private.message.register(amount_typed, GiveFromBalance.amount, SecretText())
+    private.message.register(hint_amount, GiveFromBalance.amount)
+    private.message.register(note_typed, GiveFromBalance.note, SecretText())
+    private.callback_query.register(
+        note_skipped, Buy.filter(F.step == BuyStep.SKIP_NOTE), GiveFromBalance.note
+    )
+    router.include_router(private)
+    return router
+
+
+class _InlineGift(Filter):
+    """An inline query that is a gift code from the Share button."""
+
+    async def __call__(self, query: InlineQuery) -> bool:
+        return query.query.strip().startswith(GIFT_PREFIX)

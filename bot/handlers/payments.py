@@ -1,0 +1,212 @@
+"""Telegram Payments: pre-checkout, successful and refunded payments, /paysupport and /terms.
+
+Pre-checkout must be answered within 10 seconds; a refusal's reason reaches the payer through
+the errors router. A successful payment is credited once by its charge id, so a re-delivered
+one changes nothing and sends nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, PreCheckoutQuery
+
+from bot.config import Settings
+from bot.errors import PaymentUnmatched, RefundRefused
+from bot.handlers.filters import PaymentMessage, PrivateChat
+from bot.handlers.gifts import show_gift
+from bot.handlers.support import SupportChat
+from bot.i18n import I18n, Translator
+from bot.keyboards.menu import back_to_menu, main_menu
+from bot.models import UserRecord
+from bot.money import Money
+from bot.services import Services
+from bot.services.certificates import STARS
+
+log = logging.getLogger(__name__)
+
+
+async def pre_checkout(query: PreCheckoutQuery, services: Services, bot: Bot) -> None:
+    await services.certificates.check_checkout(
+        query.from_user.id, query.invoice_payload, query.currency, query.total_amount
+    )
+    await query.answer(ok=True)
+
+
+async def successful_payment(
+    message: Message,
+    t: Translator,
+    user: UserRecord,
+    services: Services,
+    settings: Settings,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    payment = message.successful_payment
+    assert payment is not None
+    try:
+        result = await services.certificates.complete_payment(
+            user.id,
+            payment.invoice_payload,
+            payment.currency,
+            payment.total_amount,
+            payment.telegram_payment_charge_id,
+            payment.provider_payment_charge_id,
+        )
+    except PaymentUnmatched:
+        log.error(
+            "event=payment_unmatched user_id=%s charge_id=%s",
+            user.id,
+            payment.telegram_payment_charge_id,
+        )
+        await _tell_operators(
+            bot,
+            settings,
+            i18n,
+            "ops-payment-unmatched",
+            user_id=str(user.id),
+            charge_id=payment.telegram_payment_charge_id,
+        )
+        await message.answer(t("payment-unmatched"), reply_markup=back_to_menu(t))
+        return
+    if not result.created:
+        return  # Telegram delivered this payment again: it was credited and answered before.
+    amount = services.certificates.money(result.purchase.amount)
+    if result.gift is not None:
+        await show_gift(message, t, services, result.gift, cashback=result.cashback)
+        return
+    await message.answer(
+        t(
+            "payment-credited",
+            amount=t.money(amount),
+            cashback=t.money(result.cashback),
+            balance=t.money(result.balance),
+        ),
+        reply_markup=main_menu(t),
+    )
+
+
+async def refunded_payment(
+    message: Message,
+    t: Translator,
+    user: UserRecord,
+    services: Services,
+    settings: Settings,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    """Telegram refunded a charge (a dispute, say): take its money back, once."""
+    refund = message.refunded_payment
+    assert refund is not None
+    try:
+        result = await services.certificates.reverse(refund.telegram_payment_charge_id)
+    except RefundRefused as refused:
+        # The money is gone from Telegram but no longer here to take back: people decide.
+        log.error(
+            "event=refund_unreversed user_id=%s charge_id=%s reason=%s",
+            user.id,
+            refund.telegram_payment_charge_id,
+            refused.reason,
+        )
+        ops = i18n(i18n.default)
+        await _tell_operators(
+            bot,
+            settings,
+            i18n,
+            "ops-refund-unreversed",
+            user_id=str(user.id),
+            charge_id=refund.telegram_payment_charge_id,
+            reason=ops(refused.key, **_plain(ops, refused.params)),
+        )
+        return
+    if result.reversed:
+        await message.answer(t("refund-done", amount=t.money(result.amount)))
+
+
+def _plain(t: Translator, params: dict[str, object]) -> dict[str, object]:
+    return {k: t.money(v) if isinstance(v, Money) else v for k, v in params.items()}
+
+
+async def _tell_operators(
+    bot: Bot, settings: Settings, i18n: I18n, key: str, **params: object
+) -> None:
+    if settings.support_chat_id is None:
+        return
+    ops = i18n(i18n.default)
+    await bot.send_message(settings.support_chat_id, ops(key, **params))
+
+
+async def paysupport(
+    message: Message,
+    t: Translator,
+    user: UserRecord,
+    services: Services,
+    settings: Settings,
+    i18n: I18n,
+    bot: Bot,
+    state: FSMContext,
+) -> None:
+    """A payment-support ticket: the operators see the user's recent charges at once."""
+    if settings.support_chat_id is None:
+        await message.answer(t("support-unavailable"), reply_markup=back_to_menu(t))
+        return
+    ticket, _ = await services.support.open_ticket(user.id)
+    ops = i18n(i18n.default)
+    charges = await services.certificates.recent_charges(user.id)
+    lines = [
+        ops(
+            "ops-charge-line",
+            charge_id=charge.telegram_charge_id or "",
+            amount=ops.money(services.certificates.money(charge.amount)),
+            price=(
+                ops("price-stars", stars=charge.invoice_amount)
+                if charge.invoice_currency == STARS
+                else f"{charge.invoice_amount} {charge.invoice_currency}"
+            ),
+            status=charge.status,
+            date=ops.datetime(charge.paid_at or charge.created_at),
+        )
+        for charge in charges
+    ]
+    sent = await bot.send_message(
+        settings.support_chat_id,
+        ops(
+            "ops-paysupport",
+            ticket=str(ticket),
+            user_id=str(user.id),
+            name=user.first_name,
+            charges="\n".join(lines) or ops("ops-no-charges"),
+        ),
+    )
+    await services.support.relayed(ticket, sent.message_id)
+    await state.set_state(SupportChat.open)
+    await message.answer(t("paysupport-opened", ticket=str(ticket)))
+
+
+async def terms(message: Message, t: Translator, services: Services) -> None:
+    policy = services.certificates.policy
+    await message.answer(
+        t(
+            "terms-text",
+            cashback=f"{policy.cashback_percent.normalize():f}",
+            max=t.money(policy.balance_max),
+            days=policy.gift_ttl.days,
+        ),
+        reply_markup=back_to_menu(t),
+    )
+
+
+def create_router() -> Router:
+    router = Router(name="payments")
+    router.pre_checkout_query.register(pre_checkout)
+    private = Router(name="payments-private")
+    private.message.filter(PrivateChat())
+    private.message.register(successful_payment, PaymentMessage("successful_payment"))
+    private.message.register(refunded_payment, PaymentMessage("refunded_payment"))
+    private.message.register(paysupport, Command("paysupport"))
+    private.message.register(terms, Command("terms"))
+    router.include_router(private)
+    return router

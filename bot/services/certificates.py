@@ -1,0 +1,478 @@
+"""Gift certificates: purchases through Telegram Payments, the summed balance, refunds.
+
+A user's balance is the sum of their certificates. Every credit creates a certificate and every
+spend deducts from them oldest first, in the same unit of work as the ledger entry, so
+``SUM(certificates.remaining)`` of a user always equals their ``balance`` account.
+
+Buying a certificate earns ``cashback_percent`` of its amount as cashback that is available at
+once. The share is rounded half-up to the minor unit ($10.05 at 1% gives $0.10; $0.50 gives
+$0.01), and it is posted in the purchase's own ledger entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bot.clock import Clock
+from bot.errors import (
+    BalanceCapExceeded,
+    CheckoutRefused,
+    InsufficientFunds,
+    InvalidAmount,
+    PaymentUnmatched,
+    RefundRefused,
+)
+from bot.models import Certificate, Gift, Purchase
+from bot.money import Money, currency_exponent
+from bot.services.ledger import (
+    CASHBACK_EXPENSE,
+    GIFT_ESCROW,
+    TELEGRAM_PAYMENTS,
+    Account,
+    EntryResult,
+    LedgerService,
+    Leg,
+)
+from bot.storage.database import Database, retry_on_conflict
+from bot.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+STARS = "XTR"
+PAGE_SIZE = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CertificatePolicy:
+    """What the operator configured: nominals, limits, prices and the certificate cashback."""
+
+    nominals: tuple[Money, ...]
+    minimum: Money
+    maximum: Money
+    balance_max: Money
+    stars_per_unit: Decimal
+    cashback_percent: Decimal
+    fiat: bool  # a provider token is set: invoices in the ledger currency, not Stars
+    gift_ttl: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    currency: str
+    amount: int  # minor units of ``currency``; Stars for XTR
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    purchase: Purchase
+    created: bool  # False for a re-delivered successful_payment
+    certificate: Certificate | None
+    gift: Gift | None
+    cashback: Money
+    balance: Money
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    purchase: Purchase
+    reversed: bool  # False: it had been reversed before
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class CertificatePage:
+    items: list[Certificate]
+    live: int  # certificates with money left
+    total: int
+    balance: Money
+
+
+def allocate(certificates: Sequence[Certificate], amount: int) -> list[tuple[int, int]]:
+    """(certificate id, amount to take) for spending ``amount``, oldest certificate first.
+
+    Raises InsufficientFunds in minor units' terms when they do not cover it; the caller turns
+    that into money.
+    """
+    plan: list[tuple[int, int]] = []
+    left = amount
+    for certificate in sorted(certificates, key=lambda c: c.id):
+        if left == 0:
+            break
+        take = min(certificate.remaining, left)
+        if take > 0:
+            plan.append((certificate.id, take))
+            left -= take
+    if left > 0:
+        raise ShortOfCertificates(amount - left)
+    return plan
+
+
+class ShortOfCertificates(Exception):
+    def __init__(self, covered: int) -> None:
+        super().__init__(covered)
+        self.covered = covered
+
+
+class CertificateService:
+    def __init__(
+        self, db: Database, ledger: LedgerService, clock: Clock, policy: CertificatePolicy
+    ) -> None:
+        self.db = db
+        self.ledger = ledger
+        self.clock = clock
+        self.policy = policy
+        self.currency = ledger.currency
+
+    # --- amounts and prices -------------------------------------------------------------------
+
+    def money(self, minor: int) -> Money:
+        return Money(minor, self.currency)
+
+    def parse_amount(self, text: str) -> Money:
+        """A custom certificate amount: strict digits, within CERTIFICATE_MIN..MAX."""
+        amount = Money.parse(text, self.currency)
+        self.check_amount(amount)
+        return amount
+
+    def check_amount(self, amount: Money) -> None:
+        if amount < self.policy.minimum:
+            raise InvalidAmount("below_min", min=self.policy.minimum, max=self.policy.maximum)
+        if amount > self.policy.maximum:
+            raise InvalidAmount("above_max", min=self.policy.minimum, max=self.policy.maximum)
+
+    def invoice_for(self, amount: Money) -> Invoice:
+        """Stars: amount × STARS_PER_UNIT, rounded up; fiat: the amount in minor units."""
+        if self.policy.fiat:
+            return Invoice(self.currency, amount.minor)
+        units = Decimal(amount.minor).scaleb(-currency_exponent(self.currency))
+        return Invoice(STARS, math.ceil(units * self.policy.stars_per_unit))
+
+    def cashback_for(self, amount: Money) -> Money:
+        return amount.percent(self.policy.cashback_percent)
+
+    async def _check_cap(self, uow: UnitOfWork, user_id: int, amount: Money) -> None:
+        balances = await uow.ledger.user_balances(user_id)
+        balance = self.money(balances.get("balance", 0))
+        if balance + amount > self.policy.balance_max:
+            room = max(self.policy.balance_max - balance, self.ledger.zero())
+            raise BalanceCapExceeded(cap=self.policy.balance_max, room=room)
+
+    # --- purchases ------------------------------------------------------------------------------
+
+    @retry_on_conflict()
+    async def create_purchase(
+        self, user_id: int, amount: Money, purpose: str, note: str | None = None
+    ) -> Purchase:
+        """The row an invoice points at; its public id is the invoice payload."""
+        self.check_amount(amount)
+        invoice = self.invoice_for(amount)
+        async with self.db.unit_of_work() as uow:
+            if purpose == "self":
+                await self._check_cap(uow, user_id, amount)
+            return await uow.certificates.add_purchase(
+                public_id=secrets.token_urlsafe(16),
+                user_id=user_id,
+                purpose=purpose,
+                amount=amount.minor,
+                invoice_currency=invoice.currency,
+                invoice_amount=invoice.amount,
+                note=note,
+                now=self.clock.now(),
+            )
+
+    async def check_checkout(
+        self, user_id: int, payload: str, currency: str, total_amount: int
+    ) -> Purchase:
+        """Pre-checkout: refuse unless the purchase is this user's, unpaid, and unchanged."""
+        async with self.db.read() as uow:
+            purchase = await uow.certificates.purchase(payload)
+            if purchase is None or purchase.user_id != user_id:
+                raise CheckoutRefused("unknown")
+            if purchase.status != "created":
+                raise CheckoutRefused("paid")
+            if purchase.invoice_currency != currency or purchase.invoice_amount != total_amount:
+                raise CheckoutRefused("changed")
+            if purchase.purpose == "self":
+                await self._check_cap(uow, user_id, self.money(purchase.amount))
+        return purchase
+
+    @retry_on_conflict()
+    async def complete_payment(
+        self,
+        user_id: int,
+        payload: str,
+        currency: str,
+        total_amount: int,
+        charge_id: str,
+        provider_charge_id: str,
+    ) -> PaymentResult:
+        """Credit a successful payment once, keyed by its Telegram charge id.
+
+        The purchase row, the ledger entry (the certificate money and its cashback) and the
+        certificate or gift code commit together. A second delivery finds the charge recorded
+        and changes nothing. Money that matches no purchase is never credited blindly:
+        PaymentUnmatched tells the operators.
+        """
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            repo = uow.certificates
+            known = await repo.purchase_by_charge(charge_id)
+            if known is not None:
+                return await self._result(uow, known, created=False)
+            purchase = await repo.purchase(payload)
+            if (
+                purchase is None
+                or purchase.user_id != user_id
+                or purchase.invoice_currency != currency
+                or purchase.invoice_amount != total_amount
+                or not await repo.mark_paid(purchase.id, charge_id, provider_charge_id, now)
+            ):
+                raise PaymentUnmatched(charge_id=charge_id)
+            amount = self.money(purchase.amount)
+            cashback = self.cashback_for(amount)
+            target = Account.balance(user_id) if purchase.purpose == "self" else GIFT_ESCROW
+            legs = [Leg(TELEGRAM_PAYMENTS, -amount), Leg(target, amount)]
+            if cashback.minor > 0:
+                legs += [
+                    Leg(CASHBACK_EXPENSE, -cashback),
+                    Leg(Account.cashback_available(user_id), cashback),
+                ]
+            kind = "certificate_purchase" if purchase.purpose == "self" else "gift_purchase"
+            await self.ledger.post_entry(uow, f"tg-charge:{charge_id}", kind, legs, user_id=user_id)
+            if purchase.purpose == "self":
+                await repo.add_certificate(
+                    user_id, purchase.amount, "bought", now, purchase_id=purchase.id
+                )
+            else:
+                await repo.add_gift(
+                    code=new_gift_code(),
+                    giver_id=user_id,
+                    amount=purchase.amount,
+                    note=purchase.note,
+                    purchase_id=purchase.id,
+                    now=now,
+                    expires_at=now + self.policy.gift_ttl,
+                )
+            paid = await repo.purchase(payload)
+            assert paid is not None
+            result = await self._result(uow, paid, created=True)
+        log.info(
+            "event=certificate_paid user_id=%s purchase=%s purpose=%s amount=%s charge_id=%s",
+            user_id,
+            purchase.id,
+            purchase.purpose,
+            purchase.amount,
+            charge_id,
+        )
+        return result
+
+    async def _result(self, uow: UnitOfWork, purchase: Purchase, *, created: bool) -> PaymentResult:
+        repo = uow.certificates
+        balances = await uow.ledger.user_balances(purchase.user_id)
+        return PaymentResult(
+            purchase=purchase,
+            created=created,
+            certificate=await repo.of_purchase(purchase.id),
+            gift=await repo.gift_of_purchase(purchase.id) if purchase.purpose == "gift" else None,
+            cashback=self.cashback_for(self.money(purchase.amount)),
+            balance=self.money(balances.get("balance", 0)),
+        )
+
+    # --- refunds --------------------------------------------------------------------------------
+
+    async def refundable(self, charge_id: str) -> Purchase:
+        """The purchase behind a charge, if its money can still be taken back; else why not."""
+        async with self.db.read() as uow:
+            purchase = await uow.certificates.purchase_by_charge(charge_id)
+            if purchase is None:
+                raise RefundRefused("unknown")
+            if purchase.status == "refunded":
+                return purchase
+            await self._check_reversible(uow, purchase)
+        return purchase
+
+    async def _check_reversible(self, uow: UnitOfWork, purchase: Purchase) -> None:
+        repo = uow.certificates
+        if purchase.purpose == "self":
+            certificate = await repo.of_purchase(purchase.id)
+            if certificate is None or certificate.remaining != certificate.nominal:
+                spent = self.money(purchase.amount - (certificate.remaining if certificate else 0))
+                raise RefundRefused("spent", spent=spent)
+        else:
+            gift = await repo.gift_of_purchase(purchase.id)
+            if gift is None or gift.status != "open":
+                raise RefundRefused("gift_closed")
+        cashback = self.cashback_for(self.money(purchase.amount))
+        balances = await uow.ledger.user_balances(purchase.user_id)
+        if balances.get("cashback_available", 0) < cashback.minor:
+            raise RefundRefused("cashback_spent", cashback=cashback)
+
+    @retry_on_conflict()
+    async def reverse(self, charge_id: str) -> RefundResult:
+        """Take a refunded charge's money back out of the balance (or the unclaimed gift),
+        with its cashback, once. Raises RefundRefused when that money is no longer there."""
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            repo = uow.certificates
+            purchase = await repo.purchase_by_charge(charge_id)
+            if purchase is None:
+                raise RefundRefused("unknown")
+            amount = self.money(purchase.amount)
+            if purchase.status == "refunded":
+                return RefundResult(purchase, reversed=False, amount=amount)
+            await self._check_reversible(uow, purchase)
+            cashback = self.cashback_for(amount)
+            if purchase.purpose == "self":
+                certificate = await repo.of_purchase(purchase.id)
+                assert certificate is not None
+                source = Account.balance(purchase.user_id)
+                await repo.take(certificate.id, certificate.nominal)
+            else:
+                gift = await repo.gift_of_purchase(purchase.id)
+                assert gift is not None
+                if not await repo.close_gift(gift.id, "refunded", now):
+                    raise RefundRefused("gift_closed")
+                source = GIFT_ESCROW
+            legs = [Leg(source, -amount), Leg(TELEGRAM_PAYMENTS, amount)]
+            if cashback.minor > 0:
+                legs += [
+                    Leg(Account.cashback_available(purchase.user_id), -cashback),
+                    Leg(CASHBACK_EXPENSE, cashback),
+                ]
+            await self.ledger.post_entry(
+                uow, f"tg-refund:{charge_id}", "certificate_refund", legs, user_id=purchase.user_id
+            )
+            await repo.mark_refunded(purchase.id, now)
+            refunded = await repo.purchase_by_charge(charge_id)
+            assert refunded is not None
+        log.info(
+            "event=certificate_refunded user_id=%s purchase=%s charge_id=%s",
+            purchase.user_id,
+            purchase.id,
+            charge_id,
+        )
+        return RefundResult(refunded, reversed=True, amount=amount)
+
+    async def recent_charges(self, user_id: int, limit: int = 5) -> list[Purchase]:
+        async with self.db.read() as uow:
+            return await uow.certificates.paid_purchases(user_id, limit)
+
+    async def charges_by_id(self, charge_ids: list[str]) -> dict[str, Purchase]:
+        async with self.db.read() as uow:
+            return await uow.certificates.purchases_by_charges(charge_ids)
+
+    async def stars_charges_since(self, since: datetime) -> list[Purchase]:
+        async with self.db.read() as uow:
+            return await uow.certificates.charges_since(STARS, since)
+
+    # --- the balance and its certificates -------------------------------------------------------
+
+    async def page(self, user_id: int, page: int) -> CertificatePage:
+        async with self.db.read() as uow:
+            items = await uow.certificates.page(user_id, PAGE_SIZE, max(page, 0) * PAGE_SIZE)
+            live, total = await uow.certificates.summary(user_id)
+            balances = await uow.ledger.user_balances(user_id)
+        return CertificatePage(items, live, total, self.money(balances.get("balance", 0)))
+
+    async def count(self, user_id: int) -> int:
+        """Certificates with money left."""
+        async with self.db.read() as uow:
+            live, _ = await uow.certificates.summary(user_id)
+        return live
+
+    async def spend(
+        self,
+        uow: UnitOfWork,
+        user_id: int,
+        amount: Money,
+        *,
+        key: str,
+        kind: str,
+        to: Account,
+    ) -> EntryResult:
+        """Move ``amount`` out of the balance, deducting certificates oldest first.
+
+        The ledger entry goes first: on PostgreSQL its update locks the user's balance row, so
+        the certificates read next cannot change under this transaction.
+        """
+        result = await self.ledger.transfer(
+            uow, key, kind, Account.balance(user_id), to, amount, user_id=user_id
+        )
+        if not result.created:
+            return result
+        certificates = await uow.certificates.spendable(user_id)
+        try:
+            plan = allocate(certificates, amount.minor)
+        except ShortOfCertificates as short:
+            # The balance covered it, so the certificates must too: a broken invariant.
+            raise InsufficientFunds(needed=amount, available=self.money(short.covered)) from None
+        for certificate_id, take in plan:
+            if not await uow.certificates.take(certificate_id, take):
+                raise InsufficientFunds(needed=amount, available=self.money(0))
+        return result
+
+    async def drift(self) -> list[str]:
+        async with self.db.read() as uow:
+            rows = await uow.certificates.drift()
+        return [
+            f"user {user_id} has balance {balance} but certificates sum to {total}"
+            for user_id, balance, total in rows
+        ]
+
+
+def new_gift_code() -> str:
+    """80 bits from ``secrets`` as 16 lowercase base32 letters and digits (no padding)."""
+    return base64.b32encode(secrets.token_bytes(10)).decode().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class StarMovement:
+    """One line of Telegram's Stars statement (getStarTransactions), as reconciliation needs it."""
+
+    charge_id: str
+    refund: bool  # Telegram gives a refund the id of the charge it refunds
+    stars: int
+    user_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    kind: str  # "uncredited", "unreversed", "unknown_to_telegram"
+    charge_id: str
+    user_id: int | None
+    stars: int
+
+
+async def reconcile(
+    service: CertificateService, movements: Sequence[StarMovement]
+) -> list[Discrepancy]:
+    """Telegram's statement against the ledger: a charge never credited, a refund never
+    reversed, or a credit Telegram does not know."""
+    charges = {m.charge_id: m for m in movements if not m.refund}
+    refunds = {m.charge_id: m for m in movements if m.refund}
+    known = await service.charges_by_id(sorted(charges.keys() | refunds.keys()))
+    problems = []
+    for charge_id, movement in charges.items():
+        purchase = known.get(charge_id)
+        if purchase is None or purchase.status == "created":
+            problems.append(Discrepancy("uncredited", charge_id, movement.user_id, movement.stars))
+    for charge_id, movement in refunds.items():
+        purchase = known.get(charge_id)
+        if purchase is not None and purchase.status != "refunded":
+            problems.append(Discrepancy("unreversed", charge_id, movement.user_id, movement.stars))
+    for purchase in await service.stars_charges_since(datetime.min.replace(tzinfo=UTC)):
+        charge_id = purchase.telegram_charge_id or ""
+        if charge_id not in charges:
+            problems.append(
+                Discrepancy(
+                    "unknown_to_telegram", charge_id, purchase.user_id, purchase.invoice_amount
+                )
+            )
+    return problems

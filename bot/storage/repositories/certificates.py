@@ -1,0 +1,353 @@
+"""Purchases, certificates and gift codes. Amounts are minor units of the ledger currency."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.models import Certificate, Gift, Purchase
+from bot.storage.session import Row, Session
+from bot.storage.values import as_datetime
+
+_PURCHASE = (
+    "id, public_id, user_id, purpose, amount, invoice_currency, invoice_amount, note, status,"
+    " telegram_charge_id, provider_charge_id, created_at, paid_at, refunded_at"
+)
+_CERTIFICATE = "id, user_id, nominal, remaining, source, created_at"
+_GIFT = (
+    "id, code, giver_id, amount, note, purchase_id, status, claimer_id, created_at, expires_at,"
+    " closed_at"
+)
+
+
+def _maybe_datetime(value: object) -> datetime | None:
+    return None if value is None else as_datetime(value)
+
+
+def _purchase(row: Row) -> Purchase:
+    return Purchase(
+        id=row["id"],
+        public_id=row["public_id"],
+        user_id=row["user_id"],
+        purpose=row["purpose"],
+        amount=row["amount"],
+        invoice_currency=row["invoice_currency"],
+        invoice_amount=row["invoice_amount"],
+        note=row["note"],
+        status=row["status"],
+        telegram_charge_id=row["telegram_charge_id"],
+        provider_charge_id=row["provider_charge_id"],
+        created_at=as_datetime(row["created_at"]),
+        paid_at=_maybe_datetime(row["paid_at"]),
+        refunded_at=_maybe_datetime(row["refunded_at"]),
+    )
+
+
+def _certificate(row: Row) -> Certificate:
+    return Certificate(
+        id=row["id"],
+        user_id=row["user_id"],
+        nominal=row["nominal"],
+        remaining=row["remaining"],
+        source=row["source"],
+        created_at=as_datetime(row["created_at"]),
+    )
+
+
+def _gift(row: Row) -> Gift:
+    return Gift(
+        id=row["id"],
+        code=row["code"],
+        giver_id=row["giver_id"],
+        amount=row["amount"],
+        note=row["note"],
+        purchase_id=row["purchase_id"],
+        status=row["status"],
+        claimer_id=row["claimer_id"],
+        created_at=as_datetime(row["created_at"]),
+        expires_at=as_datetime(row["expires_at"]),
+        closed_at=_maybe_datetime(row["closed_at"]),
+    )
+
+
+class CertificateRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- purchases --------------------------------------------------------------------------
+
+    async def add_purchase(
+        self,
+        *,
+        public_id: str,
+        user_id: int,
+        purpose: str,
+        amount: int,
+        invoice_currency: str,
+        invoice_amount: int,
+        note: str | None,
+        now: datetime,
+    ) -> Purchase:
+        row = await self.session.fetchrow(
+            "INSERT INTO purchases (public_id, user_id, purpose, amount, invoice_currency,"
+            " invoice_amount, note, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            f" RETURNING {_PURCHASE}",
+            public_id,
+            user_id,
+            purpose,
+            amount,
+            invoice_currency,
+            invoice_amount,
+            note,
+            now,
+        )
+        assert row is not None
+        return _purchase(row)
+
+    async def purchase(self, public_id: str) -> Purchase | None:
+        row = await self.session.fetchrow(
+            f"SELECT {_PURCHASE} FROM purchases WHERE public_id = $1", public_id
+        )
+        return _purchase(row) if row else None
+
+    async def purchase_by_charge(self, charge_id: str) -> Purchase | None:
+        row = await self.session.fetchrow(
+            f"SELECT {_PURCHASE} FROM purchases WHERE telegram_charge_id = $1", charge_id
+        )
+        return _purchase(row) if row else None
+
+    async def mark_paid(
+        self, purchase_id: int, charge_id: str, provider_charge_id: str, now: datetime
+    ) -> bool:
+        """Only an unpaid purchase: False when this (or another) charge has paid it already."""
+        rows = await self.session.fetch(
+            "UPDATE purchases SET status = 'paid', telegram_charge_id = $2,"
+            " provider_charge_id = $3, paid_at = $4"
+            " WHERE id = $1 AND status = 'created' RETURNING id",
+            purchase_id,
+            charge_id,
+            provider_charge_id,
+            now,
+        )
+        return bool(rows)
+
+    async def mark_refunded(self, purchase_id: int, now: datetime) -> bool:
+        rows = await self.session.fetch(
+            "UPDATE purchases SET status = 'refunded', refunded_at = $2"
+            " WHERE id = $1 AND status = 'paid' RETURNING id",
+            purchase_id,
+            now,
+        )
+        return bool(rows)
+
+    async def paid_purchases(self, user_id: int, limit: int) -> list[Purchase]:
+        """Charges of a user, newest first: what payment support needs to see."""
+        rows = await self.session.fetch(
+            f"SELECT {_PURCHASE} FROM purchases"
+            " WHERE user_id = $1 AND telegram_charge_id IS NOT NULL ORDER BY id DESC LIMIT $2",
+            user_id,
+            limit,
+        )
+        return [_purchase(row) for row in rows]
+
+    async def purchases_by_charges(self, charge_ids: list[str]) -> dict[str, Purchase]:
+        if not charge_ids:
+            return {}
+        marks = ", ".join(f"${n}" for n in range(1, len(charge_ids) + 1))
+        rows = await self.session.fetch(
+            f"SELECT {_PURCHASE} FROM purchases WHERE telegram_charge_id IN ({marks})",
+            *charge_ids,
+        )
+        return {row["telegram_charge_id"]: _purchase(row) for row in rows}
+
+    async def charges_since(self, currency: str, since: datetime) -> list[Purchase]:
+        rows = await self.session.fetch(
+            f"SELECT {_PURCHASE} FROM purchases WHERE invoice_currency = $1"
+            " AND telegram_charge_id IS NOT NULL AND paid_at >= $2 ORDER BY id",
+            currency,
+            since,
+        )
+        return [_purchase(row) for row in rows]
+
+    # --- certificates -----------------------------------------------------------------------
+
+    async def add_certificate(
+        self,
+        user_id: int,
+        nominal: int,
+        source: str,
+        now: datetime,
+        *,
+        purchase_id: int | None = None,
+        gift_id: int | None = None,
+    ) -> Certificate:
+        row = await self.session.fetchrow(
+            "INSERT INTO certificates (user_id, nominal, remaining, source, purchase_id, gift_id,"
+            f" created_at) VALUES ($1, $2, $2, $3, $4, $5, $6) RETURNING {_CERTIFICATE}",
+            user_id,
+            nominal,
+            source,
+            purchase_id,
+            gift_id,
+            now,
+        )
+        assert row is not None
+        return _certificate(row)
+
+    async def page(self, user_id: int, limit: int, offset: int) -> list[Certificate]:
+        """Newest first."""
+        rows = await self.session.fetch(
+            f"SELECT {_CERTIFICATE} FROM certificates WHERE user_id = $1"
+            " ORDER BY id DESC LIMIT $2 OFFSET $3",
+            user_id,
+            limit,
+            offset,
+        )
+        return [_certificate(row) for row in rows]
+
+    async def summary(self, user_id: int) -> tuple[int, int]:
+        """(certificates with money left, how many in all)."""
+        row = await self.session.fetchrow(
+            "SELECT COUNT(*) FILTER (WHERE remaining > 0) AS live, COUNT(*) AS total"
+            " FROM certificates WHERE user_id = $1",
+            user_id,
+        )
+        assert row is not None
+        return int(row["live"]), int(row["total"])
+
+    async def spendable(self, user_id: int) -> list[Certificate]:
+        """Certificates with money left, oldest first: the order spending takes them in."""
+        rows = await self.session.fetch(
+            f"SELECT {_CERTIFICATE} FROM certificates WHERE user_id = $1 AND remaining > 0"
+            " ORDER BY id",
+            user_id,
+        )
+        return [_certificate(row) for row in rows]
+
+    async def take(self, certificate_id: int, amount: int) -> bool:
+        """Deduct from one certificate; False when it no longer holds ``amount``."""
+        rows = await self.session.fetch(
+            "UPDATE certificates SET remaining = remaining - $2"
+            " WHERE id = $1 AND remaining >= $2 RETURNING id",
+            certificate_id,
+            amount,
+        )
+        return bool(rows)
+
+    async def of_purchase(self, purchase_id: int) -> Certificate | None:
+        row = await self.session.fetchrow(
+            f"SELECT {_CERTIFICATE} FROM certificates WHERE purchase_id = $1", purchase_id
+        )
+        return _certificate(row) if row else None
+
+    async def drift(self) -> list[tuple[int, int, int]]:
+        """(user id, balance account, sum of certificates) wherever the two disagree."""
+        rows = await self.session.fetch(
+            "SELECT a.user_id, a.balance, COALESCE(c.total, 0) AS total FROM accounts a"
+            " LEFT JOIN (SELECT user_id, SUM(remaining) AS total FROM certificates"
+            " GROUP BY user_id) c ON c.user_id = a.user_id"
+            " WHERE a.kind = 'balance' AND a.user_id IS NOT NULL"
+            " AND a.balance <> COALESCE(c.total, 0)"
+        )
+        return [(int(row[0]), int(row[1]), int(row[2])) for row in rows]
+
+    # --- gifts --------------------------------------------------------------------------------
+
+    async def add_gift(
+        self,
+        *,
+        code: str,
+        giver_id: int,
+        amount: int,
+        note: str | None,
+        purchase_id: int | None,
+        now: datetime,
+        expires_at: datetime,
+    ) -> Gift:
+        row = await self.session.fetchrow(
+            "INSERT INTO gifts (code, giver_id, amount, note, purchase_id, created_at, expires_at)"
+            f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_GIFT}",
+            code,
+            giver_id,
+            amount,
+            note,
+            purchase_id,
+            now,
+            expires_at,
+        )
+        assert row is not None
+        return _gift(row)
+
+    async def gift(self, code: str) -> Gift | None:
+        row = await self.session.fetchrow(f"SELECT {_GIFT} FROM gifts WHERE code = $1", code)
+        return _gift(row) if row else None
+
+    async def gift_by_id(self, gift_id: int) -> Gift | None:
+        row = await self.session.fetchrow(f"SELECT {_GIFT} FROM gifts WHERE id = $1", gift_id)
+        return _gift(row) if row else None
+
+    async def gift_of_purchase(self, purchase_id: int) -> Gift | None:
+        row = await self.session.fetchrow(
+            f"SELECT {_GIFT} FROM gifts WHERE purchase_id = $1", purchase_id
+        )
+        return _gift(row) if row else None
+
+    async def close_gift(
+        self, gift_id: int, status: str, now: datetime, claimer_id: int | None = None
+    ) -> bool:
+        """Only an open gift: of two claimers (or a claim and the expiry) exactly one wins."""
+        rows = await self.session.fetch(
+            "UPDATE gifts SET status = $2, claimer_id = $3, closed_at = $4"
+            " WHERE id = $1 AND status = 'open' RETURNING id",
+            gift_id,
+            status,
+            claimer_id,
+            now,
+        )
+        return bool(rows)
+
+    async def due_gifts(self, now: datetime, limit: int) -> list[Gift]:
+        rows = await self.session.fetch(
+            f"SELECT {_GIFT} FROM gifts WHERE status = 'open' AND expires_at <= $1"
+            " ORDER BY expires_at LIMIT $2",
+            now,
+            limit,
+        )
+        return [_gift(row) for row in rows]
+
+    async def gifts_of(self, giver_id: int, limit: int) -> list[Gift]:
+        rows = await self.session.fetch(
+            f"SELECT {_GIFT} FROM gifts WHERE giver_id = $1 ORDER BY id DESC LIMIT $2",
+            giver_id,
+            limit,
+        )
+        return [_gift(row) for row in rows]
+
+    # --- wrong gift codes ---------------------------------------------------------------------
+
+    async def code_failures(self, user_id: int) -> tuple[int, datetime, datetime | None] | None:
+        row = await self.session.fetchrow(
+            "SELECT failures, window_started, locked_until FROM gift_code_failures"
+            " WHERE user_id = $1",
+            user_id,
+        )
+        if row is None:
+            return None
+        return (
+            int(row["failures"]),
+            as_datetime(row["window_started"]),
+            _maybe_datetime(row["locked_until"]),
+        )
+
+    async def save_code_failures(
+        self, user_id: int, failures: int, window_started: datetime, locked_until: datetime | None
+    ) -> None:
+        await self.session.execute(
+            "INSERT INTO gift_code_failures (user_id, failures, window_started, locked_until)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET"
+            " failures = excluded.failures, window_started = excluded.window_started,"
+            " locked_until = excluded.locked_until",
+            user_id,
+            failures,
+            window_started,
+            locked_until,
+        )
