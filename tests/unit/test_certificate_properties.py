@@ -1,0 +1,201 @@
+"""Property test: random sequences of certificate purchases (re-delivered ones included),
+refunds, gifts, claims, expiries and spends keep the books and the certificates in step.
+
+Invariants after every step: the ledger's own (entries sum to zero, cached balances, nothing
+negative), each user's certificates sum to their balance, the escrow holds exactly the open
+gifts, and every balance agrees with a plain model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Coroutine
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from bot.errors import (
+    BalanceCapExceeded,
+    GiftOwnCode,
+    GiftUnavailable,
+    InsufficientFunds,
+    RefundRefused,
+)
+from bot.money import Money
+from bot.services.ledger import ORDERS
+from tests.databases import ENABLE_HINT, TEST_DATABASE_URL, ScratchDatabase
+from tests.unit.test_certificates import World
+
+T = TypeVar("T")
+USERS = (201, 202, 203)
+users = st.sampled_from(USERS)
+amounts = st.integers(min_value=500, max_value=20_000)
+
+
+def usd(minor: int) -> Money:
+    return Money(minor, "USD")
+
+
+class CertificateMachine(RuleBasedStateMachine):
+    backend = "sqlite"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.folder = Path(tempfile.mkdtemp(prefix="cert-prop-"))
+        self.database = ScratchDatabase(self.backend, self.folder)
+        url = self.run(self.database.create())
+        self.world = World(url, balance_max=usd(50_000))
+        self.run(self.world.base.open(*USERS))
+        self.balance = dict.fromkeys(USERS, 0)
+        self.cashback = dict.fromkeys(USERS, 0)
+        self.charges: dict[str, tuple[int, int, str]] = {}  # charge → (user, amount, purpose)
+        self.gifts: dict[str, tuple[int, int]] = {}  # open code → (giver, amount)
+        self.code_of: dict[str, str] = {}  # a gift purchase's charge → its code
+        self.serial = 0
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        self.run(self.world.base.close())
+        self.run(self.database.drop())
+        self.loop.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    @rule(user=users, amount=amounts, gift=st.booleans(), redeliver=st.booleans())
+    def buy(self, user: int, amount: int, gift: bool, redeliver: bool) -> None:
+        self.serial += 1
+        charge = f"c{self.serial}"
+        purpose = "gift" if gift else "self"
+        try:
+            self.run(self.world.pay(user, amount, purpose, charge=charge))
+        except BalanceCapExceeded:
+            assert not gift and self.balance[user] + amount > 50_000
+            return
+        if redeliver:
+            purchase = self.run(self.world.certificates.charges_by_id([charge]))[charge]
+            again = self.run(
+                self.world.certificates.complete_payment(
+                    user, purchase.public_id, "XTR", purchase.invoice_amount, charge, "p"
+                )
+            )
+            assert not again.created
+        self.charges[charge] = (user, amount, purpose)
+        self.cashback[user] += (
+            usd(amount).percent(self.world.certificates.policy.cashback_percent).minor
+        )
+        if gift:
+            made = self.run(self.world.gifts.latest_of(user))
+            assert made is not None
+            self.gifts[made.code] = (user, amount)
+            self.code_of[charge] = made.code
+        else:
+            self.balance[user] += amount
+
+    @precondition(lambda self: bool(self.charges))
+    @rule(data=st.data())
+    def refund(self, data: st.DataObject) -> None:
+        charge = data.draw(st.sampled_from(sorted(self.charges)))
+        user, amount, purpose = self.charges[charge]
+        try:
+            result = self.run(self.world.certificates.reverse(charge))
+        except RefundRefused:
+            return
+        if not result.reversed:
+            return
+        self.cashback[user] -= (
+            usd(amount).percent(self.world.certificates.policy.cashback_percent).minor
+        )
+        if purpose == "self":
+            self.balance[user] -= amount
+        else:
+            del self.gifts[self.code_of[charge]]  # only an open gift can be refunded
+
+    @precondition(lambda self: bool(self.gifts))
+    @rule(data=st.data(), claimer=users)
+    def claim(self, data: st.DataObject, claimer: int) -> None:
+        code = data.draw(st.sampled_from(sorted(self.gifts)))
+        giver, amount = self.gifts[code]
+        try:
+            self.run(self.world.gifts.claim(claimer, code))
+        except GiftOwnCode:
+            assert claimer == giver
+            return
+        except BalanceCapExceeded:
+            assert self.balance[claimer] + amount > 50_000
+            return
+        del self.gifts[code]
+        self.balance[claimer] += amount
+        with pytest.raises(GiftUnavailable):
+            self.run(
+                self.world.gifts.claim(next(u for u in USERS if u not in (giver, claimer)), code)
+            )
+
+    @rule(days=st.integers(min_value=1, max_value=40))
+    def time_passes(self, days: int) -> None:
+        self.world.base.clock.advance(timedelta(days=days))
+        for gift in self.run(self.world.gifts.expire_due()):
+            del self.gifts[gift.code]
+            self.balance[gift.giver_id] += gift.amount
+
+    @rule(user=users, amount=st.integers(min_value=1, max_value=30_000))
+    def spend(self, user: int, amount: int) -> None:
+        self.serial += 1
+
+        async def pay() -> None:
+            async with self.world.base.db.unit_of_work() as uow:
+                await self.world.certificates.spend(
+                    uow, user, usd(amount), key=f"order:{self.serial}", kind="order", to=ORDERS
+                )
+
+        try:
+            self.run(pay())
+        except InsufficientFunds:
+            assert amount > self.balance[user]
+            return
+        assert amount <= self.balance[user]
+        self.balance[user] -= amount
+
+    @invariant()
+    def books_and_certificates_agree(self) -> None:
+        self.run(self.world.check())
+
+    @invariant()
+    def balances_match_the_model(self) -> None:
+        for user in USERS:
+            balances = self.run(self.world.base.ledger.balances(user))
+            assert balances.balance.minor == self.balance[user]
+            assert balances.cashback_available.minor == self.cashback[user]
+
+    @invariant()
+    def escrow_holds_the_open_gifts(self) -> None:
+        rows = self.run(
+            self.world.base.fetch(
+                "SELECT balance FROM accounts WHERE kind = 'gift_escrow' AND user_id IS NULL"
+            )
+        )
+        assert rows[0][0] == sum(amount for _, amount in self.gifts.values())
+
+
+class PostgresCertificateMachine(CertificateMachine):
+    backend = "postgresql"
+
+
+CertificateMachine.TestCase.settings = settings(
+    max_examples=25, stateful_step_count=25, deadline=None
+)
+PostgresCertificateMachine.TestCase.settings = settings(
+    max_examples=10, stateful_step_count=25, deadline=None
+)
+TestCertificatePropertiesOnSQLite = CertificateMachine.TestCase
+TestCertificatePropertiesOnPostgreSQL = pytest.mark.skipif(
+    not TEST_DATABASE_URL, reason=f"PostgreSQL tests skipped: {ENABLE_HINT}"
+)(PostgresCertificateMachine.TestCase)
