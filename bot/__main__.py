@@ -52,7 +52,7 @@ async def _run(settings: Settings) -> None:
 
 
 async def _playground(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.playground.server import Playground
+    from bot.playground.server import LOOPBACK, Playground
 
     playground = Playground(
         host=args.host,
@@ -79,6 +79,14 @@ async def _playground(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: --host {args.host} --port {args.port}: {exc.strerror}", file=sys.stderr)
         return 1
     try:
+        if args.host not in LOOPBACK:
+            print(
+                f"warning: --host {args.host} is not a loopback address: anyone who can reach"
+                " it can act as every person in the playground. Use 127.0.0.1 unless you"
+                " mean it.",
+                file=sys.stderr,
+                flush=True,
+            )
         print(f"Giftwallet playground: open {playground.url}/ in a browser", flush=True)
         print(
             "To run on Telegram instead, put a token from @BotFather in .env as BOT_TOKEN=...",

@@ -82,7 +82,7 @@ class CallsMixin(EmulatorBase):
 
     def fail_next(
         self,
-        method: str,
+        method: str | tuple[str, ...],
         *,
         error_code: int = 429,
         description: str | None = None,
@@ -91,7 +91,8 @@ class CallsMixin(EmulatorBase):
     ) -> None:
         """The next ``count`` calls of ``method`` fail with this error instead of running.
 
-        The default is flood control: 429 "Too Many Requests: retry after N" with retry_after=N.
+        Several methods share one fault: whichever is called first takes it. The default is
+        flood control: 429 "Too Many Requests: retry after N" with retry_after=N.
         """
         if description is None:
             description = (
@@ -99,8 +100,9 @@ class CallsMixin(EmulatorBase):
                 if error_code == 429
                 else f"Error {error_code}"
             )
-        error = ApiError(error_code, description, retry_after=retry_after)
-        self._faults.setdefault(method.lower(), []).append(Fault(error, count))
+        fault = Fault(ApiError(error_code, description, retry_after=retry_after), count)
+        for name in (method,) if isinstance(method, str) else method:
+            self._faults.setdefault(name.lower(), []).append(fault)
 
     def fail_next_with_page(self, method: str, *, status: int = 502, count: int = 1) -> None:
         """The next ``count`` calls of ``method`` get an HTML error page, as a proxy in front of
@@ -112,12 +114,18 @@ class CallsMixin(EmulatorBase):
         """The next successful_payment is delivered twice with the same charge id."""
         self._duplicate_payments += 1
 
-    def _take_fault(self, method: str) -> ApiError | None:
-        faults = self._faults.get(method.lower())
+    def _take_fault(self, method: str, chat_id: object = None) -> ApiError | None:
+        faults = self._faults.get(method.lower(), [])
+        while faults and faults[0].remaining <= 0:
+            faults.pop(0)  # spent through another method that shared it
         if not faults:
             return None
         fault = faults[0]
         fault.remaining -= 1
         if fault.remaining <= 0:
             faults.pop(0)
+        chat = chat_id if isinstance(chat_id, int) else None
+        self._publish(
+            "fault", chat, method=method, error_code=fault.error.error_code, left=fault.remaining
+        )
         return fault.error

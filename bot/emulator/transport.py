@@ -83,7 +83,7 @@ class TransportMixin(CallsMixin):
         handler = self._methods.get(name)
         if handler is None:
             return await self._finish(call, error=ApiError(404, "Not Found: method not found"))
-        fault = self._take_fault(name)
+        fault = self._take_fault(name, args.values.get("chat_id"))
         if fault is not None:
             return await self._finish(call, error=fault)
         if name == "getUpdates":

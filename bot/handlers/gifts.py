@@ -72,6 +72,8 @@ async def show_gift(
         link=link,
         expires=t.date(gift.expires_at),
     )
+    if gift.note:
+        text += "\n\n" + t("gift-card-note", note=gift.note)
     if cashback is not None and cashback.minor > 0:
         text += "\n" + t("gift-cashback", cashback=t.money(cashback))
     await message.answer(text, reply_markup=gift_share_keyboard(t, link, gift.code))
@@ -88,8 +90,10 @@ async def claim(
     await state.clear()
     code = (command.args or "").removeprefix(GIFT_PREFIX).lower()
     claimed = await services.gifts.claim(user.id, code)
+    giver = await services.users.get(claimed.gift.giver_id)
     text = t(
         "gift-claimed",
+        giver=giver.first_name if giver else "—",
         amount=t.money(claimed.amount),
         balance=t.money(claimed.balance),
     )

@@ -32,6 +32,9 @@ OPERATORS_CHAT_ID = -1001000000001
 OPERATORS_CHAT_TITLE = "Giftwallet operators"
 TIME_STEPS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "15days": timedelta(days=15)}
 MAX_TEXT = 8192  # more than Telegram allows, so the bot's own limit can be tried out
+MAX_BODY = 256 * 1024
+ID_LIMIT = 2**52  # Telegram's user and chat ids fit in 52 bits
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,9 @@ class Playground:
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        web_app = web.Application(client_max_size=1024 * 1024, middlewares=[_api_errors])
+        web_app = web.Application(
+            client_max_size=MAX_BODY, middlewares=[self._same_origin_only, _api_errors]
+        )
         self.emulator.add_routes(web_app)
         self._add_routes(web_app)
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
@@ -108,6 +113,9 @@ class Playground:
 
         for user in DEMO_USERS:
             self.emulator.add_user(user.id, user.name, language_code=user.language)
+        for person in self._saved_people():
+            self.emulator.add_user(person["id"], person["name"], language_code=person["language"])
+            self._next_user_id = max(self._next_user_id, person["id"] + 1)
         settings = playground_settings(self.base_settings, self.url, self.data_dir)
         operators = [user.id for user in DEMO_USERS if user.operator]
         self.emulator.add_group_chat(
@@ -116,6 +124,33 @@ class Playground:
         self.app = Application(settings, clock=self.clock)
         self._polling = asyncio.create_task(self.app.run_polling())
         await self.emulator.wait_until_polling(self._polling)
+
+    @property
+    def _people_file(self) -> Path:
+        return self.data_dir / "people.json"
+
+    def _saved_people(self) -> list[dict[str, Any]]:
+        """People added on the page earlier: their ids stay theirs, as the database remembers
+        them (a new person never inherits an old one's language or balance)."""
+        try:
+            people = json.loads(self._people_file.read_text("utf-8"))
+        except (OSError, ValueError):
+            return []
+        return [
+            p
+            for p in people
+            if isinstance(p, dict)
+            and isinstance(p.get("id"), int)
+            and isinstance(p.get("name"), str)
+            and p.get("language") in SUPPORTED_LOCALES
+        ]
+
+    def _save_person(self, user_id: int, name: str, language: str) -> None:
+        people = [*self._saved_people(), {"id": user_id, "name": name, "language": language}]
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        temporary = self._people_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(people, ensure_ascii=False), "utf-8")
+        temporary.replace(self._people_file)
 
     async def stop(self) -> None:
         if self.app is not None and self._polling is not None and not self._polling.done():
@@ -126,6 +161,33 @@ class Playground:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def allowed_hosts(self) -> set[str]:
+        """Host headers this server answers: its own name, never another site's (that is how
+        DNS rebinding would reach it)."""
+        port = self.url.rsplit(":", 1)[-1] if self.url else str(self.port)
+        names = {*LOOPBACK, self.host}
+        return {f"{name}:{port}" for name in names} | {
+            f"[{name}]:{port}" for name in names if ":" in name and not name.startswith("[")
+        }
+
+    @web.middleware
+    async def _same_origin_only(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Only this page may drive the page's API: the right Host, no foreign Origin, and
+        JSON bodies (a form or text/plain POST from another site is refused)."""
+        if request.host not in self.allowed_hosts():
+            return _error("unknown Host", status=421)
+        origin = request.headers.get("Origin")
+        if origin is not None and origin != f"http://{request.host}":
+            return _error("cross-origin requests are refused", status=403)
+        if (
+            request.path.startswith("/api/")
+            and request.method == "POST"
+            and request.content_type != "application/json"
+        ):
+            return _error("send JSON (Content-Type: application/json)", status=415)
+        response: web.StreamResponse = await handler(request)
+        return response
 
     # --- routes -------------------------------------------------------------------------------
 
@@ -140,6 +202,7 @@ class Playground:
         app.router.add_post("/api/send", self._send)
         app.router.add_post("/api/press", self._press)
         app.router.add_post("/api/pay", self._pay)
+        app.router.add_post("/api/refund", self._refund)
         app.router.add_post("/api/inline", self._inline)
         app.router.add_post("/api/inline/send", self._inline_send)
         app.router.add_post("/api/users", self._add_user)
@@ -210,6 +273,8 @@ class Playground:
                 message["payment"] = {
                     "status": payment["status"],
                     "error_message": payment["error_message"],
+                    "charge_id": payment["telegram_payment_charge_id"],
+                    "user_id": payment["user_id"],
                 }
         return web.json_response(
             {
@@ -249,8 +314,21 @@ class Playground:
                     "balance": t.money(held.balance),
                     "cashback_available": t.money(held.cashback_available),
                     "cashback_pending": t.money(held.cashback_pending),
+                    "certificates": await self.app.services.certificates.count(user["id"]),
                 }
             )
+        certificates = self.app.services.certificates
+        gifts = [
+            {
+                "code": gift.code,
+                "giver_id": gift.giver_id,
+                "amount": t.money(certificates.money(gift.amount)),
+                "status": gift.status,
+                "claimer_id": gift.claimer_id,
+                "expires": gift.expires_at.isoformat(),
+            }
+            for gift in await self.app.services.gifts.recent(10)
+        ]
         journal = [
             {
                 "id": entry.entry_id,
@@ -269,7 +347,10 @@ class Playground:
             for entry in await self.app.services.ledger.journal(limit=15)
         ]
         problems = await self.app.services.ledger.check_invariants()
-        return web.json_response({"users": balances, "journal": journal, "problems": problems})
+        problems += await certificates.drift()
+        return web.json_response(
+            {"users": balances, "gifts": gifts, "journal": journal, "problems": problems}
+        )
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: every change in any chat, as the emulator reports it."""
@@ -336,6 +417,14 @@ class Playground:
             }
         )
 
+    async def _refund(self, request: web.Request) -> web.Response:
+        """Telegram refunds a charge on its own (a dispute): the bot gets refunded_payment."""
+        body = await _body(request)
+        record = await self.emulator.refund_payment_update(
+            _int(body.get("user_id")), str(body.get("charge_id", ""))
+        )
+        return web.json_response({"message": record})
+
     async def _inline(self, request: web.Request) -> web.Response:
         body = await _body(request)
         user_id = _int(body.get("user_id"))
@@ -371,6 +460,7 @@ class Playground:
             return _error("a name and a language (ru or en) are needed")
         user_id = self._next_user_id
         self._next_user_id += 1
+        self._save_person(user_id, name, language)
         self.emulator.add_user(user_id, name, language_code=language)
         return web.json_response({"id": user_id})
 
@@ -378,8 +468,8 @@ class Playground:
         body = await _body(request)
         kind = body.get("kind")
         if kind == "flood":
-            for method in ("sendMessage", "editMessageText"):
-                self.emulator.fail_next(method, error_code=429, retry_after=2)
+            # One fault, taken by whichever comes first: it fires once.
+            self.emulator.fail_next(("sendMessage", "editMessageText"), retry_after=2)
             return web.json_response(
                 {"armed": "the next send or edit answers 429, retry after 2 s"}
             )
@@ -427,7 +517,17 @@ async def _api_errors(request: web.Request, handler: Any) -> web.StreamResponse:
 
 def _event_summary(event: dict[str, Any]) -> dict[str, Any]:
     """What the page needs to know to refresh: which chat changed, and any toast to show."""
-    keep = ("type", "chat_id", "seq", "text", "show_alert", "callback_query_id", "message_id")
+    keep = (
+        "type",
+        "chat_id",
+        "seq",
+        "text",
+        "show_alert",
+        "callback_query_id",
+        "message_id",
+        "method",
+        "error_code",
+    )
     summary = {key: event[key] for key in keep if key in event}
     if "payment" in event:
         payment = event["payment"]
@@ -441,7 +541,9 @@ def _event_summary(event: dict[str, Any]) -> dict[str, Any]:
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
-    except json.JSONDecodeError:
+    except web.HTTPRequestEntityTooLarge:
+        raise ValueError(f"the body is larger than {MAX_BODY} bytes") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise ValueError("the body must be JSON") from None
     if not isinstance(body, dict):
         raise ValueError("the body must be a JSON object")
@@ -449,10 +551,16 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 
 def _int(value: Any) -> int:
+    """An id as Telegram has them: an integer within 52 bits."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"not a number: {value!r}") from None
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"not a number: {str(value)[:40]!r}") from None
+    if not -ID_LIMIT < number < ID_LIMIT:
+        raise ValueError(f"not a Telegram id (more than 52 bits): {str(value)[:40]}")
+    return number
 
 
 def _opt_int(value: Any) -> int | None:

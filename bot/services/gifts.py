@@ -123,6 +123,11 @@ class GiftService:
             gifts = await uow.certificates.gifts_of(user_id, 1)
         return gifts[0] if gifts else None
 
+    async def recent(self, limit: int = 10) -> list[Gift]:
+        """The newest gift codes of everyone: the operator's (and the playground's) view."""
+        async with self.db.read() as uow:
+            return await uow.certificates.recent_gifts(limit)
+
     async def of_purchase(self, purchase_id: int) -> Gift | None:
         async with self.db.read() as uow:
             return await uow.certificates.gift_of_purchase(purchase_id)

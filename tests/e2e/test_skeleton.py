@@ -129,8 +129,14 @@ async def test_language_choice_persists_across_restart(
     await first.stop()
 
     await start_bot()
-    reply = await say(emulator, ALICE, "/start")
-    assert "Здравствуйте" in reply.params["text"]
+    mark = emulator.call_count()
+    await emulator.send_text(ALICE, "/start")
+    # A restart may replay an update the first run had handled but not yet marked done (the
+    # language prompt again, harmlessly); the greeting is what this test is about.
+    reply = await emulator.wait_for_call(
+        "sendMessage", lambda c: "Здравствуйте" in c.params["text"], after=mark
+    )
+    assert int(reply.params["chat_id"]) == ALICE
 
 
 async def test_unknown_text_and_command(emulator: BotAPIEmulator, bot: RunningBot) -> None:

@@ -100,7 +100,7 @@ async def test_inline_mode_result_is_posted_via_the_bot(
     status, body = await post(http, "/api/inline", {"user_id": BEN, "query": ""})
     assert status == 200
     (result,) = body["results"]
-    assert result["title"] == "Balance: $0.00"
+    assert result["title"] == "Balance: $0.00 in 0 certificates"
     status, sent = await post(
         http,
         "/api/inline/send",
@@ -201,9 +201,10 @@ async def test_inspector_shows_balances_and_entries_through_the_services(
             Money(16000, "USD"),
             user_id=ANNA,
         )
+        await uow.certificates.add_certificate(ANNA, 16000, "bought", playground.clock.now())
     inspector = await get(http, "/api/inspector")
     anna = next(u for u in inspector["users"] if u["id"] == ANNA)
-    assert anna["balance"] == "$160.00"
+    assert anna["balance"] == "$160.00" and anna["certificates"] == 1
     (entry,) = inspector["journal"]
     assert entry["key"] == "tg-charge:demo"
     assert {leg["amount"] for leg in entry["legs"]} == {"$160.00", "-$160.00"}
@@ -234,3 +235,85 @@ async def test_the_bot_api_is_mounted_with_the_playground_token(
     assert body["ok"] and body["result"]["is_bot"]
     async with http.get("/bot123:wrong/getMe") as response:
         assert response.status == 401
+
+
+async def test_the_page_api_refuses_other_sites_and_bad_bodies(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    # A form or text/plain POST (what another page can send without asking) is refused.
+    async with http.post(
+        "/api/send", data='{"user_id": 1001, "text": "hi"}', headers={"Content-Type": "text/plain"}
+    ) as response:
+        assert response.status == 415
+    async with http.post(
+        "/api/users",
+        json={"name": "Mallory", "language": "en"},
+        headers={"Origin": "http://evil.example"},
+    ) as response:
+        assert response.status == 403
+    # DNS rebinding: another name pointing at this address is not this server.
+    async with http.get("/api/state", headers={"Host": "evil.example:80"}) as response:
+        assert response.status == 421
+    async with http.post(
+        "/api/faults", json={"kind": "flood"}, headers={"Host": "evil.example"}
+    ) as response:
+        assert response.status == 421
+    # Malformed, huge and absurd bodies get a 400 with a reason, never a 500.
+    for body in (
+        b"{not json",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'{"user_id": 1001, "text": "' + b"a" * 300_000 + b'"}',
+    ):
+        async with http.post(
+            "/api/send", data=body, headers={"Content-Type": "application/json"}
+        ) as response:
+            assert response.status == 400, (body[:20], await response.text())
+    status, answer = await post(http, "/api/send", {"user_id": 10**30, "text": "hi"})
+    assert status == 400 and "52 bits" in answer["error"]
+    assert 10**30 not in [u["id"] for u in (await get(http, "/api/state"))["users"]]
+    inspector = await get(http, "/api/inspector")
+    assert inspector["problems"] == []
+
+
+async def test_a_fault_switch_fires_once_and_says_so(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    events = playground.emulator.subscribe()
+    status, _ = await post(http, "/api/faults", {"kind": "flood"})
+    assert status == 200
+    await say(playground, http, ANNA, "/start")
+    await say(playground, http, ANNA, "/balance")
+    failed = [c for c in playground.emulator.calls() if c.error_code == 429]
+    assert len(failed) == 1
+    fired = []
+    while not events.empty():
+        event = events.get_nowait()
+        if event["type"] == "fault":
+            fired.append(event)
+    assert [(e["method"], e["error_code"], e["chat_id"]) for e in fired] == [
+        ("sendMessage", 429, ANNA)
+    ]
+
+
+async def test_added_people_keep_their_ids_across_a_restart(tmp_path: Any) -> None:
+    data_dir = tmp_path / "pg"
+    first = Playground(port=0, data_dir=data_dir)
+    await first.start()
+    try:
+        async with aiohttp.ClientSession(base_url=first.url) as http:
+            _, created = await post(http, "/api/users", {"name": "Old", "language": "en"})
+    finally:
+        await first.stop()
+    second = Playground(port=0, data_dir=data_dir)
+    await second.start()
+    try:
+        async with aiohttp.ClientSession(base_url=second.url) as http:
+            state = await get(http, "/api/state")
+            assert {"id": created["id"], "name": "Old"}.items() <= next(
+                u for u in state["users"] if u["id"] == created["id"]
+            ).items()
+            _, newer = await post(http, "/api/users", {"name": "New", "language": "ru"})
+            assert newer["id"] > created["id"]
+    finally:
+        await second.stop()

@@ -130,51 +130,83 @@ async def test_a_message_the_bot_deletes_vanishes(page: Any, playground: Playgro
     await mine.wait_for(state="detached")
 
 
-async def test_invoice_card_pays_and_shows_a_refusal(page: Any, playground: Playground) -> None:
-    """The Stars flow from the page. No feature sends invoices yet, so the test plays the bot."""
-    from aiogram.types import LabeledPrice
+async def bot_reply(page: Any, text: str) -> Any:
+    bubble = page.locator("#user-messages .msg-wrap:not(.me) .bubble", has_text=text).last
+    await bubble.wait_for()
+    return bubble
 
-    assert playground.app is not None
-    bot = playground.app.bot
-    for title in ("Gift certificate $25", "Gift certificate $50"):
-        await bot.send_invoice(
-            chat_id=1001,
-            title=title,
-            description="Adds to your one balance",
-            payload=f"demo:{title}",
-            currency="XTR",
-            prices=[LabeledPrice(label=title, amount=250)],
-        )
-    cards = page.locator("#user-messages .invoice")
-    await cards.nth(1).wait_for()
-    assert "⭐️ 250" in await cards.first.inner_text()
 
-    async def answer_checkout(ok: bool, reason: str | None = None) -> None:
-        emulator = playground.emulator
-        while not [p for p in emulator.payments() if p["status"] == "pending"]:
-            await emulator.wait_for_call("getUpdates", after=emulator.call_count(), timeout=5)
-        pending = next(p for p in emulator.payments() if p["status"] == "pending")
-        await bot.answer_pre_checkout_query(
-            pending["pre_checkout_query_id"], ok=ok, error_message=reason
-        )
+async def tap_button(page: Any, text: str) -> None:
+    await page.locator("#user-messages .keyboard button", has_text=text).last.click()
 
-    pay_buttons = page.locator("#user-messages .keyboard button", has_text="Pay")
-    await pay_buttons.first.click()
-    await answer_checkout(False, "This certificate is sold out")
-    await page.locator("#alert-text", has_text="sold out").wait_for()
-    await page.locator("#alert-dialog button").click()
 
-    await pay_buttons.nth(1).click()
-    await answer_checkout(True)
-    await page.locator("#user-messages .service", has_text="You paid ⭐️ 250").wait_for()
+async def test_buying_a_certificate_with_the_invoice_card(
+    page: Any, playground: Playground
+) -> None:
+    """Анна buys $20 in Stars, Telegram delivers the payment twice (one credit), then refunds."""
+    await send(page, "/buy")
+    await bot_reply(page, "Подарочные сертификаты")
+    await tap_button(page, "20,00")
+    await bot_reply(page, "Кому он?")
+    await tap_button(page, "Себе")
+    card = page.locator("#user-messages .invoice").last
+    await card.wait_for()
+    assert "⭐️ 1000" in await card.inner_text()
+
+    await page.click("#fault-dup")
+    await page.locator("#fault-status", has_text="arrives twice").wait_for()
+    await page.locator("#user-messages .keyboard button", has_text="Pay").last.click()
+    await bot_reply(page, "На баланс зачислено")
     await page.locator(".invoice-status.paid").wait_for()
-    # No feature claims the payment yet: the bot logs it rather than answering "I didn't
-    # understand". One chat is handled in order, so once /balance is answered, so was that.
+    assert await page.locator("#user-messages .service", has_text="You paid").count() == 2
     await send(page, "/balance")
-    await page.locator("#user-messages .bubble", has_text="Ваш баланс").wait_for()
-    assert not await page.locator("#user-messages .bubble", has_text="Не понял").count()
+    balance = await bot_reply(page, "Ваш баланс")
+    assert "20,00" in await balance.inner_text() and "1 сертификат" in await balance.inner_text()
+    assert await page.locator("#user-messages .bubble", has_text="На баланс зачислено").count() == 1
+    await page.click("#inspector-refresh")
+    await page.locator("#inspector td", has_text="$20.00").first.wait_for()
     ARTIFACTS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / "playground-invoice.png"))
+    await page.screenshot(path=str(ARTIFACTS / "playground-certificate-ru.png"))
+
+    # Telegram refunds the charge on its own: the bot takes the money back.
+    await card.locator(".invoice-refund").click()
+    await bot_reply(page, "Оформлен возврат")
+    await page.locator("#user-messages .service", has_text="refunded").wait_for()
+
+
+async def test_a_gift_is_bought_and_claimed_by_another_person(
+    page: Any, playground: Playground
+) -> None:
+    """Ben (English) buys a $10 gift with a note; Анна opens the link and gets it."""
+    await page.locator("#users li[data-user-id='1002']").click()
+    await page.locator("#user-title", has_text="Ben").wait_for()
+    await send(page, "/buy")
+    await bot_reply(page, "Gift certificates")
+    await tap_button(page, "$10.00")
+    await bot_reply(page, "Who is it for?")
+    await tap_button(page, "As a gift")
+    await bot_reply(page, "note for the recipient")
+    await send(page, "Happy birthday, Anna!")
+    await page.locator("#user-messages .keyboard button", has_text="Pay").last.click()
+    ready = await bot_reply(page, "gift code for $10.00 is ready")
+    assert "Happy birthday, Anna!" in await ready.inner_text()  # the note, as it will arrive
+    await page.click("#inspector-refresh")
+    await page.locator("#inspector .gift-line", has_text="open").wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "playground-gift-en.png"))
+
+    # The link in the message opens the bot as someone else: Анна.
+    await ready.locator("a", has_text="t.me/giftwallet_bot").click()
+    await page.locator("#link-people button[data-user-id='1001']").click()
+    await page.locator("#user-title", has_text="Анна").wait_for()
+    claimed = await bot_reply(page, "подарок зачислен")
+    assert (
+        "10,00" in await claimed.inner_text()
+        and "Happy birthday, Anna!" in await claimed.inner_text()
+    )
+    await page.click("#inspector-refresh")
+    await page.locator("#inspector .gift-line", has_text="claimed").wait_for()
+    await page.screenshot(path=str(ARTIFACTS / "playground-gift-claimed-ru.png"))
 
 
 async def test_documents_download_and_reply_keyboards_send_text(
@@ -283,3 +315,15 @@ async def test_support_relay_both_ways_in_the_operators_pane(
     await page.locator("#ops-messages .bubble", has_text="Delivered to ticket #1").wait_for()
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "support-relay.png"))
+
+
+async def test_a_failed_send_stays_in_the_composer(page: Any, playground: Playground) -> None:
+    await page.route("**/api/send", lambda route: route.abort())
+    await send(page, "/balance")
+    await page.locator("#user-send-error", has_text="Not sent").wait_for()
+    assert await page.input_value("#user-input") == "/balance"
+    await page.unroute("**/api/send")
+    await page.press("#user-input", "Enter")
+    await page.locator("#user-messages .bubble", has_text="Ваш баланс").wait_for()
+    assert await page.input_value("#user-input") == ""
+    assert await page.locator("#user-send-error").is_hidden()

@@ -296,7 +296,7 @@ gift-ready =
     🎁 <b>Your gift code for { $amount } is ready.</b>
 
     Send this link to the person, or tap Share to post the gift card in a chat:
-    { $link }
+    <a href="{ $link }">{ $link }</a>
 
     If no one claims it by { $expires }, the money comes back to your balance.
 gift-cashback = Cashback: +{ $cashback }, available at once.
@@ -306,7 +306,7 @@ gift-claim-button = 🎁 Claim the gift
 gift-inline-title = Gift certificate { $amount }
 gift-inline-description = Send the gift card into this chat
 gift-claimed =
-    🎉 <b>{ $amount }</b> is yours: the gift is on your balance.
+    🎉 A gift from { $giver }: <b>{ $amount }</b> is yours, on your balance now.
     Balance now: <b>{ $balance }</b>.
 gift-code-invalid = This gift link is not valid. Check it with the sender. { $attempts_left ->
         [one] One more wrong code and claiming pauses for an hour.

@@ -20,7 +20,12 @@ async function api(path, body) {
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   };
-  const response = await fetch(path, options);
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (failure) {
+    throw new Error("the playground server is not answering");
+  }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     toast(data.error || `${response.status} ${response.statusText}`);
@@ -229,6 +234,18 @@ function renderMessage(record, pane, chatId, actingUserId) {
     status.dataset.invoiceStatus = record.message_id;
     showPayment(status, record.payment);
     bubble.append(title, description, amount, status);
+    if (record.payment && record.payment.status === "paid" && record.payment.charge_id) {
+      const refund = document.createElement("button");
+      refund.type = "button";
+      refund.className = "chip invoice-refund";
+      refund.textContent = "↩ Refund (as Telegram would)";
+      refund.title = "Telegram refunds this charge and tells the bot with a refunded_payment message";
+      refund.addEventListener("click", async () => {
+        refund.disabled = true;
+        await api("/api/refund", { user_id: record.payment.user_id, charge_id: record.payment.charge_id });
+      });
+      bubble.appendChild(refund);
+    }
   } else if (record.kind === "document") {
     const doc = record.document;
     const box = document.createElement("div");
@@ -284,9 +301,7 @@ function renderInlineKeyboard(rows, record, chatId, actingUserId) {
       if (button.url) {
         node.title = button.url;
         node.insertAdjacentHTML("beforeend", '<span class="kind">↗</span>');
-        node.addEventListener("click", () => {
-          if (SAFE_LINK.test(button.url)) window.open(button.url, "_blank", "noopener");
-        });
+        node.addEventListener("click", () => openLink(button.url));
       } else if (button.callback_data !== undefined) {
         node.dataset.callback = button.callback_data;
         node.addEventListener("click", () => press(node, actingUserId, chatId, record.message_id, button.callback_data));
@@ -365,6 +380,46 @@ async function loadChat(pane) {
   }
   if (atBottom || !previous.size) container.scrollTop = container.scrollHeight;
 }
+
+// ---------------------------------------------------------------- links
+
+// t.me/<this bot>?start=<param>: in Telegram that opens the bot and sends /start <param>.
+function startParameter(url) {
+  const match = /^https:\/\/t\.me\/([A-Za-z0-9_]+)\?start=([A-Za-z0-9_-]{1,64})$/.exec(url || "");
+  return match && match[1].toLowerCase() === state.botUsername.toLowerCase() ? match[2] : null;
+}
+
+function openLink(url) {
+  const parameter = startParameter(url);
+  if (parameter === null) {
+    if (SAFE_LINK.test(url)) window.open(url, "_blank", "noopener");
+    return;
+  }
+  // A link is usually sent to somebody else: choose who opens it.
+  $("link-text").textContent = url;
+  const list = $("link-people");
+  list.replaceChildren();
+  for (const user of state.users) {
+    const node = document.createElement("button");
+    node.type = "button";
+    node.dataset.userId = user.id;
+    node.textContent = `${user.name} (id ${user.id}, ${user.language})`;
+    node.addEventListener("click", async () => {
+      $("link-dialog").close();
+      await selectUser(user.id);
+      await sendText(`/start ${parameter}`);
+    });
+    list.appendChild(node);
+  }
+  $("link-dialog").showModal();
+}
+
+document.addEventListener("click", (event) => {
+  const anchor = event.target.closest && event.target.closest(".bubble a[href]");
+  if (!anchor || startParameter(anchor.href) === null) return;
+  event.preventDefault();
+  openLink(anchor.href);
+});
 
 // ---------------------------------------------------------------- actions
 
@@ -542,13 +597,14 @@ async function loadInspector() {
   const box = $("inspector");
   box.replaceChildren();
   const table = document.createElement("table");
-  table.innerHTML = "<thead><tr><th>User</th><th>Balance</th><th>Cashback</th><th>Pending</th></tr></thead>";
+  table.innerHTML = "<thead><tr><th>User</th><th>Balance</th><th>Certs</th><th>Cashback</th><th>Pending</th></tr></thead>";
   const body = document.createElement("tbody");
   for (const user of data.users) {
     const row = document.createElement("tr");
     for (const [value, numeric] of [
       [`${user.name}${user.reachable ? "" : " (unreachable)"}`, false],
-      [user.balance, true], [user.cashback_available, true], [user.cashback_pending, true],
+      [user.balance, true], [String(user.certificates), true],
+      [user.cashback_available, true], [user.cashback_pending, true],
     ]) {
       const cell = document.createElement("td");
       cell.textContent = value;
@@ -557,9 +613,33 @@ async function loadInspector() {
     }
     body.appendChild(row);
   }
-  if (!data.users.length) body.innerHTML = '<tr><td colspan="4" class="muted">Nobody has written to the bot yet</td></tr>';
+  if (!data.users.length) body.innerHTML = '<tr><td colspan="5" class="muted">Nobody has written to the bot yet</td></tr>';
   table.appendChild(body);
   box.appendChild(table);
+
+  const giftsHeading = document.createElement("h4");
+  giftsHeading.textContent = "Gift codes";
+  box.appendChild(giftsHeading);
+  const name = (id) => {
+    const user = state.users.find((u) => u.id === id);
+    return user ? user.name : `user ${id}`;
+  };
+  if (!data.gifts.length) {
+    const empty = document.createElement("div");
+    empty.className = "muted small";
+    empty.textContent = "No gift codes yet.";
+    box.appendChild(empty);
+  }
+  for (const gift of data.gifts) {
+    const line = document.createElement("div");
+    line.className = "small gift-line";
+    const code = document.createElement("span");
+    code.className = "gift-code";
+    code.textContent = gift.code;
+    const who = gift.claimer_id ? ` → ${name(gift.claimer_id)}` : "";
+    line.append(`${gift.amount} from ${name(gift.giver_id)} · ${gift.status}${who} · `, code);
+    box.appendChild(line);
+  }
 
   const heading = document.createElement("h4");
   heading.textContent = "Ledger, newest first";
@@ -610,10 +690,30 @@ function reloadSoon(pane) {
   }, 60);
 }
 
+async function resync() {
+  // After the server was away, nothing the page shows can be trusted: read it all again.
+  state.shown = { user: new Map(), ops: new Map() };
+  await loadState();
+  if (state.userId !== null && !currentUser()) state.userId = state.users.length ? state.users[0].id : null;
+  if (state.userId !== null) await selectUser(state.userId);
+  await loadChat("ops");
+  await loadInspector();
+}
+
 function connect() {
   const source = new EventSource("/api/events");
-  source.onopen = () => { $("live").className = "live on"; };
-  source.onerror = () => { $("live").className = "live off"; };
+  let wasOffline = false;
+  source.onopen = () => {
+    $("live").className = "live on";
+    $("offline").hidden = true;
+    if (wasOffline) resync().catch(() => {});
+    wasOffline = false;
+  };
+  source.onerror = () => {
+    $("live").className = "live off";
+    $("offline").hidden = false;
+    wasOffline = true;
+  };
   source.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.chat_id === state.userId) reloadSoon("user");
@@ -623,8 +723,29 @@ function connect() {
     if (event.type === "callback_answer" && event.text && visible) {
       if (event.show_alert) alertBox(event.text); else toast(event.text);
     }
+    if (event.type === "fault") showFault(event);
     if (["message_new", "message_edited", "payment"].includes(event.type)) refreshInspectorSoon();
   };
+}
+
+function showFault(event) {
+  // A fault switch fired: say so where it happened, once.
+  const text = `⚡ Fault fired: ${event.method} answered ${event.error_code}` +
+    (event.error_code === 429 ? " (Too Many Requests); the bot should wait and retry" : "");
+  $("fault-status").textContent = text;
+  const pane = event.chat_id === state.opsChatId ? "ops" : event.chat_id === state.userId ? "user" : null;
+  if (pane) {
+    const note = document.createElement("div");
+    note.className = "msg-wrap service-wrap fault-note";
+    note.style.alignSelf = "center";
+    const service = document.createElement("div");
+    service.className = "service fault";
+    service.textContent = text;
+    note.appendChild(service);
+    $(`${pane}-messages`).appendChild(note);
+  } else {
+    toast(text);
+  }
 }
 
 // ---------------------------------------------------------------- wiring
@@ -635,8 +756,16 @@ function wire() {
     const input = $("user-input");
     const text = input.value;
     if (!text.trim()) return;
-    input.value = "";
-    await sendText(text);
+    const error = $("user-send-error");
+    try {
+      await sendText(text);
+      input.value = "";
+      error.hidden = true;
+    } catch (failure) {
+      // Not sent: the text stays in the composer to try again.
+      error.textContent = `Not sent: ${failure.message || "the server did not answer"}. Press Enter to try again.`;
+      error.hidden = false;
+    }
   });
   $("ops-composer").addEventListener("submit", async (event) => {
     event.preventDefault();

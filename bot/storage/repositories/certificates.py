@@ -322,6 +322,12 @@ class CertificateRepository:
         )
         return [_gift(row) for row in rows]
 
+    async def recent_gifts(self, limit: int) -> list[Gift]:
+        rows = await self.session.fetch(
+            f"SELECT {_GIFT} FROM gifts ORDER BY id DESC LIMIT $1", limit
+        )
+        return [_gift(row) for row in rows]
+
     # --- wrong gift codes ---------------------------------------------------------------------
 
     async def code_failures(self, user_id: int) -> tuple[int, datetime, datetime | None] | None:
