@@ -44,15 +44,21 @@ async def invoice_for(
     )
     mark = emulator.call_count()
     await tap(emulator, user_id, message_id, button_data(picked, purpose))
-    if purpose != "For myself":
+    if purpose not in ("For myself", "Себе"):
         return None
     return await emulator.wait_for_call(
         "sendInvoice", lambda c: int(c.params["chat_id"]) == user_id, after=mark
     )
 
 
-async def buy(emulator: BotAPIEmulator, bot: RunningBot, user_id: int, nominal: str) -> Any:
-    invoice = await invoice_for(emulator, user_id, nominal)
+async def buy(
+    emulator: BotAPIEmulator,
+    bot: RunningBot,
+    user_id: int,
+    nominal: str,
+    purpose: str = "For myself",
+) -> Any:
+    invoice = await invoice_for(emulator, user_id, nominal, purpose)
     mark = emulator.call_count()
     outcome = await emulator.pay_invoice(user_id, invoice.result["message_id"])
     assert outcome.ok, outcome
@@ -349,3 +355,38 @@ async def test_purchase_conversation_in_both_languages(
     print(transcript)  # the closing note quotes this conversation
     expected = "Balance now" if language == "en" else "Баланс теперь"
     assert expected in done.params["text"]
+
+
+async def test_paysupport_shows_operators_the_charges_and_terms_are_in_the_menu(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    bot = await start_bot(support_chat_id=str(OPERATORS))
+    emulator.add_user(ALICE, "Alice", "ru")
+    emulator.add_user(ADMIN, "Operator")
+    emulator.add_group_chat(OPERATORS, "Operators", members=[ADMIN])
+    outcome = await buy(emulator, bot, ALICE, "20,00", "Себе")
+    for language in ("ru", "en"):
+        names = [c["command"] for c in emulator.commands({"type": "default"}, language)]
+        assert "paysupport" in names and "terms" in names
+    mark = emulator.call_count()
+    opened = await say(emulator, ALICE, "/paysupport")
+    assert "Поддержка по оплате" in opened.params["text"]
+    relayed = await emulator.wait_for_call(
+        "sendMessage", lambda c: int(c.params["chat_id"]) == OPERATORS, after=mark
+    )
+    assert outcome.telegram_payment_charge_id in relayed.params["text"]
+    assert "$20.00" in relayed.params["text"] and "⭐ 1,000" in relayed.params["text"]
+    # What the user writes next goes to the same ticket.
+    mark = emulator.call_count()
+    await emulator.send_text(ALICE, "Я оплатила дважды?")
+    await emulator.wait_for_call(
+        "sendMessage",
+        lambda c: int(c.params["chat_id"]) == OPERATORS and "дважды" in c.params["text"],
+        after=mark,
+    )
+    mark = emulator.call_count()
+    await emulator.send_text(ALICE, "/terms")
+    terms = await emulator.wait_for_call(
+        "sendMessage", lambda c: "Условия продажи" in c.params["text"], after=mark
+    )
+    assert "Telegram Stars" in terms.params["text"]
