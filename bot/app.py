@@ -41,6 +41,7 @@ from bot.services.certificates import CertificatePolicy, CertificateService
 from bot.services.gifts import GiftService
 from bot.services.hashing import SecretHasher
 from bot.services.ledger import LedgerService
+from bot.services.orders import OrderService
 from bot.services.security import Lockout, SecurityService
 from bot.services.support import SupportService
 from bot.services.users import UserService
@@ -122,6 +123,9 @@ class Application:
             support=SupportService(self.db, self.clock),
             certificates=certificates,
             gifts=GiftService(self.db, certificates, security, self.clock),
+            orders=OrderService(
+                self.db, certificates, security, self.clock, settings.order_protection
+            ),
         )
         self.flood_control = TokenBuckets(FLOOD_BURST, FLOOD_RATE)
 

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     certificate_cashback_percent: Decimal = Field(default=Decimal(1), ge=0, le=100)
     gift_ttl: timedelta = timedelta(days=30)
     reconcile_interval: timedelta = timedelta(hours=1)
+    order_protection: timedelta = timedelta(days=15)
 
     @field_validator("bot_token")
     @classmethod
@@ -190,6 +191,7 @@ class Settings(BaseSettings):
         "lockout_period",
         "gift_ttl",
         "reconcile_interval",
+        "order_protection",
         mode="before",
     )
     @classmethod
@@ -208,7 +210,7 @@ class Settings(BaseSettings):
             raise ValueError("must be between 60 seconds and 6 days (seconds or ISO 8601, P2D)")
         return value
 
-    @field_validator("gift_ttl", "reconcile_interval")
+    @field_validator("gift_ttl", "reconcile_interval", "order_protection")
     @classmethod
     def _at_least_a_minute(cls, value: timedelta) -> timedelta:
         if value < timedelta(minutes=1):

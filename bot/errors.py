@@ -163,3 +163,9 @@ class GiftUnavailable(RefusedInput):
 
 class GiftNoteInvalid(RefusedInput):
     prefix = "gift-note"
+
+
+class OrderRefused(RefusedInput):
+    """An order that is not there (or not the user's), or a change its status does not allow."""
+
+    prefix = "order-refused"

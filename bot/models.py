@@ -128,3 +128,31 @@ class Gift:
     created_at: datetime
     expires_at: datetime
     closed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order paid from the certificate balance. Amounts are minor units of the ledger
+    currency; ``cashback`` is what the goods earn (pending until the order completes)."""
+
+    id: int
+    user_id: int
+    title: str
+    product_id: str | None
+    quantity: int
+    amount: int
+    cashback: int
+    refunded: int
+    status: str
+    tracking: str | None
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    status: str
+    actor: str  # "buyer", "operator:<id>" or "system"
+    note: str | None
+    created_at: datetime

@@ -17,12 +17,14 @@ from bot.handlers import (
     errors,
     gifts,
     language,
+    orders,
     payments,
     security,
     start,
     support,
 )
 from bot.services.gifts import FROM_BALANCE
+from bot.services.orders import PAY as ORDER_PAY
 
 
 def create_root_router() -> Router:
@@ -35,8 +37,9 @@ def create_root_router() -> Router:
         language.create_router(),
         common.create_router(),  # /cancel and /help work inside every dialogue
         security.create_router(),
-        confirm.create_router({FROM_BALANCE: gifts.gift_confirmed}),
+        confirm.create_router({FROM_BALANCE: gifts.gift_confirmed, ORDER_PAY: orders.order_paid}),
         certificates.create_router(),
+        orders.create_router(),
         cards.create_router(),
         admin.create_router(),
         support.create_router(),

@@ -16,8 +16,10 @@ from aiogram.types import Message
 from bot.config import Settings
 from bot.errors import RefundRefused
 from bot.handlers.filters import PrivateChat
+from bot.handlers.orders import notify_buyer, order_text
 from bot.handlers.support import OperatorsChat
 from bot.i18n import I18n, Translator
+from bot.keyboards.orders import order_keyboard
 from bot.models import UserRecord
 from bot.money import Money
 from bot.reconcile import StarsReconciler
@@ -131,10 +133,65 @@ async def reconcile(ctx: Context) -> None:
     await ctx.say("admin-reconcile-done", count=len(problems))
 
 
+async def bill(ctx: Context) -> None:
+    """/admin_order USER_ID AMOUNT TITLE: a merchant billing a customer."""
+    if len(ctx.args) < 3 or not ctx.args[0].isdigit():
+        await ctx.say("admin-order-usage")
+        return
+    user_id = int(ctx.args[0])
+    amount = Money.parse(ctx.args[1], ctx.services.certificates.currency)
+    title = " ".join(ctx.args[2:])
+    order = await ctx.services.orders.create(
+        user_id, title, amount, actor=f"operator:{ctx.operator.id}"
+    )
+    await ctx.say("admin-order-done", id=order.id, user_id=str(user_id))
+    buyer = await ctx.services.users.get(user_id)
+    t = ctx.i18n.for_user(buyer)
+    balances = await ctx.services.ledger.balances(user_id)
+    view = await ctx.services.orders.view(user_id, order.id)
+    await ctx.bot.send_message(
+        user_id,
+        t("order-billed") + "\n\n" + order_text(t, ctx.services, view, balances.balance),
+        reply_markup=order_keyboard(t, order),
+    )
+
+
+def _status_command(status: str, usage: str) -> Callable[[Context], Awaitable[None]]:
+    async def command(ctx: Context) -> None:
+        if not ctx.args or not ctx.args[0].lstrip("#").isdigit():
+            await ctx.say(usage)
+            return
+        order_id = int(ctx.args[0].lstrip("#"))
+        extra = ctx.args[1:]
+        tracking = " ".join(extra)[:64] or None if status == "shipped" else None
+        target, refund = status, None
+        if status == "dispute":
+            if not extra or extra[0] not in ("won", "lost"):
+                await ctx.say(usage)
+                return
+            target = "dispute_won" if extra[0] == "won" else "dispute_lost"
+            if target == "dispute_won" and len(extra) > 1:
+                refund = Money.parse(extra[1], ctx.services.certificates.currency)
+            view = await ctx.services.orders.view(None, order_id)
+            if view.order.status in ("shipped", "delivered"):
+                await ctx.services.orders.operator_action(ctx.operator.id, order_id, "disputed")
+        order = await ctx.services.orders.operator_action(
+            ctx.operator.id, order_id, target, tracking=tracking, refund=refund
+        )
+        await ctx.say("admin-order-moved", id=order.id, status=order.status)
+        await notify_buyer(ctx.bot, ctx.services, ctx.i18n, order)
+
+    return command
+
+
 COMMANDS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "/admin_reset_password": reset_password,
     "/admin_refund": refund,
     "/admin_reconcile": reconcile,
+    "/admin_order": bill,
+    "/admin_ship": _status_command("shipped", "admin-ship-usage"),
+    "/admin_deliver": _status_command("delivered", "admin-deliver-usage"),
+    "/admin_dispute": _status_command("dispute", "admin-dispute-usage"),
 }
 
 

@@ -14,9 +14,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
+from bot.config import Settings
 from bot.handlers.filters import PrivateChat
 from bot.handlers.security import CONFIRM_STATE, SecretText, Setup, take_secret
-from bot.i18n import Translator
+from bot.i18n import I18n, Translator
 from bot.keyboards.menu import main_menu
 from bot.keyboards.security import cancel_keyboard
 from bot.models import PendingOperation, UserRecord
@@ -51,7 +52,9 @@ async def ask_to_confirm(
 
 
 # What a feature shows once its operation has run, by the operation's kind.
-FollowUp = Callable[[Message, Translator, Services, PendingOperation], Awaitable[None]]
+FollowUp = Callable[
+    [Message, Translator, Services, PendingOperation, Settings, I18n], Awaitable[None]
+]
 
 
 def _confirm_handler(follow_ups: Mapping[str, FollowUp]) -> Callable[..., Awaitable[None]]:
@@ -61,6 +64,8 @@ def _confirm_handler(follow_ups: Mapping[str, FollowUp]) -> Callable[..., Awaita
         user: UserRecord,
         services: Services,
         state: FSMContext,
+        settings: Settings,
+        i18n: I18n,
     ) -> None:
         secret = await take_secret(message)
         data = await state.get_data()
@@ -70,7 +75,7 @@ def _confirm_handler(follow_ups: Mapping[str, FollowUp]) -> Callable[..., Awaita
         await state.clear()
         follow_up = follow_ups.get(operation.kind)
         if follow_up is not None:
-            await follow_up(message, t, services, operation)
+            await follow_up(message, t, services, operation, settings, i18n)
             return
         await message.answer(t("confirm-done"), reply_markup=main_menu(t))
 

@@ -16,12 +16,13 @@ from aiogram.types import (
     Message,
 )
 
+from bot.config import Settings
 from bot.errors import StaleButton
 from bot.handlers.confirm import ask_to_confirm
 from bot.handlers.filters import PrivateChat
 from bot.handlers.render import show
 from bot.handlers.security import SecretText
-from bot.i18n import Translator
+from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import Buy, BuyStep
 from bot.keyboards.certificates import (
     cancel_to_buy,
@@ -198,7 +199,12 @@ async def _prepare(
 
 
 async def gift_confirmed(
-    message: Message, t: Translator, services: Services, operation: PendingOperation
+    message: Message,
+    t: Translator,
+    services: Services,
+    operation: PendingOperation,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     """After the password: the new gift's card (the confirm step calls this by kind)."""
     gift = await services.gifts.latest_of(operation.user_id)

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.errors import PaymentUnmatched, RefundRefused
 from bot.handlers.filters import PaymentMessage, PrivateChat
 from bot.handlers.gifts import show_gift
+from bot.handlers.orders import render_order
 from bot.handlers.support import SupportChat
 from bot.i18n import I18n, Translator
 from bot.keyboards.menu import back_to_menu, main_menu
@@ -87,6 +88,9 @@ async def successful_payment(
         ),
         reply_markup=main_menu(t),
     )
+    order = await services.orders.payable_now(user.id)
+    if order is not None:  # topped up for this order: here it is again, ready to pay
+        await render_order(message, t, services, user.id, order.id)
 
 
 async def refunded_payment(

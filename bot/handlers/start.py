@@ -17,7 +17,6 @@ from bot.models import UserRecord
 
 # Sections whose features land in later releases.
 _COMING_SOON = {
-    MenuAction.ORDERS,
     MenuAction.CASHBACK,
 }
 

@@ -67,3 +67,32 @@ class Buy(CallbackData, prefix="buy"):
     step: BuyStep
     index: int = -1  # position in the nominals; -1: the amount typed in this conversation
     page: int = 0
+
+
+class OrderStep(StrEnum):
+    LIST = "l"
+    OPEN = "o"
+    PAY = "p"
+    CANCEL = "c"
+    CONFIRM = "r"  # confirm receipt
+    DISPUTE = "d"
+
+
+class OrderAction(CallbackData, prefix="ord"):
+    step: OrderStep
+    order_id: int = 0
+    page: int = 0
+
+
+class OpsStep(StrEnum):
+    SHIP = "s"
+    DELIVER = "v"
+    WON = "w"
+    LOST = "x"
+
+
+class OrderOps(CallbackData, prefix="oop"):
+    """An operator's button on an order's message in the operators' chat."""
+
+    step: OpsStep
+    order_id: int

@@ -149,7 +149,7 @@ class Playground:
         people = [*self._saved_people(), {"id": user_id, "name": name, "language": language}]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         temporary = self._people_file.with_suffix(".tmp")
-        temporary.write_text(json.dumps(people, ensure_ascii=False), "utf-8")
+        temporary.write_text(json.dumps(people, ensure_ascii=False), encoding="utf-8")
         temporary.replace(self._people_file)
 
     async def stop(self) -> None:

@@ -8,6 +8,7 @@ from bot.services.cards import CardService
 from bot.services.certificates import CertificateService
 from bot.services.gifts import GiftService
 from bot.services.ledger import LedgerService
+from bot.services.orders import OrderService
 from bot.services.security import SecurityService
 from bot.services.support import SupportService
 from bot.services.users import UserService
@@ -25,3 +26,4 @@ class Services:
     support: SupportService
     certificates: CertificateService
     gifts: GiftService
+    orders: OrderService

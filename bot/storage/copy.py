@@ -36,6 +36,9 @@ TABLES: tuple[tuple[str, str, bool], ...] = (
     ("gifts", "id", True),
     ("certificates", "id", True),
     ("gift_code_failures", "user_id", False),
+    ("orders", "id", True),
+    ("order_events", "id", True),
+    ("order_audit", "id", True),
 )
 PAGE = 5000
 

@@ -9,6 +9,7 @@ from bot.storage.repositories.certificates import CertificateRepository
 from bot.storage.repositories.fsm import FSMRepository
 from bot.storage.repositories.inbox import InboxRepository
 from bot.storage.repositories.ledger import LedgerRepository
+from bot.storage.repositories.orders import OrderRepository
 from bot.storage.repositories.security import SecurityRepository
 from bot.storage.repositories.support import SupportRepository
 from bot.storage.repositories.users import UserRepository
@@ -56,3 +57,7 @@ class UnitOfWork:
     @cached_property
     def certificates(self) -> CertificateRepository:
         return CertificateRepository(self.session)
+
+    @cached_property
+    def orders(self) -> OrderRepository:
+        return OrderRepository(self.session)

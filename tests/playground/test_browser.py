@@ -80,7 +80,7 @@ async def test_start_balance_edit_and_language_switch(page: Any, playground: Pla
     assert await edited.locator("button[data-callback='m:balance']").inner_text() == "💰 Balance"
 
     # A section that has not landed yet answers with a toast, and nothing spins.
-    await edited.locator("button[data-callback='m:orders']").click()
+    await edited.locator("button[data-callback='m:cashback']").click()
     await page.locator(".toast", has_text="coming soon").wait_for()
 
     # The command menu follows the chosen language.

@@ -190,10 +190,10 @@ class PostgresCertificateMachine(CertificateMachine):
 
 
 CertificateMachine.TestCase.settings = settings(
-    max_examples=25, stateful_step_count=25, deadline=None
+    max_examples=15, stateful_step_count=20, deadline=None
 )
 PostgresCertificateMachine.TestCase.settings = settings(
-    max_examples=10, stateful_step_count=25, deadline=None
+    max_examples=6, stateful_step_count=20, deadline=None
 )
 TestCertificatePropertiesOnSQLite = CertificateMachine.TestCase
 TestCertificatePropertiesOnPostgreSQL = pytest.mark.skipif(

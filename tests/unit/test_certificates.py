@@ -121,7 +121,7 @@ def test_custom_amounts_are_checked_against_the_range(text: str, reason: str) ->
 class World:
     def __init__(self, url: str, **changes: object) -> None:
         self.base = LedgerWorld(url)
-        security = SecurityService(
+        self.security = security = SecurityService(
             self.base.db,
             SecretHasher(b"p" * 32, memory_kib=1024, time_cost=1),
             self.base.clock,

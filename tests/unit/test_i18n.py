@@ -17,6 +17,7 @@ from bot.errors import (
     GiftNoteInvalid,
     GiftUnavailable,
     InvalidAmount,
+    OrderRefused,
     RefundRefused,
     RefusedInput,
     WeakPassword,
@@ -59,7 +60,36 @@ DYNAMIC_KEYS = (
     ),
     *(GiftUnavailable(reason).key for reason in ("claimed", "expired", "refunded")),
     *(GiftNoteInvalid(reason).key for reason in ("empty", "too_long")),
+    *(
+        OrderRefused(reason).key
+        for reason in (
+            "no_title",
+            "no_amount",
+            "quantity",
+            "unknown_user",
+            "not_found",
+            "not_payable",
+            "illegal",
+            "refund_amount",
+        )
+    ),
     *(f"certificate-line-{source}" for source in ("bought", "gift", "refund")),
+    *(f"order-action-{step}" for step in ("pay", "cancel", "confirm", "dispute")),
+    *(f"ops-order-{step}" for step in ("ship", "deliver", "won", "lost")),
+    *(
+        f"order-status-{status}"
+        for status in (
+            "awaiting-payment",
+            "paid",
+            "shipped",
+            "delivered",
+            "completed",
+            "cancelled",
+            "disputed",
+            "dispute-won",
+            "dispute-lost",
+        )
+    ),
     *(f"ops-discrepancy-{kind}" for kind in ("uncredited", "unreversed", "unknown-to-telegram")),
 )
 CARD_REASONS = ("format", "checksum", "brand", "expiry_format", "expired")

@@ -354,3 +354,69 @@ admin-reconcile-done = Reconciliation done: { $count ->
         [one] 1 difference, posted to the operators' chat.
        *[other] { $count } differences, posted to the operators' chat.
     }
+
+## Orders
+
+order-refused-no-title = An order needs a title.
+order-refused-no-amount = An order needs an amount above zero.
+order-refused-quantity = The quantity must be from 1 to 10.
+order-refused-unknown-user = That user has not started the bot yet.
+order-refused-not-found = Order #{ $order } was not found.
+order-refused-not-payable = Order #{ $order } is not waiting for payment any more.
+order-refused-illegal = Order #{ $order } cannot become “{ $status }” from where it is now.
+order-refused-refund-amount = A refund for order #{ $order } must be above zero and at most { $most }.
+order-button = #{ $id } { $title }
+orders-back = 📦 My orders
+order-top-up-nominal = 🎁 Buy that certificate
+order-card =
+    <b>📦 Order #{ $id }</b>: { $title }
+    Amount: <b>{ $amount }</b>
+    Status: { $status }
+order-card-cashback = Cashback for the goods: { $cashback } (pending until you confirm receipt)
+order-card-tracking = Tracking: { $tracking }
+order-card-refunded = Refunded to your balance: { $amount }
+order-card-balance = Your balance: { $balance }; after payment: { $after }
+order-card-history =
+
+    History:
+    { $history }
+order-history-line = • { $date } — { $status }
+orders-empty = You have no orders yet.
+orders-list =
+    <b>📦 My orders</b>
+
+    { $lines }
+
+    Page { $page } of { $pages }.
+orders-line = #{ $id } { $title } — { $amount }, { $status }, { $date }
+order-short = Order #{ $id }: your balance ({ $balance }) is { $gap } short. Nothing was charged.
+order-short-suggest = A { $nominal } certificate covers it; once it is paid, the order is back here with its Pay button.
+order-pay-confirm = Paying order #{ $id } from your balance.
+order-paid = ✅ Order #{ $id } is paid from your balance.
+order-notice = 📦 Order #{ $id }: { $status }.
+order-billed = 🧾 You have a new bill from the shop.
+order-action-pay = 💳 Pay
+order-action-cancel = ✖️ Cancel the order
+order-action-confirm = ✅ I received it
+order-action-dispute = ⚠️ Open a dispute
+order-status-awaiting-payment = awaiting payment
+order-status-paid = paid
+order-status-shipped = shipped
+order-status-delivered = delivered
+order-status-completed = completed
+order-status-cancelled = cancelled, money back on the balance
+order-status-disputed = in dispute
+order-status-dispute-won = dispute won, money back on the balance
+order-status-dispute-lost = dispute closed without a refund
+cmd-orders = My orders
+ops-order = 📦 Order of user { $user_id }:
+ops-order-ship = 🚚 Shipped
+ops-order-deliver = 📬 Delivered
+ops-order-won = ✅ Dispute won (refund)
+ops-order-lost = ❌ Dispute lost
+admin-order-usage = Usage: /admin_order USER_ID AMOUNT TITLE
+admin-order-done = Order #{ $id } created for user { $user_id }: they got it with a Pay button.
+admin-order-moved = Order #{ $id } is now { $status }.
+admin-ship-usage = Usage: /admin_ship ORDER_ID [TRACKING]
+admin-deliver-usage = Usage: /admin_deliver ORDER_ID
+admin-dispute-usage = Usage: /admin_dispute ORDER_ID won [AMOUNT] | lost

@@ -359,3 +359,69 @@ admin-reconcile-done = Сверка завершена: { $count ->
         [few] { $count } расхождения, отправлены в чат операторов.
        *[other] { $count } расхождений, отправлены в чат операторов.
     }
+
+## Orders
+
+order-refused-no-title = У заказа должно быть название.
+order-refused-no-amount = Сумма заказа должна быть больше нуля.
+order-refused-quantity = Количество — от 1 до 10.
+order-refused-unknown-user = Этот пользователь ещё не запускал бота.
+order-refused-not-found = Заказ №{ $order } не найден.
+order-refused-not-payable = Заказ №{ $order } больше не ждёт оплаты.
+order-refused-illegal = Заказ №{ $order } нельзя перевести в «{ $status }» из текущего состояния.
+order-refused-refund-amount = Возврат по заказу №{ $order } должен быть больше нуля и не больше { $most }.
+order-button = №{ $id } { $title }
+orders-back = 📦 Мои заказы
+order-top-up-nominal = 🎁 Купить этот сертификат
+order-card =
+    <b>📦 Заказ №{ $id }</b>: { $title }
+    Сумма: <b>{ $amount }</b>
+    Статус: { $status }
+order-card-cashback = Кешбэк за товар: { $cashback } (в ожидании до подтверждения получения)
+order-card-tracking = Трек-номер: { $tracking }
+order-card-refunded = Возвращено на баланс: { $amount }
+order-card-balance = Ваш баланс: { $balance }; после оплаты: { $after }
+order-card-history =
+
+    История:
+    { $history }
+order-history-line = • { $date } — { $status }
+orders-empty = Заказов пока нет.
+orders-list =
+    <b>📦 Мои заказы</b>
+
+    { $lines }
+
+    Страница { $page } из { $pages }.
+orders-line = №{ $id } { $title } — { $amount }, { $status }, { $date }
+order-short = Заказ №{ $id }: на балансе ({ $balance }) не хватает { $gap }. Ничего не списано.
+order-short-suggest = Хватит сертификата на { $nominal }; как только он будет оплачен, заказ вернётся сюда с кнопкой оплаты.
+order-pay-confirm = Оплата заказа №{ $id } с баланса.
+order-paid = ✅ Заказ №{ $id } оплачен с баланса.
+order-notice = 📦 Заказ №{ $id }: { $status }.
+order-billed = 🧾 Магазин выставил вам новый счёт.
+order-action-pay = 💳 Оплатить
+order-action-cancel = ✖️ Отменить заказ
+order-action-confirm = ✅ Я получил(а) заказ
+order-action-dispute = ⚠️ Открыть спор
+order-status-awaiting-payment = ждёт оплаты
+order-status-paid = оплачен
+order-status-shipped = отправлен
+order-status-delivered = доставлен
+order-status-completed = завершён
+order-status-cancelled = отменён, деньги вернулись на баланс
+order-status-disputed = спор открыт
+order-status-dispute-won = спор выигран, деньги вернулись на баланс
+order-status-dispute-lost = спор закрыт без возврата
+cmd-orders = Мои заказы
+ops-order = 📦 Заказ пользователя { $user_id }:
+ops-order-ship = 🚚 Отправлен
+ops-order-deliver = 📬 Доставлен
+ops-order-won = ✅ Спор выигран (возврат)
+ops-order-lost = ❌ Спор проигран
+admin-order-usage = Использование: /admin_order USER_ID СУММА НАЗВАНИЕ
+admin-order-done = Заказ №{ $id } создан для пользователя { $user_id }: он получил его с кнопкой оплаты.
+admin-order-moved = Заказ №{ $id } теперь в статусе { $status }.
+admin-ship-usage = Использование: /admin_ship ORDER_ID [ТРЕК]
+admin-deliver-usage = Использование: /admin_deliver ORDER_ID
+admin-dispute-usage = Использование: /admin_dispute ORDER_ID won [СУММА] | lost

@@ -1,0 +1,91 @@
+"""Keyboards of the order list, the order card and the operators' order message."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import Translator
+from bot.keyboards.callbacks import (
+    Buy,
+    BuyStep,
+    Menu,
+    MenuAction,
+    OpsStep,
+    OrderAction,
+    OrderOps,
+    OrderStep,
+)
+from bot.models import Order
+
+
+def orders_keyboard(
+    t: Translator, orders: list[Order], page: int, *, more: bool
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for order in orders:
+        builder.button(
+            text=t("order-button", id=order.id, title=order.title[:30]),
+            callback_data=OrderAction(step=OrderStep.OPEN, order_id=order.id),
+        )
+    nav = 0
+    if page > 0:
+        builder.button(text="◀️", callback_data=OrderAction(step=OrderStep.LIST, page=page - 1))
+        nav += 1
+    if more:
+        builder.button(text="▶️", callback_data=OrderAction(step=OrderStep.LIST, page=page + 1))
+        nav += 1
+    builder.button(text=t("menu-back"), callback_data=Menu(action=MenuAction.HOME))
+    builder.adjust(*([1] * len(orders)), *([nav] if nav else []), 1)
+    return builder.as_markup()
+
+
+def order_keyboard(t: Translator, order: Order) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    actions = {
+        "awaiting_payment": (OrderStep.PAY, OrderStep.CANCEL),
+        "paid": (OrderStep.CANCEL,),
+        "shipped": (OrderStep.DISPUTE,),
+        "delivered": (OrderStep.CONFIRM, OrderStep.DISPUTE),
+    }.get(order.status, ())
+    for step in actions:
+        builder.button(
+            text=t(f"order-action-{step.name.lower()}"),
+            callback_data=OrderAction(step=step, order_id=order.id),
+        )
+    builder.button(text=t("orders-back"), callback_data=OrderAction(step=OrderStep.LIST))
+    builder.adjust(*([len(actions)] if actions else []), 1)
+    return builder.as_markup()
+
+
+def top_up_keyboard(t: Translator, index: int | None, order: Order) -> InlineKeyboardMarkup:
+    """A short balance: the smallest nominal that covers the gap, or another amount."""
+    builder = InlineKeyboardBuilder()
+    if index is not None:
+        builder.button(
+            text=t("order-top-up-nominal"), callback_data=Buy(step=BuyStep.NOMINAL, index=index)
+        )
+    builder.button(text=t("buy-custom-button"), callback_data=Buy(step=BuyStep.CUSTOM))
+    builder.button(
+        text=t("orders-back"), callback_data=OrderAction(step=OrderStep.OPEN, order_id=order.id)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def operators_keyboard(t: Translator, order: Order) -> InlineKeyboardMarkup | None:
+    steps = {
+        "paid": (OpsStep.SHIP,),
+        "shipped": (OpsStep.DELIVER,),
+        "disputed": (OpsStep.WON, OpsStep.LOST),
+    }.get(order.status, ())
+    if not steps:
+        return None
+    builder = InlineKeyboardBuilder()
+    for step in steps:
+        builder.button(
+            text=t(f"ops-order-{step.name.lower()}"),
+            callback_data=OrderOps(step=step, order_id=order.id),
+        )
+    builder.adjust(len(steps))
+    return builder.as_markup()

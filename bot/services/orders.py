@@ -1,0 +1,338 @@
+"""Orders: paid from the certificate balance, shipped, delivered, confirmed, or cancelled and
+disputed, with the money back on the balance at once.
+
+Lifecycle::
+
+    awaiting_payment → paid → shipped → delivered → completed
+    awaiting_payment | paid → cancelled
+    shipped | delivered → disputed → dispute_won | dispute_lost
+
+Paying is one ledger entry keyed ``order-pay:<id>`` that deducts certificates oldest first;
+the goods' cashback goes to ``cashback_pending`` in the same unit of work and leaves it only
+when the order completes. A cancel or a won dispute refunds at once and voids the matching
+share of that cashback. Every change is a row in the order's history.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from bot.clock import Clock
+from bot.errors import InsufficientFunds, OrderRefused
+from bot.models import Order, OrderEvent, PendingOperation
+from bot.money import Money
+from bot.services.certificates import CertificateService
+from bot.services.ledger import CASHBACK_EXPENSE, ORDERS, Account
+from bot.services.security import SecurityService
+from bot.storage.database import Database, retry_on_conflict
+from bot.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+PAY = "order_pay"
+PAGE_SIZE = 5
+TITLE_MAX = 120
+_AUTO_BATCH = 100
+
+# Which statuses each status may follow.
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "paid": ("awaiting_payment",),
+    "cancelled": ("awaiting_payment", "paid"),
+    "shipped": ("paid",),
+    "delivered": ("shipped",),
+    "completed": ("delivered",),
+    "disputed": ("shipped", "delivered"),
+    "dispute_won": ("disputed",),
+    "dispute_lost": ("disputed",),
+}
+FINAL = ("completed", "cancelled", "dispute_won", "dispute_lost")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    order: Order
+    history: list[OrderEvent]
+
+
+class OrderService:
+    def __init__(
+        self,
+        db: Database,
+        certificates: CertificateService,
+        security: SecurityService,
+        clock: Clock,
+        protection: timedelta,
+    ) -> None:
+        self.db = db
+        self.certificates = certificates
+        self.ledger = certificates.ledger
+        self.clock = clock
+        self.protection = protection
+        security.register(PAY, self._pay)
+        self.security = security
+
+    def money(self, minor: int) -> Money:
+        return Money(minor, self.ledger.currency)
+
+    # --- creating -----------------------------------------------------------------------------
+
+    @retry_on_conflict()
+    async def create(
+        self,
+        user_id: int,
+        title: str,
+        amount: Money,
+        *,
+        cashback_percent: Decimal = Decimal(0),
+        quantity: int = 1,
+        product_id: str | None = None,
+        actor: str = "buyer",
+    ) -> Order:
+        title = " ".join(title.split())[:TITLE_MAX]
+        if not title:
+            raise OrderRefused("no_title")
+        if amount.minor <= 0:
+            raise OrderRefused("no_amount")
+        if not 1 <= quantity <= 10:
+            raise OrderRefused("quantity")
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            if await uow.users.get(user_id) is None:
+                raise OrderRefused("unknown_user")
+            order = await uow.orders.add(
+                user_id=user_id,
+                title=title,
+                product_id=product_id,
+                quantity=quantity,
+                amount=amount.minor,
+                cashback=amount.percent(cashback_percent).minor,
+                now=now,
+            )
+            await uow.orders.add_event(order.id, order.status, actor, None, now)
+        return order
+
+    # --- reading ------------------------------------------------------------------------------
+
+    async def view(self, user_id: int | None, order_id: int) -> OrderView:
+        """An order with its history; someone else's order is as good as none."""
+        async with self.db.read() as uow:
+            order = await uow.orders.get(order_id)
+            if order is None or (user_id is not None and order.user_id != user_id):
+                raise OrderRefused("not_found", order=order_id)
+            history = await uow.orders.events(order_id)
+        return OrderView(order, history)
+
+    async def page(self, user_id: int, page: int) -> tuple[list[Order], int]:
+        async with self.db.read() as uow:
+            orders = await uow.orders.page(user_id, PAGE_SIZE, max(page, 0) * PAGE_SIZE)
+            total = await uow.orders.count(user_id)
+        return orders, total
+
+    async def payable_now(self, user_id: int) -> Order | None:
+        """The newest unpaid order that the balance covers now: after a top-up it comes back
+        to the buyer with its Pay button."""
+        async with self.db.read() as uow:
+            order = await uow.orders.latest_awaiting(user_id)
+            balances = await uow.ledger.user_balances(user_id)
+        if order is None or balances.get("balance", 0) < order.amount:
+            return None
+        return order
+
+    # --- paying -------------------------------------------------------------------------------
+
+    async def prepare_payment(self, user_id: int, order_id: int) -> PendingOperation:
+        """The pending operation the payment password confirms; a short balance is refused
+        with the gap, and nothing changes."""
+        order = (await self.view(user_id, order_id)).order
+        if order.status != "awaiting_payment":
+            raise OrderRefused("not_payable", order=order.id)
+        balances = await self.ledger.balances(user_id)
+        amount = self.money(order.amount)
+        if balances.balance < amount:
+            raise InsufficientFunds(needed=amount, available=balances.balance)
+        return await self.security.create_operation(
+            user_id, PAY, amount=order.amount, payload={"order": order.id}
+        )
+
+    async def _pay(self, uow: UnitOfWork, operation: PendingOperation) -> None:
+        order_id = int(str(operation.payload["order"]))
+        now = self.clock.now()
+        order = await uow.orders.move(order_id, ALLOWED_FROM["paid"], "paid", now)
+        if order is None or order.user_id != operation.user_id:
+            # Paid by a double tap a moment ago, cancelled, or not this user's.
+            raise OrderRefused("not_payable", order=order_id)
+        await self.certificates.spend(
+            uow,
+            order.user_id,
+            self.money(order.amount),
+            key=f"order-pay:{order.id}",
+            kind="order_payment",
+            to=ORDERS,
+        )
+        if order.cashback > 0:
+            await self.ledger.transfer(
+                uow,
+                f"order-cashback:{order.id}",
+                "order_cashback_pending",
+                CASHBACK_EXPENSE,
+                Account.cashback_pending(order.user_id),
+                self.money(order.cashback),
+                user_id=order.user_id,
+            )
+        await uow.orders.add_event(order.id, "paid", "buyer", None, now)
+        log.info(
+            "event=order_paid user_id=%s order=%s amount=%s", order.user_id, order.id, order.amount
+        )
+
+    # --- the lifecycle ------------------------------------------------------------------------
+
+    @retry_on_conflict()
+    async def cancel(self, user_id: int, order_id: int) -> Order:
+        """The buyer cancels before shipping; a paid order's money is back at once."""
+        async with self.db.unit_of_work() as uow:
+            order = await uow.orders.get(order_id)
+            if order is None or order.user_id != user_id:
+                raise OrderRefused("not_found", order=order_id)
+            return await self._change(uow, order, "cancelled", "buyer", refund=order.amount)
+
+    @retry_on_conflict()
+    async def operator_action(
+        self,
+        actor_id: int,
+        order_id: int,
+        status: str,
+        *,
+        tracking: str | None = None,
+        refund: Money | None = None,
+    ) -> Order:
+        """ship, deliver, open or settle a dispute; audited with who did it."""
+        if status not in ALLOWED_FROM:
+            raise OrderRefused("illegal", order=order_id, status=status)
+        async with self.db.unit_of_work() as uow:
+            order = await uow.orders.get(order_id)
+            if order is None:
+                raise OrderRefused("not_found", order=order_id)
+            amount = 0
+            if status == "dispute_won":
+                amount = order.amount - order.refunded if refund is None else refund.minor
+                if not 0 < amount <= order.amount - order.refunded:
+                    raise OrderRefused(
+                        "refund_amount",
+                        order=order_id,
+                        most=self.money(order.amount - order.refunded),
+                    )
+            changed = await self._change(
+                uow, order, status, f"operator:{actor_id}", refund=amount, tracking=tracking
+            )
+            detail = tracking or (str(amount) if amount else None)
+            await uow.orders.audit(actor_id, order_id, status, detail, self.clock.now())
+        return changed
+
+    @retry_on_conflict()
+    async def open_dispute(self, user_id: int, order_id: int) -> Order:
+        async with self.db.unit_of_work() as uow:
+            order = await uow.orders.get(order_id)
+            if order is None or order.user_id != user_id:
+                raise OrderRefused("not_found", order=order_id)
+            return await self._change(uow, order, "disputed", "buyer")
+
+    @retry_on_conflict()
+    async def confirm_receipt(self, user_id: int, order_id: int) -> Order:
+        async with self.db.unit_of_work() as uow:
+            order = await uow.orders.get(order_id)
+            if order is None or order.user_id != user_id:
+                raise OrderRefused("not_found", order=order_id)
+            return await self._change(uow, order, "completed", "buyer")
+
+    async def auto_confirm_due(self) -> list[int]:
+        """Delivered orders past ORDER_PROTECTION complete; safe to run twice or late."""
+        due_before = self.clock.now() - self.protection
+        async with self.db.read() as uow:
+            due = await uow.orders.delivered_before(due_before, _AUTO_BATCH)
+        done = []
+        for order_id in due:
+            if await self._auto_confirm(order_id):
+                done.append(order_id)
+        return done
+
+    @retry_on_conflict()
+    async def _auto_confirm(self, order_id: int) -> bool:
+        async with self.db.unit_of_work() as uow:
+            order = await uow.orders.get(order_id)
+            if order is None or order.status != "delivered":
+                return False
+            await self._change(uow, order, "completed", "system")
+        return True
+
+    async def _change(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        status: str,
+        actor: str,
+        *,
+        refund: int = 0,
+        tracking: str | None = None,
+    ) -> Order:
+        """One status change with its money, in the caller's unit of work."""
+        expected = ALLOWED_FROM[status]
+        if order.status not in expected:
+            raise OrderRefused("illegal", order=order.id, status=status, current=order.status)
+        was_paid = order.status != "awaiting_payment"
+        refund = refund if was_paid else 0
+        now = self.clock.now()
+        changed = await uow.orders.move(
+            order.id, expected, status, now, tracking=tracking, refunded=refund
+        )
+        if changed is None:
+            raise OrderRefused("illegal", order=order.id, status=status, current="changed")
+        if refund:
+            await self._refund(uow, order, refund, status)
+        if status in ("completed", "dispute_lost", "dispute_won") and order.cashback:
+            await self._release_cashback(uow, changed)
+        await uow.orders.add_event(order.id, status, actor, tracking, now)
+        return changed
+
+    async def _refund(self, uow: UnitOfWork, order: Order, amount: int, reason: str) -> None:
+        """Money back on the balance at once, as a certificate of its own, and the share of
+        the pending cashback that belonged to it voided."""
+        now = self.clock.now()
+        await self.ledger.transfer(
+            uow,
+            f"order-refund:{order.id}:{reason}",
+            "order_refund",
+            ORDERS,
+            Account.balance(order.user_id),
+            self.money(amount),
+            user_id=order.user_id,
+        )
+        await uow.certificates.add_certificate(order.user_id, amount, "refund", now)
+        void = order.cashback * amount // order.amount
+        if void > 0:
+            await self.ledger.transfer(
+                uow,
+                f"order-cashback-void:{order.id}:{reason}",
+                "order_cashback_voided",
+                Account.cashback_pending(order.user_id),
+                CASHBACK_EXPENSE,
+                self.money(void),
+                user_id=order.user_id,
+            )
+
+    async def _release_cashback(self, uow: UnitOfWork, order: Order) -> None:
+        """The order is done (a partly refunded one too): its pending cashback, less the
+        voided share, becomes available. The cashback programme will put a hold in between."""
+        left = order.cashback - order.cashback * order.refunded // order.amount
+        if left > 0:
+            await self.ledger.transfer(
+                uow,
+                f"order-cashback-release:{order.id}",
+                "order_cashback_released",
+                Account.cashback_pending(order.user_id),
+                Account.cashback_available(order.user_id),
+                self.money(left),
+                user_id=order.user_id,
+            )

@@ -1,0 +1,163 @@
+"""Orders, their status history and the operators' audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.models import Order, OrderEvent
+from bot.storage.session import Row, Session
+from bot.storage.values import as_datetime
+
+_ORDER = (
+    "id, user_id, title, product_id, quantity, amount, cashback, refunded, status, tracking,"
+    " created_at, updated_at, delivered_at"
+)
+
+
+def _order(row: Row) -> Order:
+    delivered = row["delivered_at"]
+    return Order(
+        id=row["id"],
+        user_id=row["user_id"],
+        title=row["title"],
+        product_id=row["product_id"],
+        quantity=row["quantity"],
+        amount=row["amount"],
+        cashback=row["cashback"],
+        refunded=row["refunded"],
+        status=row["status"],
+        tracking=row["tracking"],
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
+        delivered_at=None if delivered is None else as_datetime(delivered),
+    )
+
+
+class OrderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def add(
+        self,
+        *,
+        user_id: int,
+        title: str,
+        product_id: str | None,
+        quantity: int,
+        amount: int,
+        cashback: int,
+        now: datetime,
+    ) -> Order:
+        row = await self.session.fetchrow(
+            "INSERT INTO orders (user_id, title, product_id, quantity, amount, cashback,"
+            " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+            f" RETURNING {_ORDER}",
+            user_id,
+            title,
+            product_id,
+            quantity,
+            amount,
+            cashback,
+            now,
+        )
+        assert row is not None
+        return _order(row)
+
+    async def get(self, order_id: int) -> Order | None:
+        row = await self.session.fetchrow(f"SELECT {_ORDER} FROM orders WHERE id = $1", order_id)
+        return _order(row) if row else None
+
+    async def move(
+        self,
+        order_id: int,
+        expected: tuple[str, ...],
+        status: str,
+        now: datetime,
+        *,
+        tracking: str | None = None,
+        refunded: int = 0,
+    ) -> Order | None:
+        """Change the status only from one of ``expected``: of two racing changes one wins."""
+        marks = ", ".join(f"${n}" for n in range(6, 6 + len(expected)))
+        row = await self.session.fetchrow(
+            "UPDATE orders SET status = $2, updated_at = $3,"
+            " tracking = COALESCE($4, tracking), refunded = refunded + $5,"
+            " delivered_at = CASE WHEN $2 = 'delivered' THEN $3 ELSE delivered_at END"
+            f" WHERE id = $1 AND status IN ({marks}) RETURNING {_ORDER}",
+            order_id,
+            status,
+            now,
+            tracking,
+            refunded,
+            *expected,
+        )
+        return _order(row) if row else None
+
+    async def add_event(
+        self, order_id: int, status: str, actor: str, note: str | None, now: datetime
+    ) -> None:
+        await self.session.execute(
+            "INSERT INTO order_events (order_id, status, actor, note, created_at)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            order_id,
+            status,
+            actor,
+            note,
+            now,
+        )
+
+    async def events(self, order_id: int) -> list[OrderEvent]:
+        rows = await self.session.fetch(
+            "SELECT status, actor, note, created_at FROM order_events WHERE order_id = $1"
+            " ORDER BY id",
+            order_id,
+        )
+        return [
+            OrderEvent(row["status"], row["actor"], row["note"], as_datetime(row["created_at"]))
+            for row in rows
+        ]
+
+    async def audit(
+        self, actor_id: int, order_id: int, action: str, detail: str | None, now: datetime
+    ) -> None:
+        await self.session.execute(
+            "INSERT INTO order_audit (actor_id, order_id, action, detail, created_at)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            actor_id,
+            order_id,
+            action,
+            detail,
+            now,
+        )
+
+    async def page(self, user_id: int, limit: int, offset: int) -> list[Order]:
+        rows = await self.session.fetch(
+            f"SELECT {_ORDER} FROM orders WHERE user_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
+            user_id,
+            limit,
+            offset,
+        )
+        return [_order(row) for row in rows]
+
+    async def latest_awaiting(self, user_id: int) -> Order | None:
+        row = await self.session.fetchrow(
+            f"SELECT {_ORDER} FROM orders WHERE user_id = $1 AND status = 'awaiting_payment'"
+            " ORDER BY id DESC LIMIT 1",
+            user_id,
+        )
+        return _order(row) if row else None
+
+    async def count(self, user_id: int) -> int:
+        value = await self.session.fetchval(
+            "SELECT COUNT(*) FROM orders WHERE user_id = $1", user_id
+        )
+        return int(value)
+
+    async def delivered_before(self, moment: datetime, limit: int) -> list[int]:
+        rows = await self.session.fetch(
+            "SELECT id FROM orders WHERE status = 'delivered' AND delivered_at <= $1"
+            " ORDER BY delivered_at LIMIT $2",
+            moment,
+            limit,
+        )
+        return [int(row["id"]) for row in rows]

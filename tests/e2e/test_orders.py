@@ -1,0 +1,143 @@
+"""Operator-billed orders through the real bot, on both backends: a short balance topped up
+through the suggested certificate, paying with the password, the operators' buttons, receipt,
+cancel with an instant refund, and refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.emulator import BotAPIEmulator
+from bot.money import Money
+from tests.conftest import RunningBot
+from tests.e2e.test_certificates import button_data
+from tests.e2e.test_security_dialogues import ANSWERS, PASSWORD, secret, set_up
+from tests.e2e.test_skeleton import buttons, say, tap
+
+ALICE, BOB = 1001, 1002
+ADMIN = 4242
+OPERATORS = -100500
+
+
+def usd(minor: int) -> Money:
+    return Money(minor, "USD")
+
+
+async def shop(emulator: BotAPIEmulator, start_bot: Any) -> RunningBot:
+    bot: RunningBot = await start_bot(admin_ids=str(ADMIN), support_chat_id=str(OPERATORS))
+    emulator.add_user(ALICE, "Alice")
+    emulator.add_user(BOB, "Bob")
+    emulator.add_user(ADMIN, "Operator")
+    emulator.add_group_chat(OPERATORS, "Operators", members=[ADMIN])
+    await set_up(emulator, ALICE, ANSWERS)
+    return bot
+
+
+async def bill(emulator: BotAPIEmulator, amount: str, title: str) -> Any:
+    mark = emulator.call_count()
+    done = await say(emulator, ADMIN, f"/admin_order {ALICE} {amount} {title}")
+    assert "created" in done.params["text"], done.params["text"]
+    return await emulator.wait_for_call(
+        "sendMessage", lambda c: int(c.params["chat_id"]) == ALICE, after=mark
+    )
+
+
+async def test_short_balance_top_up_then_pay_with_the_password(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    bot = await shop(emulator, start_bot)
+    card = await bill(emulator, "14", "Headphones")
+    assert "Order #1" in card.params["text"] and "$14.00" in card.params["text"]
+    message_id = card.result["message_id"]
+    await tap(emulator, ALICE, message_id, button_data(card, "Pay"))
+    short = await emulator.wait_for_call("editMessageText", after=card.index)
+    assert "$14.00 short" in short.params["text"] and "$20.00 certificate" in short.params["text"]
+    # The suggested certificate, paid: the order comes back with its Pay button at once.
+    await tap(emulator, ALICE, message_id, button_data(short, "Buy that certificate"))
+    picked = await emulator.wait_for_call("editMessageText", after=short.index + 1)
+    mark = emulator.call_count()
+    await tap(emulator, ALICE, message_id, button_data(picked, "For myself"))
+    invoice = await emulator.wait_for_call("sendInvoice", after=mark)
+    mark = emulator.call_count()
+    assert (await emulator.pay_invoice(ALICE, invoice.result["message_id"])).ok
+    back = await emulator.wait_for_call(
+        "sendMessage", lambda c: "Order #1" in c.params["text"], after=mark
+    )
+    assert "after payment: $6.00" in back.params["text"]
+    mark = emulator.call_count()
+    await tap(emulator, ALICE, back.result["message_id"], button_data(back, "Pay"))
+    await emulator.wait_for_call(
+        "sendMessage", lambda c: "payment password" in c.params["text"], after=mark
+    )
+    wrong = await secret(emulator, ALICE, "not-my-password")
+    assert "Wrong payment password" in wrong.params["text"]
+    mark = emulator.call_count()
+    await emulator.send_text(ALICE, PASSWORD)
+    paid = await emulator.wait_for_call(
+        "sendMessage", lambda c: "is paid" in c.params["text"], after=mark
+    )
+    assert int(paid.params["chat_id"]) == ALICE
+    ops = await emulator.wait_for_call(
+        "sendMessage", lambda c: int(c.params["chat_id"]) == OPERATORS, after=mark
+    )
+    assert [text for text, _ in buttons(ops)] == ["🚚 Shipped"]
+    await bot.settled(emulator)
+    held = await bot.app.services.ledger.balances(ALICE)
+    assert held.balance == usd(600) and held.cashback_available == usd(20)
+
+    # The same Pay again (a double tap that Telegram delivers late) charges nothing.
+    again = await emulator.send_callback(ALICE, button_data(back, "Pay"), back.result["message_id"])
+    answer = await emulator.wait_for_call(
+        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == again
+    )
+    assert "not waiting for payment" in answer.params["text"]
+
+    # The operator ships and delivers from the buttons; the buyer hears of each and confirms.
+    mark = emulator.call_count()
+    await emulator.press_button(
+        ADMIN, ops.result["message_id"], button_data(ops, "Shipped"), chat_id=OPERATORS
+    )
+    edited = await emulator.wait_for_call(
+        "editMessageText", lambda c: int(c.params["chat_id"]) == OPERATORS, after=mark
+    )
+    notice = await emulator.wait_for_call(
+        "sendMessage", lambda c: "shipped" in c.params["text"], after=mark
+    )
+    assert int(notice.params["chat_id"]) == ALICE
+    mark = emulator.call_count()
+    await emulator.press_button(
+        ADMIN, ops.result["message_id"], button_data(edited, "Delivered"), chat_id=OPERATORS
+    )
+    delivered = await emulator.wait_for_call(
+        "sendMessage", lambda c: "delivered" in c.params["text"], after=mark
+    )
+    mark = emulator.call_count()
+    await tap(emulator, ALICE, delivered.result["message_id"], button_data(delivered, "received"))
+    await emulator.wait_for_call(
+        "editMessageText", lambda c: "completed" in c.params["text"], after=mark
+    )
+    assert await bot.app.services.ledger.check_invariants() == []
+    assert await bot.app.services.certificates.drift() == []
+
+
+async def test_cancel_refunds_and_refusals_change_nothing(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    bot = await shop(emulator, start_bot)
+    card = await bill(emulator, "5", "Pen")
+    # Bob taps Alice's button: his chat, her order id → refused, nothing changes.
+    forged = await emulator.send_callback(BOB, button_data(card, "Cancel"), 1)
+    answer = await emulator.wait_for_call(
+        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == forged
+    )
+    assert "not found" in (answer.params.get("text") or "")
+    # Not an operator: the admin command is unknown.
+    refused = await say(emulator, BOB, f"/admin_order {BOB} 5 Free")
+    assert "Unknown command" in refused.params["text"]
+    # An illegal transition is refused with a clear message.
+    illegal = await say(emulator, ADMIN, "/admin_deliver 1")
+    assert "cannot become" in illegal.params["text"]
+    mark = emulator.call_count()
+    await tap(emulator, ALICE, card.result["message_id"], button_data(card, "Cancel"))
+    cancelled = await emulator.wait_for_call("editMessageText", after=mark)
+    assert "cancelled" in cancelled.params["text"]
+    assert (await bot.app.services.ledger.balances(ALICE)).balance == usd(0)
