@@ -229,6 +229,7 @@ def _explain(exc: Exception, settings: Settings) -> str:
     """One line a person (or a supervisor's alert) can act on."""
     from aiogram.exceptions import AiogramError, TelegramNetworkError, TelegramUnauthorizedError
 
+    from bot.services.catalog import CatalogError
     from bot.storage.copy import CopyRefused
     from bot.storage.errors import StorageError
 
@@ -237,6 +238,8 @@ def _explain(exc: Exception, settings: Settings) -> str:
         return "the Bot API rejected BOT_TOKEN (Unauthorized): check it with @BotFather"
     if isinstance(exc, CopyRefused):
         return f"copy-db refused: {exc}"
+    if isinstance(exc, CatalogError):
+        return str(exc)
     if isinstance(exc, StorageError):
         setting = "DATABASE_URL" if settings.database_url else "DATA_DIR"
         return f"{setting}: the database cannot be used: {exc}"

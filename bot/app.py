@@ -37,6 +37,7 @@ from bot.reconcile import StarsReconciler
 from bot.scheduler import register_jobs
 from bot.services import Services
 from bot.services.cards import CardService
+from bot.services.catalog import CatalogService, catalog_from_settings
 from bot.services.certificates import CertificatePolicy, CertificateService
 from bot.services.gifts import GiftService
 from bot.services.hashing import SecretHasher
@@ -115,6 +116,9 @@ class Application:
         )
         security = SecurityService(self.db, hasher, self.clock, lockout)
         certificates = CertificateService(self.db, ledger, self.clock, certificate_policy(settings))
+        orders = OrderService(
+            self.db, certificates, security, self.clock, settings.order_protection
+        )
         self.services = Services(
             users=UserService(self.db, ledger, self.clock),
             ledger=ledger,
@@ -123,9 +127,8 @@ class Application:
             support=SupportService(self.db, self.clock),
             certificates=certificates,
             gifts=GiftService(self.db, certificates, security, self.clock),
-            orders=OrderService(
-                self.db, certificates, security, self.clock, settings.order_protection
-            ),
+            orders=orders,
+            catalog=CatalogService(self.db, orders, catalog_from_settings(settings.catalog_path)),
         )
         self.flood_control = TokenBuckets(FLOOD_BURST, FLOOD_RATE)
 

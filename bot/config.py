@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     gift_ttl: timedelta = timedelta(days=30)
     reconcile_interval: timedelta = timedelta(hours=1)
     order_protection: timedelta = timedelta(days=15)
+    catalog_path: Path | None = None  # None: the demo catalog in the repository's data/
 
     @field_validator("bot_token")
     @classmethod
@@ -60,7 +61,9 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a token from @BotFather (<digits>:<secret>)")
         return SecretStr(value.get_secret_value().strip())
 
-    @field_validator("telegram_api_url", "support_chat_id", "database_url", mode="before")
+    @field_validator(
+        "telegram_api_url", "support_chat_id", "database_url", "catalog_path", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

@@ -20,6 +20,7 @@ from bot.handlers import (
     orders,
     payments,
     security,
+    shop,
     start,
     support,
 )
@@ -40,6 +41,7 @@ def create_root_router() -> Router:
         confirm.create_router({FROM_BALANCE: gifts.gift_confirmed, ORDER_PAY: orders.order_paid}),
         certificates.create_router(),
         orders.create_router(),
+        shop.create_router(),
         cards.create_router(),
         admin.create_router(),
         support.create_router(),

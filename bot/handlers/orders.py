@@ -157,7 +157,8 @@ async def pay(
         )
         if index is not None:
             text += "\n" + t("order-short-suggest", nominal=t.money(nominals[index]))
-        await show(callback, text, top_up_keyboard(t, index, view.order))
+        nominal = t.money(nominals[index]) if index is not None else ""
+        await show(callback, text, top_up_keyboard(t, index, nominal, view.order))
         return
     await show(callback, t("order-pay-confirm", id=callback_data.order_id), None)
     await ask_to_confirm(bot, state, t, services, operation)

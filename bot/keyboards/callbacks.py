@@ -12,6 +12,7 @@ class MenuAction(StrEnum):
     BALANCE = "balance"
     BUY = "buy"
     ORDERS = "orders"
+    SHOP = "shop"
     CASHBACK = "cashback"
     CARDS = "cards"
     SECURITY = "security"
@@ -96,3 +97,18 @@ class OrderOps(CallbackData, prefix="oop"):
 
     step: OpsStep
     order_id: int
+
+
+class ShopStep(StrEnum):
+    HOME = "h"
+    CATEGORY = "c"
+    PRODUCT = "p"
+    BUY = "b"
+
+
+class Shop(CallbackData, prefix="shop"):
+    step: ShopStep
+    category: str = ""
+    product: str = ""
+    page: int = 0
+    quantity: int = 1

@@ -11,6 +11,7 @@ PUBLIC_COMMANDS = (
     ("start", "cmd-start"),
     ("balance", "cmd-balance"),
     ("buy", "cmd-buy"),
+    ("shop", "cmd-shop"),
     ("orders", "cmd-orders"),
     ("password", "cmd-password"),
     ("recover", "cmd-recover"),

@@ -11,6 +11,7 @@ from bot.keyboards.callbacks import Menu, MenuAction, SetLanguage
 
 _MAIN_MENU = (
     (MenuAction.BALANCE, "menu-balance"),
+    (MenuAction.SHOP, "menu-shop"),
     (MenuAction.BUY, "menu-buy"),
     (MenuAction.ORDERS, "menu-orders"),
     (MenuAction.CASHBACK, "menu-cashback"),
@@ -25,7 +26,7 @@ def main_menu(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for action, key in _MAIN_MENU:
         builder.button(text=t(key), callback_data=Menu(action=action))
-    builder.adjust(1, 2, 2, 2, 1)
+    builder.adjust(1, 1, 2, 2, 2, 1)
     return builder.as_markup()
 
 

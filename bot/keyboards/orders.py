@@ -15,6 +15,8 @@ from bot.keyboards.callbacks import (
     OrderAction,
     OrderOps,
     OrderStep,
+    Shop,
+    ShopStep,
 )
 from bot.models import Order
 
@@ -35,8 +37,9 @@ def orders_keyboard(
     if more:
         builder.button(text="▶️", callback_data=OrderAction(step=OrderStep.LIST, page=page + 1))
         nav += 1
+    builder.button(text=t("menu-shop"), callback_data=Menu(action=MenuAction.SHOP))
     builder.button(text=t("menu-back"), callback_data=Menu(action=MenuAction.HOME))
-    builder.adjust(*([1] * len(orders)), *([nav] if nav else []), 1)
+    builder.adjust(*([1] * len(orders)), *([nav] if nav else []), 2)
     return builder.as_markup()
 
 
@@ -58,16 +61,19 @@ def order_keyboard(t: Translator, order: Order) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def top_up_keyboard(t: Translator, index: int | None, order: Order) -> InlineKeyboardMarkup:
+def top_up_keyboard(
+    t: Translator, index: int | None, nominal: str, order: Order
+) -> InlineKeyboardMarkup:
     """A short balance: the smallest nominal that covers the gap, or another amount."""
     builder = InlineKeyboardBuilder()
     if index is not None:
         builder.button(
-            text=t("order-top-up-nominal"), callback_data=Buy(step=BuyStep.NOMINAL, index=index)
+            text=t("order-top-up-nominal", nominal=nominal),
+            callback_data=Buy(step=BuyStep.NOMINAL, index=index),
         )
     builder.button(text=t("buy-custom-button"), callback_data=Buy(step=BuyStep.CUSTOM))
     builder.button(
-        text=t("orders-back"), callback_data=OrderAction(step=OrderStep.OPEN, order_id=order.id)
+        text=t("order-back"), callback_data=OrderAction(step=OrderStep.OPEN, order_id=order.id)
     )
     builder.adjust(1)
     return builder.as_markup()
@@ -88,4 +94,68 @@ def operators_keyboard(t: Translator, order: Order) -> InlineKeyboardMarkup | No
             callback_data=OrderOps(step=step, order_id=order.id),
         )
     builder.adjust(len(steps))
+    return builder.as_markup()
+
+
+def shop_keyboard(t: Translator, categories: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for category_id, title in categories:
+        builder.button(text=title, callback_data=Shop(step=ShopStep.CATEGORY, category=category_id))
+    builder.button(text=t("orders-back"), callback_data=OrderAction(step=OrderStep.LIST))
+    builder.button(text=t("menu-back"), callback_data=Menu(action=MenuAction.HOME))
+    builder.adjust(*([1] * len(categories)), 2)
+    return builder.as_markup()
+
+
+def category_keyboard(
+    t: Translator, category: str, products: list[tuple[str, str]], page: int, *, more: bool
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for product_id, label in products:
+        builder.button(
+            text=label,
+            callback_data=Shop(step=ShopStep.PRODUCT, category=category, product=product_id),
+        )
+    nav = 0
+    for shown, delta, arrow in ((page > 0, -1, "◀️"), (more, 1, "▶️")):
+        if shown:
+            builder.button(
+                text=arrow,
+                callback_data=Shop(step=ShopStep.CATEGORY, category=category, page=page + delta),
+            )
+            nav += 1
+    builder.button(text=t("shop-categories"), callback_data=Menu(action=MenuAction.SHOP))
+    builder.adjust(*([1] * len(products)), *([nav] if nav else []), 1)
+    return builder.as_markup()
+
+
+def product_keyboard(
+    t: Translator, category: str, product: str, quantity: int, *, available: int
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    rows = []
+    if available > 0:
+        for label, wanted in (
+            ("➖", quantity - 1),
+            (f"× {quantity}", quantity),
+            ("➕", quantity + 1),
+        ):
+            value = min(max(wanted, 1), 10, available)
+            builder.button(
+                text=label,
+                callback_data=Shop(
+                    step=ShopStep.PRODUCT, category=category, product=product, quantity=value
+                ),
+            )
+        builder.button(
+            text=t("shop-buy"),
+            callback_data=Shop(
+                step=ShopStep.BUY, category=category, product=product, quantity=quantity
+            ),
+        )
+        rows = [3, 1]
+    builder.button(
+        text=t("shop-back-to-list"), callback_data=Shop(step=ShopStep.CATEGORY, category=category)
+    )
+    builder.adjust(*rows, 1)
     return builder.as_markup()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.cards import CardService
+from bot.services.catalog import CatalogService
 from bot.services.certificates import CertificateService
 from bot.services.gifts import GiftService
 from bot.services.ledger import LedgerService
@@ -27,3 +28,4 @@ class Services:
     certificates: CertificateService
     gifts: GiftService
     orders: OrderService
+    catalog: CatalogService

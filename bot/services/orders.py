@@ -89,6 +89,7 @@ class OrderService:
         cashback_percent: Decimal = Decimal(0),
         quantity: int = 1,
         product_id: str | None = None,
+        stock: int | None = None,
         actor: str = "buyer",
     ) -> Order:
         title = " ".join(title.split())[:TITLE_MAX]
@@ -102,6 +103,12 @@ class OrderService:
         async with self.db.unit_of_work() as uow:
             if await uow.users.get(user_id) is None:
                 raise OrderRefused("unknown_user")
+            if (
+                product_id is not None
+                and stock is not None
+                and not await uow.orders.reserve(product_id, quantity, stock)
+            ):
+                raise OrderRefused("sold_out")
             order = await uow.orders.add(
                 user_id=user_id,
                 title=title,
@@ -291,6 +298,8 @@ class OrderService:
             raise OrderRefused("illegal", order=order.id, status=status, current="changed")
         if refund:
             await self._refund(uow, order, refund, status)
+        if status == "cancelled" and order.product_id is not None:
+            await uow.orders.release(order.product_id, order.quantity)
         if status in ("completed", "dispute_lost", "dispute_won") and order.cashback:
             await self._release_cashback(uow, changed)
         await uow.orders.add_event(order.id, status, actor, tracking, now)

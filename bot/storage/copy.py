@@ -39,6 +39,7 @@ TABLES: tuple[tuple[str, str, bool], ...] = (
     ("orders", "id", True),
     ("order_events", "id", True),
     ("order_audit", "id", True),
+    ("product_stock", "product_id", False),
 )
 PAGE = 5000
 

@@ -73,7 +73,7 @@ async def test_balance_button_shows_three_balances_in_the_edited_menu(
     # Back returns the same message to the menu.
     _, mark = await tap(emulator, ALICE, menu.result["message_id"], "m:home")
     back = await emulator.wait_for_call("editMessageText", after=mark)
-    assert len(buttons(back)) == 8
+    assert len(buttons(back)) == 9
 
 
 async def test_balance_command_in_english(emulator: BotAPIEmulator, bot: RunningBot) -> None:

@@ -52,7 +52,7 @@ async def test_short_balance_top_up_then_pay_with_the_password(
     short = await emulator.wait_for_call("editMessageText", after=card.index)
     assert "$14.00 short" in short.params["text"] and "$20.00 certificate" in short.params["text"]
     # The suggested certificate, paid: the order comes back with its Pay button at once.
-    await tap(emulator, ALICE, message_id, button_data(short, "Buy that certificate"))
+    await tap(emulator, ALICE, message_id, button_data(short, "Buy a $20.00 certificate"))
     picked = await emulator.wait_for_call("editMessageText", after=short.index + 1)
     mark = emulator.call_count()
     await tap(emulator, ALICE, message_id, button_data(picked, "For myself"))
@@ -141,3 +141,42 @@ async def test_cancel_refunds_and_refusals_change_nothing(
     cancelled = await emulator.wait_for_call("editMessageText", after=mark)
     assert "cancelled" in cancelled.params["text"]
     assert (await bot.app.services.ledger.balances(ALICE)).balance == usd(0)
+
+
+async def test_the_shop_browses_orders_and_reserves_stock(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    bot = await shop(emulator, start_bot)
+    home = await say(emulator, ALICE, "/shop")
+    message_id = home.result["message_id"]
+
+    async def press(call: Any, text: str) -> Any:
+        mark = emulator.call_count()
+        await tap(emulator, ALICE, message_id, button_data(call, text))
+        return await emulator.wait_for_call("editMessageText", after=mark)
+
+    home_titles = [text for text, _ in buttons(home)]
+    assert home_titles[:3] == ["🎧 Audio", "🏠 Home", "🧳 Travel"]
+    listing = await press(home, "Home")
+    assert "page 1 of 1" in listing.params["text"]
+    card = await press(listing, "Knitted blanket")
+    assert "In stock: 2" in card.params["text"] and "$55.00" in card.params["text"]
+    more = await press(card, "➕")
+    assert "Quantity: 2" in more.params["text"] and "$110.00" in more.params["text"]
+    capped = await press(more, "➕")  # only 2 in stock
+    assert "Quantity: 2" in capped.params["text"]
+    order = await press(capped, "Order")
+    assert "Order #1" in order.params["text"] and "Knitted blanket × 2" in order.params["text"]
+    assert "$5.50" in order.params["text"]  # 5% cashback on $110, pending
+    # Stock is reserved: nothing left; a cancel releases it.
+    offer = await bot.app.services.catalog.offer("blanket")
+    assert offer.available == 0
+    await press(order, "Cancel")
+    assert (await bot.app.services.catalog.offer("blanket")).available == 2
+    # A forged product id or quantity changes nothing.
+    forged = await emulator.send_callback(ALICE, "shop:b:home:blanket:0:11", message_id)
+    answer = await emulator.wait_for_call(
+        "answerCallbackQuery", lambda c: c.params["callback_query_id"] == forged
+    )
+    assert "from 1 to 10" in answer.params["text"]
+    assert (await bot.app.services.orders.page(ALICE, 0))[1] == 1

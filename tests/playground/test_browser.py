@@ -327,3 +327,26 @@ async def test_a_failed_send_stays_in_the_composer(page: Any, playground: Playgr
     await page.locator("#user-messages .bubble", has_text="Ваш баланс").wait_for()
     assert await page.input_value("#user-input") == ""
     assert await page.locator("#user-send-error").is_hidden()
+
+
+async def test_the_shop_in_the_page(page: Any, playground: Playground) -> None:
+    """Ben browses the shop and orders; the order card shows the balance before and after."""
+    await page.locator("#users li[data-user-id='1002']").click()
+    await page.locator("#user-title", has_text="Ben").wait_for()
+    await send(page, "/shop")
+    await bot_reply(page, "Pick a category")
+    await tap_button(page, "Audio")
+    await bot_reply(page, "page 1 of 1")
+    await tap_button(page, "Pocket speaker")
+    await bot_reply(page, "Waterproof")
+    await tap_button(page, "➕")
+    await bot_reply(page, "Quantity: 2")
+    await tap_button(page, "Order")
+    card = await bot_reply(page, "Order #1")
+    text = await card.inner_text()
+    assert "Pocket speaker × 2" in text and "$59.00" in text and "after payment" in text
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "playground-shop-en.png"))
+    await tap_button(page, "Pay")
+    await bot_reply(page, "short")
+    await page.screenshot(path=str(ARTIFACTS / "playground-order-short-en.png"))

@@ -118,6 +118,7 @@ async def test_copy_keeps_every_row_balance_and_history(
             "orders": (0, 0),
             "order_events": (0, 0),
             "order_audit": (0, 0),
+            "product_stock": (0, 0),
         }
         assert await target.ledger.check_invariants() == []
         for user in USERS:

@@ -71,6 +71,8 @@ DYNAMIC_KEYS = (
             "not_payable",
             "illegal",
             "refund_amount",
+            "sold_out",
+            "no_product",
         )
     ),
     *(f"certificate-line-{source}" for source in ("bought", "gift", "refund")),

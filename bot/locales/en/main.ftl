@@ -367,7 +367,8 @@ order-refused-illegal = Order #{ $order } cannot become “{ $status }” from w
 order-refused-refund-amount = A refund for order #{ $order } must be above zero and at most { $most }.
 order-button = #{ $id } { $title }
 orders-back = 📦 My orders
-order-top-up-nominal = 🎁 Buy that certificate
+order-top-up-nominal = 🎁 Buy a { $nominal } certificate
+order-back = ⬅️ Back to the order
 order-card =
     <b>📦 Order #{ $id }</b>: { $title }
     Amount: <b>{ $amount }</b>
@@ -420,3 +421,24 @@ admin-order-moved = Order #{ $id } is now { $status }.
 admin-ship-usage = Usage: /admin_ship ORDER_ID [TRACKING]
 admin-deliver-usage = Usage: /admin_deliver ORDER_ID
 admin-dispute-usage = Usage: /admin_dispute ORDER_ID won [AMOUNT] | lost
+order-refused-sold-out = Sorry, there is not enough of it in stock.
+order-refused-no-product = That product is no longer in the shop.
+menu-shop = 🛍 Shop
+cmd-shop = The shop
+shop-home = <b>🛍 Shop</b>
+    Pick a category. Orders are paid from your certificate balance, and the goods earn cashback.
+shop-empty = The shop has no products yet.
+shop-categories = ⬅️ Categories
+shop-category = <b>{ $title }</b> — page { $page } of { $pages }
+shop-product-button = { $title } — { $price }
+shop-product-button-sold-out = { $title } — sold out
+shop-product =
+    <b>{ $title }</b>
+    { $description }
+
+    Price: <b>{ $price }</b> · cashback { $cashback }%
+    In stock: { $stock }
+
+    Quantity: { $quantity } · total <b>{ $total }</b>
+shop-buy = 🛒 Order
+shop-back-to-list = ⬅️ Back to the list

@@ -372,7 +372,8 @@ order-refused-illegal = Заказ №{ $order } нельзя перевести
 order-refused-refund-amount = Возврат по заказу №{ $order } должен быть больше нуля и не больше { $most }.
 order-button = №{ $id } { $title }
 orders-back = 📦 Мои заказы
-order-top-up-nominal = 🎁 Купить этот сертификат
+order-top-up-nominal = 🎁 Купить сертификат на { $nominal }
+order-back = ⬅️ К заказу
 order-card =
     <b>📦 Заказ №{ $id }</b>: { $title }
     Сумма: <b>{ $amount }</b>
@@ -425,3 +426,24 @@ admin-order-moved = Заказ №{ $id } теперь в статусе { $stat
 admin-ship-usage = Использование: /admin_ship ORDER_ID [ТРЕК]
 admin-deliver-usage = Использование: /admin_deliver ORDER_ID
 admin-dispute-usage = Использование: /admin_dispute ORDER_ID won [СУММА] | lost
+order-refused-sold-out = Извините, столько нет в наличии.
+order-refused-no-product = Этого товара больше нет в магазине.
+menu-shop = 🛍 Магазин
+cmd-shop = Магазин
+shop-home = <b>🛍 Магазин</b>
+    Выберите категорию. Заказы оплачиваются с баланса сертификатов, за товары начисляется кешбэк.
+shop-empty = В магазине пока нет товаров.
+shop-categories = ⬅️ Категории
+shop-category = <b>{ $title }</b> — страница { $page } из { $pages }
+shop-product-button = { $title } — { $price }
+shop-product-button-sold-out = { $title } — нет в наличии
+shop-product =
+    <b>{ $title }</b>
+    { $description }
+
+    Цена: <b>{ $price }</b> · кешбэк { $cashback }%
+    В наличии: { $stock }
+
+    Количество: { $quantity } · итого <b>{ $total }</b>
+shop-buy = 🛒 Заказать
+shop-back-to-list = ⬅️ К списку

@@ -139,6 +139,36 @@ class OrderRepository:
         )
         return [_order(row) for row in rows]
 
+    async def reserve(self, product_id: str, quantity: int, stock: int) -> bool:
+        """Reserve ``quantity`` if the stock allows; False when it would oversell."""
+        rows = await self.session.fetch(
+            "INSERT INTO product_stock (product_id, reserved) SELECT $1, $2 WHERE $2 <= $3"
+            " ON CONFLICT (product_id) DO UPDATE SET reserved = product_stock.reserved + $2"
+            " WHERE product_stock.reserved + $2 <= $3 RETURNING reserved",
+            product_id,
+            quantity,
+            stock,
+        )
+        return bool(rows)
+
+    async def release(self, product_id: str, quantity: int) -> None:
+        await self.session.execute(
+            "UPDATE product_stock SET reserved = reserved - $2"
+            " WHERE product_id = $1 AND reserved >= $2",
+            product_id,
+            quantity,
+        )
+
+    async def reserved(self, product_ids: list[str]) -> dict[str, int]:
+        if not product_ids:
+            return {}
+        marks = ", ".join(f"${n}" for n in range(1, len(product_ids) + 1))
+        rows = await self.session.fetch(
+            f"SELECT product_id, reserved FROM product_stock WHERE product_id IN ({marks})",
+            *product_ids,
+        )
+        return {row["product_id"]: int(row["reserved"]) for row in rows}
+
     async def latest_awaiting(self, user_id: int) -> Order | None:
         row = await self.session.fetchrow(
             f"SELECT {_ORDER} FROM orders WHERE user_id = $1 AND status = 'awaiting_payment'"
