@@ -112,3 +112,8 @@ class Shop(CallbackData, prefix="shop"):
     product: str = ""
     page: int = 0
     quantity: int = 1
+
+
+class HistoryPage(CallbackData, prefix="hist"):
+    before: int = 0  # 0: the newest page; else entries older than this id
+    export: bool = False

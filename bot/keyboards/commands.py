@@ -13,6 +13,7 @@ PUBLIC_COMMANDS = (
     ("buy", "cmd-buy"),
     ("shop", "cmd-shop"),
     ("orders", "cmd-orders"),
+    ("history", "cmd-history"),
     ("password", "cmd-password"),
     ("recover", "cmd-recover"),
     ("cards", "cmd-cards"),

@@ -205,6 +205,35 @@ class LedgerService:
             for row in rows
         ]
 
+    async def history_page(
+        self, user_id: int, *, entries: int = 8, before_entry: int | None = None
+    ) -> tuple[list[HistoryItem], int | None]:
+        """Whole entries, newest first, and the cursor of the next (older) page, if any.
+
+        A user has at most two postings in one entry (balance and cashback), so three rows per
+        entry always cover the page's entries completely.
+        """
+        items = await self.history(user_id, limit=entries * 3 + 1, before_entry=before_entry)
+        kept: list[HistoryItem] = []
+        seen: list[int] = []
+        for item in items:
+            if item.entry_id not in seen:
+                if len(seen) == entries:
+                    return kept, seen[-1]
+                seen.append(item.entry_id)
+            kept.append(item)
+        return kept, None
+
+    async def full_history(self, user_id: int) -> list[HistoryItem]:
+        """Every posting of the user, oldest first (for the CSV export)."""
+        everything: list[HistoryItem] = []
+        before: int | None = None
+        while True:
+            page, before = await self.history_page(user_id, entries=500, before_entry=before)
+            everything.extend(page)
+            if before is None:
+                return list(reversed(everything))
+
     async def journal(self, *, limit: int = 20) -> list[JournalEntry]:
         """The newest entries with their legs, newest first: the operator's view of the books."""
         grouped: dict[int, list[JournalRow]] = {}

@@ -180,3 +180,42 @@ async def test_the_shop_browses_orders_and_reserves_stock(
     )
     assert "from 1 to 10" in answer.params["text"]
     assert (await bot.app.services.orders.page(ALICE, 0))[1] == 1
+
+
+async def test_history_pages_and_the_csv_sums_to_the_balance(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    import csv
+    import io
+    from decimal import Decimal
+
+    from tests.e2e.test_certificates import buy
+
+    bot = await shop(emulator, start_bot)
+    for nominal in ("$50", "$10", "$20", "$5", "$100"):
+        await buy(emulator, bot, ALICE, nominal)
+    app = bot.app
+    order = await app.services.orders.create(ALICE, "Lamp", usd(2399))
+    operation = await app.services.orders.prepare_payment(ALICE, order.id)
+    await app.services.security.confirm_operation(ALICE, operation.id, PASSWORD)
+
+    first = await say(emulator, ALICE, "/history")
+    assert "order paid" in first.params["text"] and "−$23.99" in first.params["text"]
+    assert "certificate bought" in first.params["text"]
+    mark = emulator.call_count()
+    await tap(emulator, ALICE, first.result["message_id"], button_data(first, "Export"))
+    sent = await emulator.wait_for_call("sendDocument", after=mark)
+    document = emulator.last_message(ALICE)
+    assert document is not None and document["document"] is not None
+    content, _mime, name = emulator.download(document["document"]["file_id"])  # type: ignore[misc]
+    assert name.endswith(".csv") and sent.ok
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
+    assert rows[0].keys() >= {"date", "amount", "account", "balance_after", "description"}
+    held = await app.services.ledger.balances(ALICE)
+    for account, expected in (
+        ("balance", held.balance),
+        ("cashback_available", held.cashback_available),
+    ):
+        total = sum(Decimal(r["amount"]) for r in rows if r["account"] == account)
+        assert total == expected.as_decimal(), account
+    assert held.balance == usd(18500 - 2399)

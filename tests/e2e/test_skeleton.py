@@ -57,6 +57,7 @@ async def test_start_shows_greeting_and_menu(emulator: BotAPIEmulator, bot: Runn
     labels = [text for text, _ in buttons(reply)]
     assert labels == [
         "💰 Balance",
+        "🛍 Shop",
         "🎁 Buy certificate",
         "📦 Orders",
         "💸 Cashback",

@@ -26,12 +26,14 @@ from bot.errors import (
     GiftOwnCode,
     GiftUnavailable,
     InsufficientFunds,
+    OrderRefused,
     RefundRefused,
 )
 from bot.money import Money
 from bot.services.ledger import ORDERS
+from bot.services.security import QUESTION_CODES
 from tests.databases import ENABLE_HINT, TEST_DATABASE_URL, ScratchDatabase
-from tests.unit.test_certificates import World
+from tests.unit.test_orders import PASSWORD, Shop
 
 T = TypeVar("T")
 USERS = (201, 202, 203)
@@ -52,14 +54,30 @@ class CertificateMachine(RuleBasedStateMachine):
         self.folder = Path(tempfile.mkdtemp(prefix="cert-prop-"))
         self.database = ScratchDatabase(self.backend, self.folder)
         url = self.run(self.database.create())
-        self.world = World(url, balance_max=usd(50_000))
+        self.world = Shop(url, balance_max=usd(50_000))
         self.run(self.world.base.open(*USERS))
+        for user in USERS:
+            self.run(self._password(user))
         self.balance = dict.fromkeys(USERS, 0)
         self.cashback = dict.fromkeys(USERS, 0)
         self.charges: dict[str, tuple[int, int, str]] = {}  # charge → (user, amount, purpose)
         self.gifts: dict[str, tuple[int, int]] = {}  # open code → (giver, amount)
         self.code_of: dict[str, str] = {}  # a gift purchase's charge → its code
         self.serial = 0
+        # balance = bought + received - paid + refunded, per user (refunded certificates count
+        # as un-bought); checked after every step.
+        self.bought = dict.fromkeys(USERS, 0)
+        self.received = dict.fromkeys(USERS, 0)
+        self.paid = dict.fromkeys(USERS, 0)
+        self.refunded = dict.fromkeys(USERS, 0)
+        self.orders: dict[int, tuple[int, int]] = {}  # paid order → (user, amount)
+
+    async def _password(self, user: int) -> None:
+        security = self.world.security
+        answers = tuple([await security.hash_answer("x")] * 3)
+        await security.set_up(
+            user, await security.hash_new_password(PASSWORD), QUESTION_CODES[:3], answers
+        )
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coro)
@@ -99,6 +117,7 @@ class CertificateMachine(RuleBasedStateMachine):
             self.code_of[charge] = made.code
         else:
             self.balance[user] += amount
+            self.bought[user] += amount
 
     @precondition(lambda self: bool(self.charges))
     @rule(data=st.data())
@@ -116,13 +135,15 @@ class CertificateMachine(RuleBasedStateMachine):
         )
         if purpose == "self":
             self.balance[user] -= amount
+            self.bought[user] -= amount
         else:
             del self.gifts[self.code_of[charge]]  # only an open gift can be refunded
 
     @precondition(lambda self: bool(self.gifts))
     @rule(data=st.data(), claimer=users)
     def claim(self, data: st.DataObject, claimer: int) -> None:
-        code = data.draw(st.sampled_from(sorted(self.gifts)))
+        # In insertion order: the codes themselves are random, their order must not be.
+        code = data.draw(st.sampled_from(list(self.gifts)))
         giver, amount = self.gifts[code]
         try:
             self.run(self.world.gifts.claim(claimer, code))
@@ -134,6 +155,7 @@ class CertificateMachine(RuleBasedStateMachine):
             return
         del self.gifts[code]
         self.balance[claimer] += amount
+        self.received[claimer] += amount
         with pytest.raises(GiftUnavailable):
             self.run(
                 self.world.gifts.claim(next(u for u in USERS if u not in (giver, claimer)), code)
@@ -145,6 +167,7 @@ class CertificateMachine(RuleBasedStateMachine):
         for gift in self.run(self.world.gifts.expire_due()):
             del self.gifts[gift.code]
             self.balance[gift.giver_id] += gift.amount
+            self.received[gift.giver_id] += gift.amount
 
     @rule(user=users, amount=st.integers(min_value=1, max_value=30_000))
     def spend(self, user: int, amount: int) -> None:
@@ -163,6 +186,30 @@ class CertificateMachine(RuleBasedStateMachine):
             return
         assert amount <= self.balance[user]
         self.balance[user] -= amount
+        self.paid[user] += amount
+
+    @rule(user=users, amount=st.integers(min_value=1, max_value=30_000))
+    def pay_order(self, user: int, amount: int) -> None:
+        order = self.run(self.world.orders.create(user, "Goods", usd(amount)))
+        try:
+            self.run(self.world.pay_order(user, order.id))
+        except InsufficientFunds:
+            assert amount > self.balance[user]
+            return
+        self.balance[user] -= amount
+        self.paid[user] += amount
+        self.orders[order.id] = (user, amount)
+
+    @precondition(lambda self: bool(self.orders))
+    @rule(data=st.data())
+    def cancel_order(self, data: st.DataObject) -> None:
+        order_id = data.draw(st.sampled_from(sorted(self.orders)))
+        user, amount = self.orders.pop(order_id)
+        self.run(self.world.orders.cancel(user, order_id))
+        self.balance[user] += amount
+        self.refunded[user] += amount
+        with pytest.raises(OrderRefused):  # once only
+            self.run(self.world.orders.cancel(user, order_id))
 
     @invariant()
     def books_and_certificates_agree(self) -> None:
@@ -174,6 +221,15 @@ class CertificateMachine(RuleBasedStateMachine):
             balances = self.run(self.world.base.ledger.balances(user))
             assert balances.balance.minor == self.balance[user]
             assert balances.cashback_available.minor == self.cashback[user]
+
+    @invariant()
+    def balance_is_bought_plus_received_minus_paid_plus_refunded(self) -> None:
+        for user in USERS:
+            expected = (
+                self.bought[user] + self.received[user] - self.paid[user] + self.refunded[user]
+            )
+            balance = self.run(self.world.base.ledger.balances(user)).balance.minor
+            assert balance == expected
 
     @invariant()
     def escrow_holds_the_open_gifts(self) -> None:

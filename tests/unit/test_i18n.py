@@ -22,6 +22,7 @@ from bot.errors import (
     RefusedInput,
     WeakPassword,
 )
+from bot.handlers.history import ACCOUNTS, KNOWN_KINDS
 from bot.i18n import I18n, pick_locale
 from bot.money import Money
 from bot.services.security import QUESTION_CODES
@@ -77,6 +78,8 @@ DYNAMIC_KEYS = (
     ),
     *(f"certificate-line-{source}" for source in ("bought", "gift", "refund")),
     *(f"order-action-{step}" for step in ("pay", "cancel", "confirm", "dispute")),
+    *(f"history-kind-{k.replace('_', '-')}" for k in (*KNOWN_KINDS, "other")),
+    *(f"history-account-{a.replace('_', '-')}" for a in ACCOUNTS),
     *(f"ops-order-{step}" for step in ("ship", "deliver", "won", "lost")),
     *(
         f"order-status-{status}"

@@ -26,8 +26,8 @@ def usd(minor: int) -> Money:
 
 
 class Shop(World):
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
+    def __init__(self, url: str, **changes: object) -> None:
+        super().__init__(url, **changes)
         self.orders = OrderService(
             self.base.db,
             self.certificates,

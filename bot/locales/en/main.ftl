@@ -442,3 +442,30 @@ shop-product =
     Quantity: { $quantity } · total <b>{ $total }</b>
 shop-buy = 🛒 Order
 shop-back-to-list = ⬅️ Back to the list
+history-kind-certificate-purchase = certificate bought
+history-kind-gift-purchase = gift code bought
+history-kind-certificate-refund = certificate refunded
+history-kind-gift-from-balance = gift given from the balance
+history-kind-gift-claim = gift received
+history-kind-gift-returned = unclaimed gift returned
+history-kind-order-payment = order paid
+history-kind-order-refund = order refund
+history-kind-order-cashback-pending = cashback on goods (pending)
+history-kind-order-cashback-voided = cashback voided
+history-kind-order-cashback-released = cashback released
+history-kind-other = other operation
+history-account-balance = balance
+history-account-cashback-pending = cashback pending
+history-account-cashback-available = cashback
+history-line = { $date } · { $what } · { $account } <b>{ $amount }</b> → { $after }
+history-title =
+    <b>🧾 History</b>, newest first
+
+    { $lines }
+history-empty = No movements yet.
+history-newest = ⏮ Newest
+history-older = Older ▶️
+history-export = 📄 Export CSV
+history-export-caption = Your history: { $count } movements. Amounts per account add up to its balance.
+cmd-history = Money history
+

@@ -447,3 +447,30 @@ shop-product =
     Количество: { $quantity } · итого <b>{ $total }</b>
 shop-buy = 🛒 Заказать
 shop-back-to-list = ⬅️ К списку
+history-kind-certificate-purchase = покупка сертификата
+history-kind-gift-purchase = покупка подарочного кода
+history-kind-certificate-refund = возврат сертификата
+history-kind-gift-from-balance = подарок с баланса
+history-kind-gift-claim = получен подарок
+history-kind-gift-returned = возврат неполученного подарка
+history-kind-order-payment = оплата заказа
+history-kind-order-refund = возврат по заказу
+history-kind-order-cashback-pending = кешбэк за товар (ожидает)
+history-kind-order-cashback-voided = кешбэк аннулирован
+history-kind-order-cashback-released = кешбэк начислен
+history-kind-other = другая операция
+history-account-balance = баланс
+history-account-cashback-pending = кешбэк в ожидании
+history-account-cashback-available = кешбэк
+history-line = { $date } · { $what } · { $account } <b>{ $amount }</b> → { $after }
+history-title =
+    <b>🧾 История</b>, сначала новые
+
+    { $lines }
+history-empty = Движений пока нет.
+history-newest = ⏮ Новые
+history-older = Раньше ▶️
+history-export = 📄 Выгрузить CSV
+history-export-caption = Ваша история: { $count } движений. Суммы по каждому счёту складываются в его остаток.
+cmd-history = История операций
+

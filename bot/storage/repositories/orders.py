@@ -142,9 +142,13 @@ class OrderRepository:
     async def reserve(self, product_id: str, quantity: int, stock: int) -> bool:
         """Reserve ``quantity`` if the stock allows; False when it would oversell."""
         rows = await self.session.fetch(
-            "INSERT INTO product_stock (product_id, reserved) SELECT $1, $2 WHERE $2 <= $3"
-            " ON CONFLICT (product_id) DO UPDATE SET reserved = product_stock.reserved + $2"
-            " WHERE product_stock.reserved + $2 <= $3 RETURNING reserved",
+            # CASTs: PostgreSQL must infer one type for each parameter used twice.
+            "INSERT INTO product_stock (product_id, reserved)"
+            " SELECT $1, CAST($2 AS INTEGER) WHERE CAST($2 AS INTEGER) <= CAST($3 AS INTEGER)"
+            " ON CONFLICT (product_id) DO UPDATE"
+            " SET reserved = product_stock.reserved + CAST($2 AS INTEGER)"
+            " WHERE product_stock.reserved + CAST($2 AS INTEGER) <= CAST($3 AS INTEGER)"
+            " RETURNING reserved",
             product_id,
             quantity,
             stock,

@@ -1,0 +1,129 @@
+"""/history: every movement of the user's money, paginated, and a CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.handlers.filters import PrivateChat
+from bot.handlers.render import show
+from bot.i18n import Translator
+from bot.keyboards.callbacks import HistoryPage, Menu, MenuAction
+from bot.models import HistoryItem, UserRecord
+from bot.money import Money
+from bot.services import Services
+
+KNOWN_KINDS = (
+    "certificate_purchase",
+    "gift_purchase",
+    "certificate_refund",
+    "gift_from_balance",
+    "gift_claim",
+    "gift_returned",
+    "order_payment",
+    "order_refund",
+    "order_cashback_pending",
+    "order_cashback_voided",
+    "order_cashback_released",
+)
+ACCOUNTS = ("balance", "cashback_pending", "cashback_available")
+
+
+def describe(t: Translator, item: HistoryItem) -> str:
+    kind = item.kind if item.kind in KNOWN_KINDS else "other"
+    return t(f"history-kind-{kind.replace('_', '-')}")
+
+
+def _line(t: Translator, item: HistoryItem) -> str:
+    sign = "+" if item.amount.minor > 0 else "−"
+    return t(
+        "history-line",
+        date=t.date(item.created_at),
+        what=describe(t, item),
+        account=t(f"history-account-{item.account.replace('_', '-')}"),
+        amount=f"{sign}{t.money(Money(abs(item.amount.minor), item.amount.currency))}",
+        after=t.money(item.balance_after),
+    )
+
+
+def _keyboard(t: Translator, older: int | None, *, first: bool) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if not first:
+        builder.button(text=t("history-newest"), callback_data=HistoryPage())
+    if older is not None:
+        builder.button(text=t("history-older"), callback_data=HistoryPage(before=older))
+    builder.button(text=t("history-export"), callback_data=HistoryPage(export=True))
+    builder.button(text=t("menu-back"), callback_data=Menu(action=MenuAction.HOME))
+    builder.adjust(2, 2)
+    return builder.as_markup()
+
+
+async def history(
+    event: Message | CallbackQuery,
+    t: Translator,
+    user: UserRecord,
+    services: Services,
+    callback_data: HistoryPage | None = None,
+) -> None:
+    before = callback_data.before if callback_data is not None and callback_data.before else None
+    items, older = await services.ledger.history_page(user.id, before_entry=before)
+    text = (
+        t("history-title", lines="\n".join(_line(t, item) for item in items))
+        if items
+        else t("history-empty")
+    )
+    await show(event, text, _keyboard(t, older, first=before is None))
+
+
+async def export(
+    callback: CallbackQuery, t: Translator, user: UserRecord, services: Services
+) -> None:
+    """A CSV of every posting, oldest first; each account's amounts sum to its balance."""
+    items = await services.ledger.full_history(user.id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "date",
+            "entry",
+            "operation",
+            "description",
+            "account",
+            "amount",
+            "currency",
+            "balance_after",
+        ]
+    )
+    for item in items:
+        writer.writerow(
+            [
+                item.created_at.isoformat(),
+                item.entry_id,
+                item.kind,
+                describe(t, item),
+                item.account,
+                f"{item.amount.as_decimal()}",
+                item.amount.currency,
+                f"{item.balance_after.as_decimal()}",
+            ]
+        )
+    data = buffer.getvalue().encode("utf-8")
+    await callback.message.answer_document(  # type: ignore[union-attr]
+        BufferedInputFile(data, filename=f"giftwallet-history-{user.id}.csv"),
+        caption=t("history-export-caption", count=len(items)),
+    )
+
+
+def create_router() -> Router:
+    router = Router(name="history")
+    router.message.filter(PrivateChat())
+    router.callback_query.filter(PrivateChat())
+    router.message.register(history, Command("history"))
+    router.callback_query.register(export, HistoryPage.filter(F.export))
+    router.callback_query.register(history, HistoryPage.filter())
+    return router
