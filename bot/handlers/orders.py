@@ -58,7 +58,14 @@ def order_text(t: Translator, services: Services, view: OrderView, balance: Mone
         )
     ]
     if order.cashback:
-        lines.append(t("order-card-cashback", cashback=t.money(money(order.cashback))))
+        state = (
+            "released"
+            if order.status in ("completed", "dispute_lost", "dispute_won")
+            else "voided"
+            if order.status == "cancelled"
+            else "pending"
+        )
+        lines.append(t(f"order-card-cashback-{state}", cashback=t.money(money(order.cashback))))
     if order.tracking:
         lines.append(t("order-card-tracking", tracking=order.tracking))
     if order.refunded:

@@ -350,3 +350,65 @@ async def test_the_shop_in_the_page(page: Any, playground: Playground) -> None:
     await tap_button(page, "Pay")
     await bot_reply(page, "short")
     await page.screenshot(path=str(ARTIFACTS / "playground-order-short-en.png"))
+
+
+async def test_an_order_walks_from_shop_to_receipt_and_the_csv(
+    page: Any, playground: Playground
+) -> None:
+    """Анна: a certificate, an order from the shop paid with the password, the operator ships
+    and delivers from the operators' pane, she confirms receipt and downloads her history."""
+    import csv
+    import io
+
+    from bot.services.security import QUESTION_CODES
+
+    assert playground.app is not None
+    await send(page, "/start")
+    await bot_reply(page, "Здравствуйте")
+    security = playground.app.services.security  # set up directly: the dialogue has its own test
+    answers = tuple([await security.hash_answer("ответ")] * 3)
+    await security.set_up(
+        1001, await security.hash_new_password("secret-pass-42"), QUESTION_CODES[:3], answers
+    )
+    await send(page, "/buy")
+    await bot_reply(page, "Подарочные сертификаты")
+    await tap_button(page, "50,00")
+    await bot_reply(page, "Кому он?")
+    await tap_button(page, "Себе")
+    await page.locator("#user-messages .invoice").last.wait_for()
+    await page.locator("#user-messages .keyboard button", has_text="Pay").last.click()
+    await bot_reply(page, "На баланс зачислено")
+
+    await send(page, "/shop")
+    await bot_reply(page, "Выберите категорию")
+    await tap_button(page, "Дом")
+    await bot_reply(page, "страница 1 из 1")
+    await tap_button(page, "Электрочайник")
+    await bot_reply(page, "1,7 л")
+    await tap_button(page, "Заказать")
+    await bot_reply(page, "после оплаты: 10,10")
+    await tap_button(page, "Оплатить")
+    await bot_reply(page, "платёжный пароль")
+    await send(page, "secret-pass-42")
+    await bot_reply(page, "оплачен с баланса")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "playground-order-paid-ru.png"))
+
+    # The operator ships and delivers from the buttons in the operators' pane.
+    ops = page.locator("#ops-messages .keyboard button", has_text="Shipped").last
+    await ops.click()
+    await page.locator("#ops-messages .keyboard button", has_text="Delivered").last.click()
+    await bot_reply(page, "доставлен")
+    await tap_button(page, "Я получил(а) заказ")
+    await bot_reply(page, "завершён")
+    await page.screenshot(path=str(ARTIFACTS / "playground-order-done-ru.png"))
+
+    await send(page, "/history")
+    await bot_reply(page, "История")
+    await tap_button(page, "Выгрузить CSV")
+    link = page.locator("#user-messages .document a").last
+    await link.wait_for()
+    response = await page.request.get(playground.url + await link.get_attribute("href"))
+    rows = list(csv.DictReader(io.StringIO((await response.body()).decode("utf-8"))))
+    total = sum(float(r["amount"]) for r in rows if r["account"] == "balance")
+    assert round(total, 2) == 10.10

@@ -81,6 +81,7 @@ DYNAMIC_KEYS = (
     *(f"history-kind-{k.replace('_', '-')}" for k in (*KNOWN_KINDS, "other")),
     *(f"history-account-{a.replace('_', '-')}" for a in ACCOUNTS),
     *(f"ops-order-{step}" for step in ("ship", "deliver", "won", "lost")),
+    *(f"order-card-cashback-{state}" for state in ("pending", "released", "voided")),
     *(
         f"order-status-{status}"
         for status in (

@@ -373,7 +373,9 @@ order-card =
     <b>📦 Order #{ $id }</b>: { $title }
     Amount: <b>{ $amount }</b>
     Status: { $status }
-order-card-cashback = Cashback for the goods: { $cashback } (pending until you confirm receipt)
+order-card-cashback-pending = Cashback for the goods: { $cashback } (pending until receipt is confirmed)
+order-card-cashback-released = Cashback for the goods: { $cashback }, released (less any refunded share)
+order-card-cashback-voided = Cashback for the goods: { $cashback }, voided: the order was cancelled
 order-card-tracking = Tracking: { $tracking }
 order-card-refunded = Refunded to your balance: { $amount }
 order-card-balance = Your balance: { $balance }; after payment: { $after }

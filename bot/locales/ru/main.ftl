@@ -378,7 +378,9 @@ order-card =
     <b>📦 Заказ №{ $id }</b>: { $title }
     Сумма: <b>{ $amount }</b>
     Статус: { $status }
-order-card-cashback = Кешбэк за товар: { $cashback } (в ожидании до подтверждения получения)
+order-card-cashback-pending = Кешбэк за товар: { $cashback } (в ожидании до подтверждения получения)
+order-card-cashback-released = Кешбэк за товар: { $cashback }, начислен (за вычетом возвращённой доли)
+order-card-cashback-voided = Кешбэк за товар: { $cashback }, аннулирован: заказ отменён
 order-card-tracking = Трек-номер: { $tracking }
 order-card-refunded = Возвращено на баланс: { $amount }
 order-card-balance = Ваш баланс: { $balance }; после оплаты: { $after }

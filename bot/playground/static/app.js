@@ -757,12 +757,13 @@ function wire() {
     const text = input.value;
     if (!text.trim()) return;
     const error = $("user-send-error");
+    input.value = "";  // at once, so the next message can be typed while this one goes out
     try {
       await sendText(text);
-      input.value = "";
       error.hidden = true;
     } catch (failure) {
-      // Not sent: the text stays in the composer to try again.
+      // Not sent: the text comes back to the composer to try again (unless more was typed).
+      if (!input.value) input.value = text;
       error.textContent = `Not sent: ${failure.message || "the server did not answer"}. Press Enter to try again.`;
       error.hidden = false;
     }
