@@ -350,6 +350,16 @@ async def test_the_shop_in_the_page(page: Any, playground: Playground) -> None:
     await tap_button(page, "Pay")
     await bot_reply(page, "short")
     await page.screenshot(path=str(ARTIFACTS / "playground-order-short-en.png"))
+    # Top up through the suggested certificate: the order comes back, ready to pay.
+    await tap_button(page, "Buy a $100.00 certificate")
+    await bot_reply(page, "Who is it for?")
+    await tap_button(page, "For myself")
+    await page.locator("#user-messages .invoice").last.wait_for()
+    await page.locator("#user-messages .keyboard button", has_text="Pay ⭐").last.click()
+    back = await bot_reply(page, "after payment: $41.00")
+    assert "Order #1" in await back.inner_text()
+    await page.locator("#user-messages .keyboard").last.locator("button", has_text="Pay").wait_for()
+    await page.screenshot(path=str(ARTIFACTS / "playground-order-topped-up-en.png"))
 
 
 async def test_an_order_walks_from_shop_to_receipt_and_the_csv(

@@ -10,7 +10,13 @@ from decimal import Decimal
 
 import pytest
 
-from bot.errors import InsufficientFunds, OperationGone, OrderRefused, WrongPassword
+from bot.errors import (
+    AccountLocked,
+    InsufficientFunds,
+    OperationGone,
+    OrderRefused,
+    WrongPassword,
+)
 from bot.money import Money
 from bot.services.orders import OrderService
 from bot.services.security import QUESTION_CODES
@@ -214,3 +220,19 @@ async def test_delivered_orders_auto_confirm_after_the_protection_period(shop: S
     view = await shop.orders.view(ALICE, order.id)
     assert view.order.status == "completed" and view.history[-1].actor == "system"
     assert (await shop.balances(ALICE))[1:] == (0, 50 + 20)
+
+
+async def test_the_lockout_blocks_paying_even_with_the_right_password(shop: Shop) -> None:
+    await shop.pay(ALICE, 2000)
+    order = await shop.orders.create(ALICE, "Book", usd(1000))
+    operation = await shop.orders.prepare_payment(ALICE, order.id)
+    for _ in range(5):  # the lockout's limit of failures
+        with pytest.raises((WrongPassword, AccountLocked)):
+            await shop.security.confirm_operation(ALICE, operation.id, "wrong password")
+    with pytest.raises(AccountLocked):
+        await shop.security.confirm_operation(ALICE, operation.id, PASSWORD)
+    assert (await shop.balances(ALICE))[0] == 2000
+    assert (await shop.orders.view(ALICE, order.id)).order.status == "awaiting_payment"
+    shop.base.clock.advance(timedelta(minutes=16))  # the lock is over (and the operation gone)
+    await shop.pay_order(ALICE, order.id)
+    assert (await shop.balances(ALICE))[0] == 1000
