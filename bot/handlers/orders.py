@@ -81,7 +81,8 @@ def order_text(t: Translator, services: Services, view: OrderView, balance: Mone
         )
         for event in view.history
     )
-    lines.append(t("order-card-history", history=history))
+    # A blank line before the history: Fluent trims one at the start of a message.
+    lines += ["", t("order-card-history", history=history)]
     return "\n".join(lines)
 
 

@@ -380,7 +380,6 @@ order-card-tracking = Tracking: { $tracking }
 order-card-refunded = Refunded to your balance: { $amount }
 order-card-balance = Your balance: { $balance }; after payment: { $after }
 order-card-history =
-
     History:
     { $history }
 order-history-line = • { $date } — { $status }

@@ -385,7 +385,6 @@ order-card-tracking = Трек-номер: { $tracking }
 order-card-refunded = Возвращено на баланс: { $amount }
 order-card-balance = Ваш баланс: { $balance }; после оплаты: { $after }
 order-card-history =
-
     История:
     { $history }
 order-history-line = • { $date } — { $status }
