@@ -5,14 +5,16 @@ from __future__ import annotations
 import html
 import logging
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.syntax import ast
 
+from bot.errors import DomainError
 from bot.models import UserRecord
 from bot.money import Money
 
@@ -59,6 +61,22 @@ class Translator:
         for error in errors:
             log.error("event=i18n_format_error locale=%s key=%s error=%r", self.locale, key, error)
         return str(text)
+
+    def error(self, error: DomainError) -> str:
+        """A domain error's message, its money and moments formatted for this locale."""
+        params = {
+            name: self.money(value)
+            if isinstance(value, Money)
+            else self.datetime(value)
+            if isinstance(value, datetime)
+            else value
+            for name, value in error.params.items()
+        }
+        return self(error.key, **params)
+
+    def percent(self, value: Decimal) -> str:
+        """A percentage's number as this locale writes it: 1, 2.5 or 2,5 (the % is in the text)."""
+        return str(format_decimal(value, locale=self.locale))
 
     def money(self, amount: Money) -> str:
         return str(format_currency(amount.as_decimal(), amount.currency, locale=self.locale))

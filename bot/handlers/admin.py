@@ -20,7 +20,7 @@ from bot.handlers.orders import notify_buyer, order_text
 from bot.handlers.support import OperatorsChat
 from bot.i18n import I18n, Translator
 from bot.keyboards.orders import order_keyboard
-from bot.models import UserRecord
+from bot.models import Order, UserRecord
 from bot.money import Money
 from bot.reconcile import StarsReconciler
 from bot.services import Services
@@ -86,7 +86,7 @@ async def refund(ctx: Context) -> None:
     try:
         purchase = await certificates.refundable(charge_id)
     except RefundRefused as refused:
-        await ctx.say("admin-refund-refused", charge_id=charge_id, reason=_reason(ctx, refused))
+        await ctx.say("admin-refund-refused", charge_id=charge_id, reason=ctx.t.error(refused))
         return
     try:
         await ctx.bot.refund_star_payment(purchase.user_id, charge_id)
@@ -104,7 +104,7 @@ async def refund(ctx: Context) -> None:
         result = await certificates.reverse(charge_id)
     except RefundRefused as refused:
         # Spent between the check and Telegram's answer: refunded, yet not taken back.
-        await ctx.say("admin-refund-unreversed", charge_id=charge_id, reason=_reason(ctx, refused))
+        await ctx.say("admin-refund-unreversed", charge_id=charge_id, reason=ctx.t.error(refused))
         return
     await ctx.say(
         "admin-refund-done",
@@ -118,14 +118,6 @@ async def refund(ctx: Context) -> None:
         await ctx.bot.send_message(
             purchase.user_id, t("refund-done", amount=t.money(result.amount))
         )
-
-
-def _reason(ctx: Context, refused: RefundRefused) -> str:
-    params = {
-        key: ctx.t.money(value) if isinstance(value, Money) else value
-        for key, value in refused.params.items()
-    }
-    return ctx.t(refused.key, **params)
 
 
 async def reconcile(ctx: Context) -> None:
@@ -156,32 +148,58 @@ async def bill(ctx: Context) -> None:
     )
 
 
-def _status_command(status: str, usage: str) -> Callable[[Context], Awaitable[None]]:
-    async def command(ctx: Context) -> None:
-        if not ctx.args or not ctx.args[0].lstrip("#").isdigit():
-            await ctx.say(usage)
-            return
-        order_id = int(ctx.args[0].lstrip("#"))
-        extra = ctx.args[1:]
-        tracking = " ".join(extra)[:64] or None if status == "shipped" else None
-        target, refund = status, None
-        if status == "dispute":
-            if not extra or extra[0] not in ("won", "lost"):
-                await ctx.say(usage)
-                return
-            target = "dispute_won" if extra[0] == "won" else "dispute_lost"
-            if target == "dispute_won" and len(extra) > 1:
-                refund = Money.parse(extra[1], ctx.services.certificates.currency)
-            view = await ctx.services.orders.view(None, order_id)
-            if view.order.status in ("shipped", "delivered"):
-                await ctx.services.orders.operator_action(ctx.operator.id, order_id, "disputed")
-        order = await ctx.services.orders.operator_action(
-            ctx.operator.id, order_id, target, tracking=tracking, refund=refund
-        )
-        await ctx.say("admin-order-moved", id=order.id, status=order.status)
-        await notify_buyer(ctx.bot, ctx.services, ctx.i18n, order)
+def _order_id(ctx: Context) -> int | None:
+    """The first argument as an order id (``12`` or ``#12``)."""
+    if not ctx.args or not ctx.args[0].lstrip("#").isdigit():
+        return None
+    return int(ctx.args[0].lstrip("#"))
 
-    return command
+
+async def _moved(ctx: Context, order: Order) -> None:
+    await ctx.say("admin-order-moved", id=order.id, status=order.status)
+    await notify_buyer(ctx.bot, ctx.services, ctx.i18n, order)
+
+
+async def ship(ctx: Context) -> None:
+    """/admin_ship ORDER_ID [TRACKING]"""
+    order_id = _order_id(ctx)
+    if order_id is None:
+        await ctx.say("admin-ship-usage")
+        return
+    tracking = " ".join(ctx.args[1:])[:64] or None
+    await _moved(
+        ctx,
+        await ctx.services.orders.operator_action(
+            ctx.operator.id, order_id, "shipped", tracking=tracking
+        ),
+    )
+
+
+async def deliver(ctx: Context) -> None:
+    """/admin_deliver ORDER_ID"""
+    order_id = _order_id(ctx)
+    if order_id is None:
+        await ctx.say("admin-deliver-usage")
+        return
+    await _moved(
+        ctx, await ctx.services.orders.operator_action(ctx.operator.id, order_id, "delivered")
+    )
+
+
+async def dispute(ctx: Context) -> None:
+    """/admin_dispute ORDER_ID won [AMOUNT] | lost"""
+    order_id = _order_id(ctx)
+    outcome = ctx.args[1] if len(ctx.args) > 1 else ""
+    if order_id is None or outcome not in ("won", "lost"):
+        await ctx.say("admin-dispute-usage")
+        return
+    refund = None
+    if outcome == "won" and len(ctx.args) > 2:
+        refund = Money.parse(ctx.args[2], ctx.services.certificates.currency)
+    order = await ctx.services.orders.settle_dispute(
+        ctx.operator.id, order_id, won=outcome == "won", refund=refund
+    )
+    await _moved(ctx, order)
 
 
 COMMANDS: dict[str, Callable[[Context], Awaitable[None]]] = {
@@ -189,9 +207,9 @@ COMMANDS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "/admin_refund": refund,
     "/admin_reconcile": reconcile,
     "/admin_order": bill,
-    "/admin_ship": _status_command("shipped", "admin-ship-usage"),
-    "/admin_deliver": _status_command("delivered", "admin-deliver-usage"),
-    "/admin_dispute": _status_command("dispute", "admin-dispute-usage"),
+    "/admin_ship": ship,
+    "/admin_deliver": deliver,
+    "/admin_dispute": dispute,
 }
 
 

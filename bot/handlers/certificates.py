@@ -38,11 +38,16 @@ class BuyCertificate(StatesGroup):
     note = State()
 
 
+def invoice_price(t: Translator, currency: str, amount: int) -> str:
+    """An invoice's price: Stars, or minor units of a currency."""
+    if currency == STARS:
+        return t("price-stars", stars=amount)
+    return t.money(Money(amount, currency))
+
+
 def price_text(t: Translator, services: Services, amount: Money) -> str:
     invoice = services.certificates.invoice_for(amount)
-    if invoice.currency == STARS:
-        return t("price-stars", stars=invoice.amount)
-    return t.money(Money(invoice.amount, invoice.currency))
+    return invoice_price(t, invoice.currency, invoice.amount)
 
 
 async def buy_screen(
@@ -62,7 +67,7 @@ async def buy_screen(
         "buy-intro",
         balance=t.money(balances.balance),
         count=count,
-        cashback=f"{policy.cashback_percent.normalize():f}",
+        cashback=t.percent(policy.cashback_percent),
         min=t.money(policy.minimum),
         max=t.money(policy.maximum),
         rate=price_text(t, services, unit),
@@ -71,14 +76,21 @@ async def buy_screen(
     await show(event, text, buy_keyboard(t, policy.nominals))
 
 
+async def typed_amount(state: FSMContext, services: Services) -> Money:
+    """The amount this conversation holds; a button that outlived it is stale."""
+    typed = (await state.get_data()).get("amount")
+    if not isinstance(typed, int):
+        raise StaleButton()
+    return services.certificates.money(typed)
+
+
 async def _amount_of(callback_data: Buy, services: Services, state: FSMContext) -> Money:
     nominals = services.certificates.policy.nominals
     if 0 <= callback_data.index < len(nominals):
         return nominals[callback_data.index]
-    typed = (await state.get_data()).get("amount")
-    if callback_data.index != -1 or not isinstance(typed, int):
+    if callback_data.index != -1:
         raise StaleButton()
-    return services.certificates.money(typed)
+    return await typed_amount(state, services)
 
 
 async def pick_nominal(
@@ -191,10 +203,7 @@ async def _invoice_gift(
     state: FSMContext,
     note: str | None,
 ) -> None:
-    typed = (await state.get_data()).get("amount")
-    if not isinstance(typed, int):
-        raise StaleButton()
-    amount = services.certificates.money(typed)
+    amount = await typed_amount(state, services)
     purchase = await services.certificates.create_purchase(user.id, amount, "gift", note)
     await state.clear()
     await send_invoice(bot, t, services, settings, user.id, purchase.public_id, amount, gift=True)

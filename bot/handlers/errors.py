@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.exceptions import (
@@ -20,17 +18,9 @@ from aiogram.types import ErrorEvent, Update
 
 from bot.errors import DomainError, TransientFault
 from bot.i18n import I18n, Translator
-from bot.money import Money
 from bot.services import Services
 
 log = logging.getLogger(__name__)
-
-
-def _localized_params(t: Translator, params: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: t.money(v) if isinstance(v, Money) else t.datetime(v) if isinstance(v, datetime) else v
-        for k, v in params.items()
-    }
 
 
 async def _tell(bot: Bot, update: Update, text: str) -> None:
@@ -55,7 +45,7 @@ async def domain_error(
     error = event.exception
     assert isinstance(error, DomainError)
     t = t or i18n(i18n.default)
-    await _tell(bot, event.update, t(error.key, **_localized_params(t, error.params)))
+    await _tell(bot, event.update, t.error(error))
 
 
 # What Telegram says when an update is handled a second time (a restart replays the last one).

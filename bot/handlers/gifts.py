@@ -17,7 +17,7 @@ from aiogram.types import (
 )
 
 from bot.config import Settings
-from bot.errors import StaleButton
+from bot.handlers.certificates import typed_amount
 from bot.handlers.confirm import ask_to_confirm
 from bot.handlers.filters import PrivateChat
 from bot.handlers.render import show
@@ -189,10 +189,7 @@ async def _prepare(
     state: FSMContext,
     note: str | None,
 ) -> None:
-    typed = (await state.get_data()).get("amount")
-    if not isinstance(typed, int):
-        raise StaleButton()
-    amount = services.certificates.money(typed)
+    amount = await typed_amount(state, services)
     operation = await services.gifts.prepare_from_balance(user.id, amount, note)
     await bot.send_message(user.id, t("gift-from-balance-confirm", amount=t.money(amount)))
     await ask_to_confirm(bot, state, t, services, operation)

@@ -45,6 +45,10 @@ _OPS_STATUS = {
 }
 
 
+def status_label(t: Translator, status: str) -> str:
+    return t(f"order-status-{status.replace('_', '-')}")
+
+
 def order_text(t: Translator, services: Services, view: OrderView, balance: Money | None) -> str:
     order = view.order
     money = services.orders.money
@@ -54,7 +58,7 @@ def order_text(t: Translator, services: Services, view: OrderView, balance: Mone
             id=order.id,
             title=order.title,
             amount=t.money(money(order.amount)),
-            status=t(f"order-status-{order.status.replace('_', '-')}"),
+            status=status_label(t, order.status),
         )
     ]
     if order.cashback:
@@ -77,7 +81,7 @@ def order_text(t: Translator, services: Services, view: OrderView, balance: Mone
         t(
             "order-history-line",
             date=t.datetime(event.created_at),
-            status=t(f"order-status-{event.status.replace('_', '-')}"),
+            status=status_label(t, event.status),
         )
         for event in view.history
     )
@@ -119,7 +123,7 @@ async def orders_list(
                     id=order.id,
                     title=order.title,
                     amount=t.money(money(order.amount)),
-                    status=t(f"order-status-{order.status.replace('_', '-')}"),
+                    status=status_label(t, order.status),
                     date=t.date(order.created_at),
                 )
                 for order in orders
@@ -185,32 +189,10 @@ async def order_paid(
     await message.answer(t("order-paid", id=order_id))
     await render_order(message, t, services, operation.user_id, order_id)
     assert message.bot is not None
-    await tell_operators(message.bot, settings, i18n, services, operation.user_id, order_id)
+    await tell_operators(message.bot, settings, i18n, services, order_id)
 
 
-async def cancel(
-    callback: CallbackQuery,
-    callback_data: OrderAction,
-    t: Translator,
-    user: UserRecord,
-    services: Services,
-) -> None:
-    await services.orders.cancel(user.id, callback_data.order_id)
-    await render_order(callback, t, services, user.id, callback_data.order_id)
-
-
-async def confirm_receipt(
-    callback: CallbackQuery,
-    callback_data: OrderAction,
-    t: Translator,
-    user: UserRecord,
-    services: Services,
-) -> None:
-    await services.orders.confirm_receipt(user.id, callback_data.order_id)
-    await render_order(callback, t, services, user.id, callback_data.order_id)
-
-
-async def dispute(
+async def buyer_change(
     callback: CallbackQuery,
     callback_data: OrderAction,
     t: Translator,
@@ -220,16 +202,23 @@ async def dispute(
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    await services.orders.open_dispute(user.id, callback_data.order_id)
+    """Cancel, confirm receipt or open a dispute; a dispute also reaches the operators."""
+    change = {
+        OrderStep.CANCEL: services.orders.cancel,
+        OrderStep.CONFIRM: services.orders.confirm_receipt,
+        OrderStep.DISPUTE: services.orders.open_dispute,
+    }[callback_data.step]
+    await change(user.id, callback_data.order_id)
     await render_order(callback, t, services, user.id, callback_data.order_id)
-    await tell_operators(bot, settings, i18n, services, user.id, callback_data.order_id)
+    if callback_data.step is OrderStep.DISPUTE:
+        await tell_operators(bot, settings, i18n, services, callback_data.order_id)
 
 
 # --- operators ------------------------------------------------------------------------------
 
 
 async def tell_operators(
-    bot: Bot, settings: Settings, i18n: I18n, services: Services, user_id: int, order_id: int
+    bot: Bot, settings: Settings, i18n: I18n, services: Services, order_id: int
 ) -> None:
     """The order's message in the operators' chat, with the buttons its status allows."""
     if settings.support_chat_id is None:
@@ -238,8 +227,16 @@ async def tell_operators(
     view = await services.orders.view(None, order_id)
     await bot.send_message(
         settings.support_chat_id,
-        ops("ops-order", user_id=str(user_id)) + "\n" + order_text(ops, services, view, None),
+        operators_text(ops, services, view),
         reply_markup=operators_keyboard(ops, view.order),
+    )
+
+
+def operators_text(ops: Translator, services: Services, view: OrderView) -> str:
+    return (
+        ops("ops-order", user_id=str(view.order.user_id))
+        + "\n"
+        + order_text(ops, services, view, None)
     )
 
 
@@ -260,11 +257,7 @@ async def operator_button(
         user.id, callback_data.order_id, _OPS_STATUS[callback_data.step]
     )
     view = await services.orders.view(None, order.id)
-    await show(
-        callback,
-        ops("ops-order", user_id=str(order.user_id)) + "\n" + order_text(ops, services, view, None),
-        operators_keyboard(ops, order),
-    )
+    await show(callback, operators_text(ops, services, view), operators_keyboard(ops, order))
     await notify_buyer(bot, services, i18n, order)
 
 
@@ -276,7 +269,7 @@ async def notify_buyer(bot: Bot, services: Services, i18n: I18n, order: Order) -
         t(
             "order-notice",
             id=order.id,
-            status=t(f"order-status-{order.status.replace('_', '-')}"),
+            status=status_label(t, order.status),
         ),
         reply_markup=order_keyboard(t, order),
     )
@@ -292,11 +285,10 @@ def create_router() -> Router:
     private.callback_query.register(orders_list, OrderAction.filter(F.step == OrderStep.LIST))
     private.callback_query.register(open_order, OrderAction.filter(F.step == OrderStep.OPEN))
     private.callback_query.register(pay, OrderAction.filter(F.step == OrderStep.PAY))
-    private.callback_query.register(cancel, OrderAction.filter(F.step == OrderStep.CANCEL))
     private.callback_query.register(
-        confirm_receipt, OrderAction.filter(F.step == OrderStep.CONFIRM)
+        buyer_change,
+        OrderAction.filter(F.step.in_({OrderStep.CANCEL, OrderStep.CONFIRM, OrderStep.DISPUTE})),
     )
-    private.callback_query.register(dispute, OrderAction.filter(F.step == OrderStep.DISPUTE))
     operators = Router(name="orders-operators")
     operators.callback_query.register(operator_button, OrderOps.filter())
     router.include_routers(private, operators)

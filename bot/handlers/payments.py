@@ -16,6 +16,7 @@ from aiogram.types import Message, PreCheckoutQuery
 
 from bot.config import Settings
 from bot.errors import PaymentUnmatched, RefundRefused
+from bot.handlers.certificates import invoice_price
 from bot.handlers.filters import PaymentMessage, PrivateChat
 from bot.handlers.gifts import show_gift
 from bot.handlers.orders import render_order
@@ -23,9 +24,7 @@ from bot.handlers.support import SupportChat
 from bot.i18n import I18n, Translator
 from bot.keyboards.menu import back_to_menu, main_menu
 from bot.models import UserRecord
-from bot.money import Money
 from bot.services import Services
-from bot.services.certificates import STARS
 
 log = logging.getLogger(__name__)
 
@@ -123,15 +122,11 @@ async def refunded_payment(
             "ops-refund-unreversed",
             user_id=str(user.id),
             charge_id=refund.telegram_payment_charge_id,
-            reason=ops(refused.key, **_plain(ops, refused.params)),
+            reason=ops.error(refused),
         )
         return
     if result.reversed:
         await message.answer(t("refund-done", amount=t.money(result.amount)))
-
-
-def _plain(t: Translator, params: dict[str, object]) -> dict[str, object]:
-    return {k: t.money(v) if isinstance(v, Money) else v for k, v in params.items()}
 
 
 async def _tell_operators(
@@ -165,11 +160,7 @@ async def paysupport(
             "ops-charge-line",
             charge_id=charge.telegram_charge_id or "",
             amount=ops.money(services.certificates.money(charge.amount)),
-            price=(
-                ops("price-stars", stars=charge.invoice_amount)
-                if charge.invoice_currency == STARS
-                else f"{charge.invoice_amount} {charge.invoice_currency}"
-            ),
+            price=invoice_price(ops, charge.invoice_currency, charge.invoice_amount),
             status=charge.status,
             date=ops.datetime(charge.paid_at or charge.created_at),
         )
@@ -195,7 +186,7 @@ async def terms(message: Message, t: Translator, services: Services) -> None:
     await message.answer(
         t(
             "terms-text",
-            cashback=f"{policy.cashback_percent.normalize():f}",
+            cashback=t.percent(policy.cashback_percent),
             max=t.money(policy.balance_max),
             days=policy.gift_ttl.days,
         ),

@@ -65,7 +65,7 @@ async def product(
         title=offer.product.title(t.locale),
         description=offer.product.description(t.locale),
         price=t.money(offer.price),
-        cashback=f"{offer.product.cashback_percent.normalize():f}",
+        cashback=t.percent(offer.product.cashback_percent),
         stock=offer.available,
         quantity=quantity,
         total=t.money(total),

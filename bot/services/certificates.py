@@ -17,7 +17,7 @@ import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from bot.clock import Clock
@@ -157,12 +157,15 @@ class CertificateService:
     def cashback_for(self, amount: Money) -> Money:
         return amount.percent(self.policy.cashback_percent)
 
-    async def _check_cap(self, uow: UnitOfWork, user_id: int, amount: Money) -> None:
+    async def check_cap(self, uow: UnitOfWork, user_id: int, amount: Money) -> Money:
+        """BALANCE_MAX: refuse ``amount`` more if the certificate balance would pass it;
+        else the balance now."""
         balances = await uow.ledger.user_balances(user_id)
         balance = self.money(balances.get("balance", 0))
         if balance + amount > self.policy.balance_max:
             room = max(self.policy.balance_max - balance, self.ledger.zero())
             raise BalanceCapExceeded(cap=self.policy.balance_max, room=room)
+        return balance
 
     # --- purchases ------------------------------------------------------------------------------
 
@@ -175,7 +178,7 @@ class CertificateService:
         invoice = self.invoice_for(amount)
         async with self.db.unit_of_work() as uow:
             if purpose == "self":
-                await self._check_cap(uow, user_id, amount)
+                await self.check_cap(uow, user_id, amount)
             return await uow.certificates.add_purchase(
                 public_id=secrets.token_urlsafe(16),
                 user_id=user_id,
@@ -200,7 +203,7 @@ class CertificateService:
             if purchase.invoice_currency != currency or purchase.invoice_amount != total_amount:
                 raise CheckoutRefused("changed")
             if purchase.purpose == "self":
-                await self._check_cap(uow, user_id, self.money(purchase.amount))
+                await self.check_cap(uow, user_id, self.money(purchase.amount))
         return purchase
 
     @retry_on_conflict()
@@ -368,9 +371,9 @@ class CertificateService:
         async with self.db.read() as uow:
             return await uow.certificates.purchases_by_charges(charge_ids)
 
-    async def stars_charges_since(self, since: datetime) -> list[Purchase]:
+    async def stars_charges(self) -> list[Purchase]:
         async with self.db.read() as uow:
-            return await uow.certificates.charges_since(STARS, since)
+            return await uow.certificates.charges(STARS)
 
     # --- the balance and its certificates -------------------------------------------------------
 
@@ -467,7 +470,7 @@ async def reconcile(
         purchase = known.get(charge_id)
         if purchase is not None and purchase.status != "refunded":
             problems.append(Discrepancy("unreversed", charge_id, movement.user_id, movement.stars))
-    for purchase in await service.stars_charges_since(datetime.min.replace(tzinfo=UTC)):
+    for purchase in await service.stars_charges():
         charge_id = purchase.telegram_charge_id or ""
         if charge_id not in charges:
             problems.append(

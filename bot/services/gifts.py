@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.errors import (
-    BalanceCapExceeded,
     GiftCodeInvalid,
     GiftCodeLocked,
     GiftNoteInvalid,
@@ -170,11 +169,7 @@ class GiftService:
             if gift.status != "open":
                 raise GiftUnavailable("claimed" if gift.status == "claimed" else gift.status)
             amount = Money(gift.amount, self.ledger.currency)
-            balances = await uow.ledger.user_balances(user_id)
-            balance = Money(balances.get("balance", 0), self.ledger.currency)
-            cap = self.certificates.policy.balance_max
-            if balance + amount > cap:
-                raise BalanceCapExceeded(cap=cap, room=max(cap - balance, self.ledger.zero()))
+            balance = await self.certificates.check_cap(uow, user_id, amount)
             # Of two claimers, the second finds the row closed (it waits for the first's lock
             # on PostgreSQL; SQLite has one writer) and is refused.
             if not await uow.certificates.close_gift(gift.id, "claimed", now, claimer_id=user_id):

@@ -196,14 +196,24 @@ class OrderService:
 
     # --- the lifecycle ------------------------------------------------------------------------
 
-    @retry_on_conflict()
     async def cancel(self, user_id: int, order_id: int) -> Order:
         """The buyer cancels before shipping; a paid order's money is back at once."""
+        return await self._buyer_change(user_id, order_id, "cancelled")
+
+    async def open_dispute(self, user_id: int, order_id: int) -> Order:
+        return await self._buyer_change(user_id, order_id, "disputed")
+
+    async def confirm_receipt(self, user_id: int, order_id: int) -> Order:
+        return await self._buyer_change(user_id, order_id, "completed")
+
+    @retry_on_conflict()
+    async def _buyer_change(self, user_id: int, order_id: int, status: str) -> Order:
         async with self.db.unit_of_work() as uow:
             order = await uow.orders.get(order_id)
             if order is None or order.user_id != user_id:
                 raise OrderRefused("not_found", order=order_id)
-            return await self._change(uow, order, "cancelled", "buyer", refund=order.amount)
+            refund = order.amount if status == "cancelled" else 0
+            return await self._change(uow, order, status, "buyer", refund=refund)
 
     @retry_on_conflict()
     async def operator_action(
@@ -219,40 +229,50 @@ class OrderService:
         if status not in ALLOWED_FROM:
             raise OrderRefused("illegal", order=order_id, status=status)
         async with self.db.unit_of_work() as uow:
-            order = await uow.orders.get(order_id)
-            if order is None:
-                raise OrderRefused("not_found", order=order_id)
-            amount = 0
-            if status == "dispute_won":
-                amount = order.amount - order.refunded if refund is None else refund.minor
-                if not 0 < amount <= order.amount - order.refunded:
-                    raise OrderRefused(
-                        "refund_amount",
-                        order=order_id,
-                        most=self.money(order.amount - order.refunded),
-                    )
-            changed = await self._change(
-                uow, order, status, f"operator:{actor_id}", refund=amount, tracking=tracking
-            )
-            detail = tracking or (str(amount) if amount else None)
-            await uow.orders.audit(actor_id, order_id, status, detail, self.clock.now())
+            order = await self._operators_order(uow, order_id)
+            return await self._operator_change(uow, actor_id, order, status, tracking, refund)
+
+    @retry_on_conflict()
+    async def settle_dispute(
+        self, actor_id: int, order_id: int, *, won: bool, refund: Money | None = None
+    ) -> Order:
+        """Win or lose a dispute, opening it first (in the same unit of work) if the buyer
+        has not: what an operator's ``/admin_dispute`` means."""
+        async with self.db.unit_of_work() as uow:
+            order = await self._operators_order(uow, order_id)
+            if order.status in ALLOWED_FROM["disputed"]:
+                order = await self._operator_change(uow, actor_id, order, "disputed", None, None)
+            status = "dispute_won" if won else "dispute_lost"
+            return await self._operator_change(uow, actor_id, order, status, None, refund)
+
+    @staticmethod
+    async def _operators_order(uow: UnitOfWork, order_id: int) -> Order:
+        order = await uow.orders.get(order_id)
+        if order is None:
+            raise OrderRefused("not_found", order=order_id)
+        return order
+
+    async def _operator_change(
+        self,
+        uow: UnitOfWork,
+        actor_id: int,
+        order: Order,
+        status: str,
+        tracking: str | None,
+        refund: Money | None,
+    ) -> Order:
+        amount = 0
+        if status == "dispute_won":
+            most = order.amount - order.refunded
+            amount = most if refund is None else refund.minor
+            if not 0 < amount <= most:
+                raise OrderRefused("refund_amount", order=order.id, most=self.money(most))
+        changed = await self._change(
+            uow, order, status, f"operator:{actor_id}", refund=amount, tracking=tracking
+        )
+        detail = tracking or (str(amount) if amount else None)
+        await uow.orders.audit(actor_id, order.id, status, detail, self.clock.now())
         return changed
-
-    @retry_on_conflict()
-    async def open_dispute(self, user_id: int, order_id: int) -> Order:
-        async with self.db.unit_of_work() as uow:
-            order = await uow.orders.get(order_id)
-            if order is None or order.user_id != user_id:
-                raise OrderRefused("not_found", order=order_id)
-            return await self._change(uow, order, "disputed", "buyer")
-
-    @retry_on_conflict()
-    async def confirm_receipt(self, user_id: int, order_id: int) -> Order:
-        async with self.db.unit_of_work() as uow:
-            order = await uow.orders.get(order_id)
-            if order is None or order.user_id != user_id:
-                raise OrderRefused("not_found", order=order_id)
-            return await self._change(uow, order, "completed", "buyer")
 
     async def auto_confirm_due(self) -> list[int]:
         """Delivered orders past ORDER_PROTECTION complete; safe to run twice or late."""

@@ -159,12 +159,12 @@ class CertificateRepository:
         )
         return {row["telegram_charge_id"]: _purchase(row) for row in rows}
 
-    async def charges_since(self, currency: str, since: datetime) -> list[Purchase]:
+    async def charges(self, currency: str) -> list[Purchase]:
+        """Every charged purchase in ``currency``, oldest first (reconciliation reads them)."""
         rows = await self.session.fetch(
             f"SELECT {_PURCHASE} FROM purchases WHERE invoice_currency = $1"
-            " AND telegram_charge_id IS NOT NULL AND paid_at >= $2 ORDER BY id",
+            " AND telegram_charge_id IS NOT NULL ORDER BY id",
             currency,
-            since,
         )
         return [_purchase(row) for row in rows]
 
