@@ -37,11 +37,13 @@ from bot.reconcile import StarsReconciler
 from bot.scheduler import register_jobs
 from bot.services import Services
 from bot.services.cards import CardService
+from bot.services.cashback import CashbackPolicy, CashbackService
 from bot.services.catalog import CatalogService, catalog_from_settings
 from bot.services.certificates import CertificatePolicy, CertificateService
 from bot.services.gifts import GiftService
 from bot.services.hashing import SecretHasher
 from bot.services.ledger import LedgerService
+from bot.services.notices import NoticeService
 from bot.services.orders import OrderService
 from bot.services.security import Lockout, SecurityService
 from bot.services.support import SupportService
@@ -97,6 +99,14 @@ def certificate_policy(settings: Settings) -> CertificatePolicy:
     )
 
 
+def cashback_policy(settings: Settings) -> CashbackPolicy:
+    return CashbackPolicy(
+        hold=settings.cashback_hold,
+        withdraw_min=Money.from_units(settings.withdraw_min, settings.currency),
+        support_chat_id=settings.support_chat_id,
+    )
+
+
 class Application:
     """Bot, dispatcher, services and scheduler, wired from Settings. No global state."""
 
@@ -116,8 +126,11 @@ class Application:
         )
         security = SecurityService(self.db, hasher, self.clock, lockout)
         certificates = CertificateService(self.db, ledger, self.clock, certificate_policy(settings))
+        cashback = CashbackService(
+            self.db, certificates, security, self.clock, cashback_policy(settings)
+        )
         orders = OrderService(
-            self.db, certificates, security, self.clock, settings.order_protection
+            self.db, certificates, cashback, security, self.clock, settings.order_protection
         )
         self.services = Services(
             users=UserService(self.db, ledger, self.clock),
@@ -129,6 +142,8 @@ class Application:
             gifts=GiftService(self.db, certificates, security, self.clock),
             orders=orders,
             catalog=CatalogService(self.db, orders, catalog_from_settings(settings.catalog_path)),
+            cashback=cashback,
+            notices=NoticeService(self.db, self.clock),
         )
         self.flood_control = TokenBuckets(FLOOD_BURST, FLOOD_RATE)
 

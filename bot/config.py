@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("ru", "en")
 # <bot id>:<secret> as @BotFather issues them.
+_SECONDS_RE = re.compile(r"^\d{1,10}(\.\d{1,6})?$")
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
 
 
@@ -52,6 +53,14 @@ class Settings(BaseSettings):
     reconcile_interval: timedelta = timedelta(hours=1)
     order_protection: timedelta = timedelta(days=15)
     catalog_path: Path | None = None  # None: the demo catalog in the repository's data/
+    # Cashback programme and scheduled notices.
+    cashback_hold: timedelta = timedelta(days=14)
+    withdraw_min: Decimal = Field(default=Decimal(5), gt=0)
+    order_confirm_reminder: timedelta = timedelta(days=3)
+    scheduler_interval: timedelta = timedelta(seconds=60)
+    notice_poll: timedelta = timedelta(seconds=1)
+    notice_rate: float = Field(default=25.0, gt=0, le=30)
+    notice_max_attempts: int = Field(default=8, ge=1, le=100)
 
     @field_validator("bot_token")
     @classmethod
@@ -174,6 +183,7 @@ class Settings(BaseSettings):
                 self.certificate_min,
                 self.certificate_max,
                 self.balance_max,
+                self.withdraw_min,
             ):
                 Money.from_units(amount, self.currency)
         except ValueError:
@@ -186,6 +196,8 @@ class Settings(BaseSettings):
             self.certificate_min <= n <= self.certificate_max for n in self.certificate_nominals
         ):
             raise ValueError("every CERTIFICATE_NOMINALS amount must be within MIN..MAX")
+        if self.order_confirm_reminder >= self.order_protection:
+            raise ValueError("ORDER_CONFIRM_REMINDER must be shorter than ORDER_PROTECTION")
         return self
 
     @field_validator(
@@ -195,13 +207,17 @@ class Settings(BaseSettings):
         "gift_ttl",
         "reconcile_interval",
         "order_protection",
+        "cashback_hold",
+        "order_confirm_reminder",
+        "scheduler_interval",
+        "notice_poll",
         mode="before",
     )
     @classmethod
     def _seconds_or_iso(cls, value: Any) -> Any:
         # From the environment every value is text: "3600" means seconds, "P2D" is ISO 8601.
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value.strip())
+        if isinstance(value, str) and _SECONDS_RE.match(value.strip()):
+            return float(value.strip())
         return value
 
     @field_validator("inbox_retention")
@@ -218,6 +234,20 @@ class Settings(BaseSettings):
     def _at_least_a_minute(cls, value: timedelta) -> timedelta:
         if value < timedelta(minutes=1):
             raise ValueError("must be at least 60 seconds (seconds or ISO 8601, e.g. P30D)")
+        return value
+
+    @field_validator("cashback_hold", "order_confirm_reminder")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative (seconds or ISO 8601, e.g. P14D)")
+        return value
+
+    @field_validator("scheduler_interval", "notice_poll")
+    @classmethod
+    def _a_sane_period(cls, value: timedelta) -> timedelta:
+        if not timedelta(milliseconds=10) <= value <= timedelta(hours=1):
+            raise ValueError("must be between 0.01 and 3600 seconds (or ISO 8601, e.g. PT1M)")
         return value
 
     @property

@@ -169,3 +169,10 @@ class OrderRefused(RefusedInput):
     """An order that is not there (or not the user's), or a change its status does not allow."""
 
     prefix = "order-refused"
+
+
+class CashbackRefused(RefusedInput):
+    """A withdrawal or a move that cannot happen: below the minimum, nothing available, no
+    card, the balance cap, or a request already decided."""
+
+    prefix = "cashback-refused"

@@ -156,3 +156,49 @@ class OrderEvent:
     actor: str  # "buyer", "operator:<id>" or "system"
     note: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Accrual:
+    """Cashback earned by a certificate or an order. ``amount`` is what the user gets (after
+    any voided share); ``reason`` says why a voided one was voided."""
+
+    id: int
+    user_id: int
+    source: str  # "certificate" or "order"
+    order_id: int | None
+    amount: int
+    voided: int
+    status: str  # "pending", "on_hold", "available", "voided"
+    reason: str | None  # "order_cancelled", "dispute_won", "refunded"
+    created_at: datetime
+    hold_until: datetime | None
+    available_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    id: int
+    user_id: int
+    operation_id: str
+    amount: int
+    card_id: int
+    card_last4: str
+    status: str  # "requested", "paid", "rejected"
+    reason: str | None
+    decided_by: int | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One outbox row: a message key and its parameters, rendered at send time."""
+
+    id: int
+    chat_id: int
+    kind: str
+    template: str
+    params: dict[str, object]
+    created_at: datetime
+    attempts: int

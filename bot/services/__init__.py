@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.cards import CardService
+from bot.services.cashback import CashbackService
 from bot.services.catalog import CatalogService
 from bot.services.certificates import CertificateService
 from bot.services.gifts import GiftService
 from bot.services.ledger import LedgerService
+from bot.services.notices import NoticeService
 from bot.services.orders import OrderService
 from bot.services.security import SecurityService
 from bot.services.support import SupportService
@@ -29,3 +31,5 @@ class Services:
     gifts: GiftService
     orders: OrderService
     catalog: CatalogService
+    cashback: CashbackService
+    notices: NoticeService

@@ -249,6 +249,15 @@ class CertificateService:
                 ]
             kind = "certificate_purchase" if purchase.purpose == "self" else "gift_purchase"
             await self.ledger.post_entry(uow, f"tg-charge:{charge_id}", kind, legs, user_id=user_id)
+            if cashback.minor > 0:
+                await uow.cashback.add(
+                    user_id=user_id,
+                    source="certificate",
+                    purchase_id=purchase.id,
+                    amount=cashback.minor,
+                    status="available",
+                    now=now,
+                )
             if purchase.purpose == "self":
                 await repo.add_certificate(
                     user_id, purchase.amount, "bought", now, purchase_id=purchase.id
@@ -353,6 +362,7 @@ class CertificateService:
                 uow, f"tg-refund:{charge_id}", "certificate_refund", legs, user_id=purchase.user_id
             )
             await repo.mark_refunded(purchase.id, now)
+            await uow.cashback.void_purchase(purchase.id, "refunded", now)
             refunded = await repo.purchase_by_charge(charge_id)
             assert refunded is not None
         log.info(

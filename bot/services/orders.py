@@ -8,9 +8,9 @@ Lifecycle::
     shipped | delivered → disputed → dispute_won | dispute_lost
 
 Paying is one ledger entry keyed ``order-pay:<id>`` that deducts certificates oldest first;
-the goods' cashback goes to ``cashback_pending`` in the same unit of work and leaves it only
-when the order completes. A cancel or a won dispute refunds at once and voids the matching
-share of that cashback. Every change is a row in the order's history.
+the goods' cashback goes to ``cashback_pending`` in the same unit of work and is held once the
+order completes (the cashback programme releases it). A cancel or a won dispute refunds at once
+and voids the matching share of that cashback. Every change is a row in the order's history.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from bot.clock import Clock
 from bot.errors import InsufficientFunds, OrderRefused
 from bot.models import Order, OrderEvent, PendingOperation
 from bot.money import Money
+from bot.services.cashback import CashbackService
 from bot.services.certificates import CertificateService
-from bot.services.ledger import CASHBACK_EXPENSE, ORDERS, Account
+from bot.services.ledger import ORDERS, Account
 from bot.services.security import SecurityService
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
@@ -62,12 +63,14 @@ class OrderService:
         self,
         db: Database,
         certificates: CertificateService,
+        cashback: CashbackService,
         security: SecurityService,
         clock: Clock,
         protection: timedelta,
     ) -> None:
         self.db = db
         self.certificates = certificates
+        self.cashback = cashback
         self.ledger = certificates.ledger
         self.clock = clock
         self.protection = protection
@@ -179,16 +182,7 @@ class OrderService:
             kind="order_payment",
             to=ORDERS,
         )
-        if order.cashback > 0:
-            await self.ledger.transfer(
-                uow,
-                f"order-cashback:{order.id}",
-                "order_cashback_pending",
-                CASHBACK_EXPENSE,
-                Account.cashback_pending(order.user_id),
-                self.money(order.cashback),
-                user_id=order.user_id,
-            )
+        await self.cashback.accrue_order(uow, order)
         await uow.orders.add_event(order.id, "paid", "buyer", None, now)
         log.info(
             "event=order_paid user_id=%s order=%s amount=%s", order.user_id, order.id, order.amount
@@ -321,7 +315,7 @@ class OrderService:
         if status == "cancelled" and order.product_id is not None:
             await uow.orders.release(order.product_id, order.quantity)
         if status in ("completed", "dispute_lost", "dispute_won") and order.cashback:
-            await self._release_cashback(uow, changed)
+            await self.cashback.hold_order(uow, changed)
         await uow.orders.add_event(order.id, status, actor, tracking, now)
         return changed
 
@@ -339,29 +333,4 @@ class OrderService:
             user_id=order.user_id,
         )
         await uow.certificates.add_certificate(order.user_id, amount, "refund", now)
-        void = order.cashback * amount // order.amount
-        if void > 0:
-            await self.ledger.transfer(
-                uow,
-                f"order-cashback-void:{order.id}:{reason}",
-                "order_cashback_voided",
-                Account.cashback_pending(order.user_id),
-                CASHBACK_EXPENSE,
-                self.money(void),
-                user_id=order.user_id,
-            )
-
-    async def _release_cashback(self, uow: UnitOfWork, order: Order) -> None:
-        """The order is done (a partly refunded one too): its pending cashback, less the
-        voided share, becomes available. The cashback programme will put a hold in between."""
-        left = order.cashback - order.cashback * order.refunded // order.amount
-        if left > 0:
-            await self.ledger.transfer(
-                uow,
-                f"order-cashback-release:{order.id}",
-                "order_cashback_released",
-                Account.cashback_pending(order.user_id),
-                Account.cashback_available(order.user_id),
-                self.money(left),
-                user_id=order.user_id,
-            )
+        await self.cashback.void_order_share(uow, order, amount, reason)

@@ -40,6 +40,10 @@ TABLES: tuple[tuple[str, str, bool], ...] = (
     ("order_events", "id", True),
     ("order_audit", "id", True),
     ("product_stock", "product_id", False),
+    ("cashback_accruals", "id", True),
+    ("withdrawals", "id", True),
+    ("outbox", "id", True),
+    ("notice_muted", "user_id", False),
 )
 PAGE = 5000
 

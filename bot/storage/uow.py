@@ -5,11 +5,13 @@ from __future__ import annotations
 from functools import cached_property
 
 from bot.storage.repositories.cards import CardRepository
+from bot.storage.repositories.cashback import CashbackRepository
 from bot.storage.repositories.certificates import CertificateRepository
 from bot.storage.repositories.fsm import FSMRepository
 from bot.storage.repositories.inbox import InboxRepository
 from bot.storage.repositories.ledger import LedgerRepository
 from bot.storage.repositories.orders import OrderRepository
+from bot.storage.repositories.outbox import OutboxRepository
 from bot.storage.repositories.security import SecurityRepository
 from bot.storage.repositories.support import SupportRepository
 from bot.storage.repositories.users import UserRepository
@@ -61,3 +63,11 @@ class UnitOfWork:
     @cached_property
     def orders(self) -> OrderRepository:
         return OrderRepository(self.session)
+
+    @cached_property
+    def cashback(self) -> CashbackRepository:
+        return CashbackRepository(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.session)

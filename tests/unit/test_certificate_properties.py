@@ -1,5 +1,6 @@
 """Property test: random sequences of certificate purchases (re-delivered ones included),
-refunds, gifts, claims, expiries and spends keep the books and the certificates in step.
+refunds, gifts, claims, expiries, spends, orders with cashback, hold releases, withdrawals and
+moves to the balance keep the books, the certificates and the accruals in step.
 
 Invariants after every step: the ledger's own (entries sum to zero, cached balances, nothing
 negative), each user's certificates sum to their balance, the escrow holds exactly the open
@@ -13,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Coroutine
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from bot.errors import (
     BalanceCapExceeded,
+    CashbackRefused,
     GiftOwnCode,
     GiftUnavailable,
     InsufficientFunds,
@@ -30,10 +33,11 @@ from bot.errors import (
     RefundRefused,
 )
 from bot.money import Money
+from bot.services.cards import CardService, check_number
 from bot.services.ledger import ORDERS
 from bot.services.security import QUESTION_CODES
 from tests.databases import ENABLE_HINT, TEST_DATABASE_URL, ScratchDatabase
-from tests.unit.test_orders import PASSWORD, Shop
+from tests.unit.test_orders import OPERATOR, PASSWORD, Shop
 
 T = TypeVar("T")
 USERS = (201, 202, 203)
@@ -56,8 +60,12 @@ class CertificateMachine(RuleBasedStateMachine):
         url = self.run(self.database.create())
         self.world = Shop(url, balance_max=usd(50_000))
         self.run(self.world.base.open(*USERS))
+        cards = CardService(self.world.base.db, self.world.base.clock)
+        self.card = {}
         for user in USERS:
             self.run(self._password(user))
+            card = self.run(cards.add(user, check_number("4111111111111111"), "12/40"))
+            self.card[user] = card.id
         self.balance = dict.fromkeys(USERS, 0)
         self.cashback = dict.fromkeys(USERS, 0)
         self.charges: dict[str, tuple[int, int, str]] = {}  # charge → (user, amount, purpose)
@@ -71,6 +79,11 @@ class CertificateMachine(RuleBasedStateMachine):
         self.paid = dict.fromkeys(USERS, 0)
         self.refunded = dict.fromkeys(USERS, 0)
         self.orders: dict[int, tuple[int, int]] = {}  # paid order → (user, amount)
+        self.moved = dict.fromkeys(USERS, 0)  # cashback moved onto the balance
+        self.pending = dict.fromkeys(USERS, 0)  # cashback pending or on hold
+        self.order_cashback: dict[int, int] = {}  # paid order → its pending cashback
+        self.held: list[tuple[int, int, object]] = []  # (user, amount, hold_until)
+        self.requests: dict[int, tuple[int, int]] = {}  # open withdrawal → (user, amount)
 
     async def _password(self, user: int) -> None:
         security = self.world.security
@@ -188,9 +201,15 @@ class CertificateMachine(RuleBasedStateMachine):
         self.balance[user] -= amount
         self.paid[user] += amount
 
-    @rule(user=users, amount=st.integers(min_value=1, max_value=30_000))
-    def pay_order(self, user: int, amount: int) -> None:
-        order = self.run(self.world.orders.create(user, "Goods", usd(amount)))
+    @rule(
+        user=users,
+        amount=st.integers(min_value=1, max_value=30_000),
+        percent=st.sampled_from([0, 3, 10]),
+    )
+    def pay_order(self, user: int, amount: int, percent: int) -> None:
+        order = self.run(
+            self.world.orders.create(user, "Goods", usd(amount), cashback_percent=Decimal(percent))
+        )
         try:
             self.run(self.world.pay_order(user, order.id))
         except InsufficientFunds:
@@ -199,6 +218,8 @@ class CertificateMachine(RuleBasedStateMachine):
         self.balance[user] -= amount
         self.paid[user] += amount
         self.orders[order.id] = (user, amount)
+        self.order_cashback[order.id] = order.cashback
+        self.pending[user] += order.cashback
 
     @precondition(lambda self: bool(self.orders))
     @rule(data=st.data())
@@ -208,8 +229,81 @@ class CertificateMachine(RuleBasedStateMachine):
         self.run(self.world.orders.cancel(user, order_id))
         self.balance[user] += amount
         self.refunded[user] += amount
+        self.pending[user] -= self.order_cashback.pop(order_id)
         with pytest.raises(OrderRefused):  # once only
             self.run(self.world.orders.cancel(user, order_id))
+
+    @precondition(lambda self: bool(self.orders))
+    @rule(data=st.data())
+    def receive_order(self, data: st.DataObject) -> None:
+        order_id = data.draw(st.sampled_from(sorted(self.orders)))
+        user, _ = self.orders.pop(order_id)
+        orders = self.world.orders
+        self.run(orders.operator_action(OPERATOR, order_id, "shipped"))
+        self.run(orders.operator_action(OPERATOR, order_id, "delivered"))
+        self.run(orders.confirm_receipt(user, order_id))
+        cashback = self.order_cashback.pop(order_id)
+        if cashback:
+            until = self.world.base.clock.now() + self.world.cashback.policy.hold
+            self.held.append((user, cashback, until))
+
+    @rule(hours=st.integers(min_value=1, max_value=24 * 20))
+    def hold_time_passes(self, hours: int) -> None:
+        self.world.base.clock.advance(timedelta(hours=hours))
+        released = self.run(self.world.cashback.release_due())
+        now = self.world.base.clock.now()
+        due = [entry for entry in self.held if entry[2] <= now]  # type: ignore[operator]
+        assert released == sum(amount for _, amount, _ in due)
+        for user, amount, _ in due:
+            self.pending[user] -= amount
+            self.cashback[user] += amount
+        self.held = [entry for entry in self.held if entry not in due]
+        assert self.run(self.world.cashback.release_due()) == 0
+
+    @rule(user=users)
+    def withdraw(self, user: int) -> None:
+        cashback = self.world.cashback
+        try:
+            operation = self.run(cashback.prepare_withdrawal(user, self.card[user]))
+        except CashbackRefused as refused:
+            assert refused.reason == "below_minimum" and self.cashback[user] < 500
+            return
+        self.run(self.world.security.confirm_operation(user, operation.id, PASSWORD))
+        request = self.run(cashback.withdrawal_of(operation))
+        assert request.amount == self.cashback[user]
+        self.requests[request.id] = (user, request.amount)
+        self.cashback[user] = 0
+
+    @precondition(lambda self: bool(self.requests))
+    @rule(data=st.data(), approve=st.booleans())
+    def decide_withdrawal(self, data: st.DataObject, approve: bool) -> None:
+        request_id = data.draw(st.sampled_from(sorted(self.requests)))
+        user, amount = self.requests.pop(request_id)
+        self.run(
+            self.world.cashback.decide_withdrawal(
+                OPERATOR, request_id, approve=approve, reason=None if approve else "policy"
+            )
+        )
+        if not approve:
+            self.cashback[user] += amount
+        with pytest.raises(CashbackRefused):  # decided once
+            self.run(self.world.cashback.decide_withdrawal(OPERATOR, request_id, approve=True))
+
+    @rule(user=users)
+    def move_to_balance(self, user: int) -> None:
+        room = 50_000 - self.balance[user]
+        try:
+            operation = self.run(self.world.cashback.prepare_move(user))
+        except CashbackRefused as refused:
+            assert (refused.reason, self.cashback[user]) == ("nothing", 0) or (
+                refused.reason == "cap" and room <= 0
+            )
+            return
+        assert operation.amount == min(self.cashback[user], room)
+        self.run(self.world.security.confirm_operation(user, operation.id, PASSWORD))
+        self.cashback[user] -= operation.amount
+        self.balance[user] += operation.amount
+        self.moved[user] += operation.amount
 
     @invariant()
     def books_and_certificates_agree(self) -> None:
@@ -221,15 +315,34 @@ class CertificateMachine(RuleBasedStateMachine):
             balances = self.run(self.world.base.ledger.balances(user))
             assert balances.balance.minor == self.balance[user]
             assert balances.cashback_available.minor == self.cashback[user]
+            assert balances.cashback_pending.minor == self.pending[user]
 
     @invariant()
     def balance_is_bought_plus_received_minus_paid_plus_refunded(self) -> None:
         for user in USERS:
             expected = (
-                self.bought[user] + self.received[user] - self.paid[user] + self.refunded[user]
+                self.bought[user]
+                + self.received[user]
+                + self.moved[user]
+                - self.paid[user]
+                + self.refunded[user]
             )
             balance = self.run(self.world.base.ledger.balances(user)).balance.minor
             assert balance == expected
+
+    @invariant()
+    def withdrawals_hold_the_requests_and_the_paid(self) -> None:
+        rows = self.run(
+            self.world.base.fetch(
+                "SELECT COALESCE(SUM(amount), 0) FROM withdrawals WHERE status <> 'rejected'"
+            )
+        )
+        account = self.run(
+            self.world.base.fetch(
+                "SELECT balance FROM accounts WHERE kind = 'withdrawals' AND user_id IS NULL"
+            )
+        )
+        assert account[0][0] == rows[0][0]
 
     @invariant()
     def escrow_holds_the_open_gifts(self) -> None:

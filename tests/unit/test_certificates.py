@@ -21,6 +21,7 @@ from bot.errors import (
 )
 from bot.models import Certificate
 from bot.money import Money
+from bot.services.cashback import CashbackPolicy, CashbackService
 from bot.services.certificates import (
     CertificatePolicy,
     CertificateService,
@@ -131,6 +132,13 @@ class World:
             self.base.db, self.base.ledger, self.base.clock, policy(**changes)
         )
         self.gifts = GiftService(self.base.db, self.certificates, security, self.base.clock)
+        self.cashback = CashbackService(
+            self.base.db,
+            self.certificates,
+            security,
+            self.base.clock,
+            CashbackPolicy(hold=timedelta(days=14), withdraw_min=usd(500), support_chat_id=-100),
+        )
 
     async def pay(self, user_id: int, minor: int, purpose: str = "self", charge: str = "") -> str:
         purchase = await self.certificates.create_purchase(user_id, usd(minor), purpose)
@@ -144,6 +152,7 @@ class World:
     async def check(self) -> None:
         assert await self.base.ledger.check_invariants() == []
         assert await self.certificates.drift() == []
+        assert await self.cashback.drift() == []
 
 
 @pytest.fixture

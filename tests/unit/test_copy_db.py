@@ -74,6 +74,16 @@ async def source(tmp_path: Path) -> AsyncIterator[LedgerWorld]:
         )
         await repo.add_certificate(103, 5002, "bought", now)
         await repo.save_code_failures(101, 3, now, None)
+        await uow.cashback.add(
+            user_id=102,
+            source="certificate",
+            purchase_id=purchase.id,
+            amount=20,
+            status="available",
+            now=now,
+        )
+        await uow.outbox.add(102, "cashback_available", "notice-x", {"amount": 1}, now)
+        await uow.outbox.set_muted(101, "gift_expired", True)
     try:
         yield world
     finally:
@@ -119,6 +129,10 @@ async def test_copy_keeps_every_row_balance_and_history(
             "order_events": (0, 0),
             "order_audit": (0, 0),
             "product_stock": (0, 0),
+            "cashback_accruals": (1, 1),
+            "withdrawals": (0, 0),
+            "outbox": (1, 1),
+            "notice_muted": (1, 1),
         }
         assert await target.ledger.check_invariants() == []
         for user in USERS:

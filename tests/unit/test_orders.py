@@ -37,6 +37,7 @@ class Shop(World):
         self.orders = OrderService(
             self.base.db,
             self.certificates,
+            self.cashback,
             self.security,
             self.base.clock,
             timedelta(days=15),
@@ -146,7 +147,7 @@ async def test_cancel_refunds_at_once_and_voids_the_pending_cashback(shop: Shop)
     await shop.check()
 
 
-async def test_ship_deliver_confirm_releases_the_cashback(shop: Shop) -> None:
+async def test_ship_deliver_confirm_holds_the_cashback_then_releases_it(shop: Shop) -> None:
     await shop.pay(ALICE, 5000)
     order = await shop.orders.create(ALICE, "Mug", usd(1000), cashback_percent=Decimal(3))
     await shop.pay_order(ALICE, order.id)
@@ -158,6 +159,9 @@ async def test_ship_deliver_confirm_releases_the_cashback(shop: Shop) -> None:
     await shop.orders.operator_action(OPERATOR, order.id, "delivered")
     done = await shop.orders.confirm_receipt(ALICE, order.id)
     assert done.status == "completed" and done.tracking == "RU123"
+    assert await shop.balances(ALICE) == (4000, 30, 50)  # on hold for CASHBACK_HOLD
+    shop.base.clock.advance(timedelta(days=14))
+    assert await shop.cashback.release_due() == 30
     assert await shop.balances(ALICE) == (4000, 0, 80)
     view = await shop.orders.view(ALICE, order.id)
     assert [(e.status, e.actor) for e in view.history] == [
@@ -190,7 +194,9 @@ async def test_disputes_won_in_full_in_part_and_lost(
     else:
         assert refund is None or isinstance(refund, Money)
         await shop.orders.operator_action(OPERATOR, order.id, "dispute_won", refund=refund)
-    # Nothing stays pending: the refunded share is voided, the rest released.
+    # The refunded share is voided at once; the rest is held, then released.
+    shop.base.clock.advance(timedelta(days=14))
+    await shop.cashback.release_due()
     assert await shop.balances(ALICE) == (balance, 0, available)
     await shop.check()
 
@@ -219,6 +225,9 @@ async def test_delivered_orders_auto_confirm_after_the_protection_period(shop: S
     assert await shop.orders.auto_confirm_due() == []
     view = await shop.orders.view(ALICE, order.id)
     assert view.order.status == "completed" and view.history[-1].actor == "system"
+    assert (await shop.balances(ALICE))[1:] == (20, 50)
+    shop.base.clock.advance(timedelta(days=14))
+    await shop.cashback.release_due()
     assert (await shop.balances(ALICE))[1:] == (0, 50 + 20)
 
 

@@ -106,6 +106,15 @@ class LedgerRepository:
         )
         return {row["kind"]: row["balance"] for row in rows}
 
+    async def nonzero_balances(self, kind: str) -> dict[int, int]:
+        """Every user whose account of ``kind`` holds money, with the amount."""
+        rows = await self.session.fetch(
+            "SELECT user_id, balance FROM accounts"
+            " WHERE kind = $1 AND user_id IS NOT NULL AND balance <> 0",
+            kind,
+        )
+        return {int(row["user_id"]): int(row["balance"]) for row in rows}
+
     # --- entries ----------------------------------------------------------------------------
 
     async def find_entry(self, key: str) -> StoredEntry | None:

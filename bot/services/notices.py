@@ -1,0 +1,88 @@
+"""Notices are written as outbox rows in the unit of work of the event that causes them.
+
+A row holds a message key and its parameters; the sender (``bot/notices.py``, beside the poller)
+renders it in the recipient's language when it goes out. Money and moments are kept as plain
+JSON and formatted at that time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.clock import Clock
+from bot.models import Notice
+from bot.money import Money
+from bot.storage.database import Database, retry_on_conflict
+from bot.storage.uow import UnitOfWork
+
+# Kinds a user can switch off with /notifications, in the order the screen lists them.
+CASHBACK_AVAILABLE = "cashback_available"
+ORDER_REMINDER = "order_reminder"
+GIFT_EXPIRED = "gift_expired"
+SWITCHABLE = (CASHBACK_AVAILABLE, ORDER_REMINDER, GIFT_EXPIRED)
+# Always sent: money a person is owed an answer about, and the operators' work.
+WITHDRAWAL = "withdrawal"
+OPERATORS = "operators"
+
+
+def encode(params: dict[str, Any]) -> dict[str, Any]:
+    encoded: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, Money):
+            encoded[name] = {"money": value.minor, "currency": value.currency}
+        elif isinstance(value, datetime):
+            encoded[name] = {"moment": value.isoformat()}
+        else:
+            encoded[name] = value
+    return encoded
+
+
+def decode(params: dict[str, Any]) -> dict[str, Any]:
+    decoded: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, dict) and "money" in value:
+            decoded[name] = Money(int(value["money"]), str(value["currency"]))
+        elif isinstance(value, dict) and "moment" in value:
+            decoded[name] = datetime.fromisoformat(str(value["moment"]))
+        else:
+            decoded[name] = value
+    return decoded
+
+
+async def write_notice(
+    uow: UnitOfWork,
+    chat_id: int,
+    kind: str,
+    template: str,
+    now: datetime,
+    **params: Any,
+) -> bool:
+    """Queue a notice in the caller's unit of work; False when the user switched it off."""
+    return await uow.outbox.add(chat_id, kind, template, encode(params), now)
+
+
+class NoticeService:
+    """What a user wants to hear about, and the queue as operators see it."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def muted(self, user_id: int) -> set[str]:
+        async with self.db.read() as uow:
+            return await uow.outbox.muted(user_id)
+
+    @retry_on_conflict()
+    async def toggle(self, user_id: int, kind: str) -> set[str]:
+        """Switch one kind on or off; the kinds now muted."""
+        if kind not in SWITCHABLE:
+            raise ValueError(f"not a switchable notice kind: {kind!r}")
+        async with self.db.unit_of_work() as uow:
+            muted = await uow.outbox.muted(user_id)
+            await uow.outbox.set_muted(user_id, kind, kind not in muted)
+            return await uow.outbox.muted(user_id)
+
+    async def recent(self, limit: int = 30) -> list[tuple[Notice, str]]:
+        async with self.db.read() as uow:
+            return await uow.outbox.recent(limit)

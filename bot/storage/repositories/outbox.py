@@ -1,0 +1,160 @@
+"""The notices outbox: rows written with their event, claimed by a sender under a lease."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.models import Notice
+from bot.storage.session import Row, Session
+from bot.storage.values import as_datetime
+
+_NOTICE = "id, chat_id, kind, template, params, created_at, attempts"
+
+# A row is claimable when it is due, not leased, its chat is reachable, and no earlier row of
+# the same chat is waiting (leased elsewhere or backing off): a chat's notices keep their order.
+_CLAIMABLE = """
+    SELECT o.id FROM outbox o
+    WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
+      AND (o.lease_until IS NULL OR o.lease_until < $1)
+      AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = o.chat_id AND u.reachable = FALSE)
+      AND NOT EXISTS (
+          SELECT 1 FROM outbox e
+          WHERE e.chat_id = o.chat_id AND e.id < o.id AND e.sent_at IS NULL
+            AND e.failed_at IS NULL AND (e.next_attempt_at > $1 OR e.lease_until >= $1))
+    ORDER BY o.id LIMIT $3
+"""
+
+
+def _notice(row: Row) -> Notice:
+    params = row["params"]
+    return Notice(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        kind=row["kind"],
+        template=row["template"],
+        params=json.loads(params) if isinstance(params, str) else dict(params),
+        created_at=as_datetime(row["created_at"]),
+        attempts=row["attempts"],
+    )
+
+
+def _marks(start: int, count: int) -> str:
+    return ", ".join(f"${n}" for n in range(start, start + count))
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def add(
+        self, chat_id: int, kind: str, template: str, params: dict[str, Any], now: datetime
+    ) -> bool:
+        """Queue a notice, unless the user switched its kind off; True when queued."""
+        if await self.session.fetchval(
+            "SELECT 1 FROM notice_muted WHERE user_id = $1 AND kind = $2", chat_id, kind
+        ):
+            return False
+        await self.session.execute(
+            "INSERT INTO outbox (chat_id, kind, template, params, created_at, next_attempt_at)"
+            " VALUES ($1, $2, $3, $4, $5, $5)",
+            chat_id,
+            kind,
+            template,
+            json.dumps(params, separators=(",", ":")),
+            now,
+        )
+        return True
+
+    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[Notice]:
+        """Lease due rows to this sender. PostgreSQL skips rows another sender is claiming;
+        SQLite has one writer at a time, so the conditional update alone is enough."""
+        claimable = _CLAIMABLE
+        if self.session.dialect == "postgresql":
+            claimable += " FOR UPDATE OF o SKIP LOCKED"
+        rows = await self.session.fetch(
+            "UPDATE outbox SET lease_until = $2, attempts = attempts + 1"
+            f" WHERE id IN ({claimable}) RETURNING {_NOTICE}",
+            now,
+            lease_until,
+            limit,
+        )
+        return sorted((_notice(row) for row in rows), key=lambda notice: notice.id)
+
+    async def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
+        await self.session.execute(
+            "UPDATE outbox SET sent_at = $1, lease_until = NULL"
+            f" WHERE id IN ({_marks(2, len(ids))})",
+            now,
+            *ids,
+        )
+
+    async def retry_later(
+        self, ids: Sequence[int], at: datetime, error: str, *, counts: bool = True
+    ) -> None:
+        """Back to the queue at ``at``; a wait Telegram asked for does not use up an attempt."""
+        await self.session.execute(
+            "UPDATE outbox SET lease_until = NULL, next_attempt_at = $1, last_error = $2,"
+            " attempts = attempts - $3"
+            f" WHERE id IN ({_marks(4, len(ids))}) AND sent_at IS NULL",
+            at,
+            error[:500],
+            0 if counts else 1,
+            *ids,
+        )
+
+    async def mark_failed(self, ids: Sequence[int], now: datetime, error: str) -> None:
+        await self.session.execute(
+            "UPDATE outbox SET failed_at = $1, lease_until = NULL, last_error = $2"
+            f" WHERE id IN ({_marks(3, len(ids))}) AND sent_at IS NULL",
+            now,
+            error[:500],
+            *ids,
+        )
+
+    async def next_due(self) -> datetime | None:
+        value = await self.session.fetchval(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+        )
+        return None if value is None else as_datetime(value)
+
+    async def recent(self, limit: int) -> list[tuple[Notice, str]]:
+        """The newest rows with their state, for the playground's inspector."""
+        rows = await self.session.fetch(
+            f"SELECT {_NOTICE}, CASE WHEN sent_at IS NOT NULL THEN 'sent'"
+            " WHEN failed_at IS NOT NULL THEN 'failed' ELSE 'queued' END AS state"
+            " FROM outbox ORDER BY id DESC LIMIT $1",
+            limit,
+        )
+        return [(_notice(row), row["state"]) for row in rows]
+
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Forget sent rows older than ``before``: the outbox is a queue, not an archive."""
+        rows = await self.session.fetch(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at < $1"
+            " ORDER BY id LIMIT $2) RETURNING id",
+            before,
+            limit,
+        )
+        return len(rows)
+
+    # --- what each user wants -------------------------------------------------------------------
+
+    async def muted(self, user_id: int) -> set[str]:
+        rows = await self.session.fetch("SELECT kind FROM notice_muted WHERE user_id = $1", user_id)
+        return {row["kind"] for row in rows}
+
+    async def set_muted(self, user_id: int, kind: str, muted: bool) -> None:
+        if muted:
+            await self.session.execute(
+                "INSERT INTO notice_muted (user_id, kind) VALUES ($1, $2)"
+                " ON CONFLICT (user_id, kind) DO NOTHING",
+                user_id,
+                kind,
+            )
+        else:
+            await self.session.execute(
+                "DELETE FROM notice_muted WHERE user_id = $1 AND kind = $2", user_id, kind
+            )
