@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -38,8 +39,13 @@ def pick_locale(
     return default
 
 
+class Markup(str):
+    """Text this bot has already rendered: passed as a parameter, it is not escaped again."""
+
+
 class Translator:
-    """Formats messages of one locale. String parameters are HTML-escaped (parse_mode=HTML)."""
+    """Formats messages of one locale. String parameters are HTML-escaped (parse_mode=HTML),
+    except :class:`Markup`: the translator's own output, so rendered lines can nest."""
 
     def __init__(self, locale: str, bundle: FluentBundle, currency: str) -> None:
         self.locale = locale
@@ -54,13 +60,24 @@ class Translator:
         if message.value is None:
             return key
         args = {
-            name: html.escape(value, quote=False) if isinstance(value, str) else value
+            name: html.escape(value, quote=False)
+            if isinstance(value, str) and not isinstance(value, Markup)
+            else value
             for name, value in params.items()
         }
         text, errors = self._bundle.format_pattern(message.value, args)
         for error in errors:
             log.error("event=i18n_format_error locale=%s key=%s error=%r", self.locale, key, error)
-        return str(text)
+        return Markup(text)
+
+    def lines(self, items: Iterable[str]) -> Markup:
+        """Rendered lines joined into one parameter; anything not rendered here is escaped."""
+        return Markup(
+            "\n".join(
+                item if isinstance(item, Markup) else html.escape(item, quote=False)
+                for item in items
+            )
+        )
 
     def error(self, error: DomainError) -> str:
         """A domain error's message, its money and moments formatted for this locale."""

@@ -11,6 +11,7 @@ from bot.handlers import (
     admin,
     balance,
     cards,
+    cashback,
     certificates,
     common,
     confirm,
@@ -18,6 +19,7 @@ from bot.handlers import (
     gifts,
     history,
     language,
+    notifications,
     orders,
     payments,
     security,
@@ -25,6 +27,8 @@ from bot.handlers import (
     start,
     support,
 )
+from bot.services.cashback import MOVE as CASHBACK_MOVE
+from bot.services.cashback import WITHDRAW as CASHBACK_WITHDRAW
 from bot.services.gifts import FROM_BALANCE
 from bot.services.orders import PAY as ORDER_PAY
 
@@ -37,11 +41,20 @@ def create_root_router() -> Router:
         start.create_router(),
         balance.create_router(),
         language.create_router(),
+        notifications.create_router(),
         common.create_router(),  # /cancel and /help work inside every dialogue
         security.create_router(),
-        confirm.create_router({FROM_BALANCE: gifts.gift_confirmed, ORDER_PAY: orders.order_paid}),
+        confirm.create_router(
+            {
+                FROM_BALANCE: gifts.gift_confirmed,
+                ORDER_PAY: orders.order_paid,
+                CASHBACK_WITHDRAW: cashback.withdrawal_requested,
+                CASHBACK_MOVE: cashback.moved,
+            }
+        ),
         certificates.create_router(),
         orders.create_router(),
+        cashback.create_router(),
         shop.create_router(),
         history.create_router(),
         cards.create_router(),

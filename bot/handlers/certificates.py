@@ -264,7 +264,7 @@ async def my_certificates(
             "certificates-list",
             balance=t.money(page.balance),
             live=page.live,
-            lines="\n".join(lines),
+            lines=t.lines(lines),
             page=callback_data.page + 1,
             pages=max(1, -(-page.total // PAGE_SIZE)),
         )

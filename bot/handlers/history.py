@@ -30,6 +30,10 @@ KNOWN_KINDS = (
     "order_cashback_pending",
     "order_cashback_voided",
     "order_cashback_released",
+    "cashback_released",
+    "cashback_withdrawal",
+    "cashback_withdrawal_rejected",
+    "cashback_to_balance",
 )
 ACCOUNTS = ("balance", "cashback_pending", "cashback_available")
 
@@ -73,7 +77,7 @@ async def history(
     before = callback_data.before if callback_data is not None and callback_data.before else None
     items, older = await services.ledger.history_page(user.id, before_entry=before)
     text = (
-        t("history-title", lines="\n".join(_line(t, item) for item in items))
+        t("history-title", lines=t.lines(_line(t, item) for item in items))
         if items
         else t("history-empty")
     )

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
 from bot.errors import InsufficientFunds
+from bot.handlers.cashback import accrual_state
 from bot.handlers.confirm import ask_to_confirm
 from bot.handlers.filters import PrivateChat
 from bot.handlers.render import show
@@ -61,15 +62,24 @@ def order_text(t: Translator, services: Services, view: OrderView, balance: Mone
             status=status_label(t, order.status),
         )
     ]
-    if order.cashback:
-        state = (
-            "released"
-            if order.status in ("completed", "dispute_lost", "dispute_won")
-            else "voided"
-            if order.status == "cancelled"
-            else "pending"
+    if view.cashback is not None:
+        accrual = view.cashback
+        lines.append(
+            t(
+                "order-card-cashback",
+                cashback=t.money(money(accrual.amount or accrual.voided)),
+                state=accrual_state(t, accrual),
+            )
         )
-        lines.append(t(f"order-card-cashback-{state}", cashback=t.money(money(order.cashback))))
+    elif order.cashback and order.status == "awaiting_payment":
+        # Not accrued until paid, but the shopper decides knowing what the goods earn.
+        lines.append(
+            t(
+                "order-card-cashback",
+                cashback=t.money(money(order.cashback)),
+                state=t("accrual-pending"),
+            )
+        )
     if order.tracking:
         lines.append(t("order-card-tracking", tracking=order.tracking))
     if order.refunded:
@@ -77,7 +87,7 @@ def order_text(t: Translator, services: Services, view: OrderView, balance: Mone
     if order.status == "awaiting_payment" and balance is not None:
         after = money(balance.minor - order.amount)
         lines.append(t("order-card-balance", balance=t.money(balance), after=t.money(after)))
-    history = "\n".join(
+    history = t.lines(
         t(
             "order-history-line",
             date=t.datetime(event.created_at),
@@ -117,7 +127,7 @@ async def orders_list(
         money = services.orders.money
         text = t(
             "orders-list",
-            lines="\n".join(
+            lines=t.lines(
                 t(
                     "orders-line",
                     id=order.id,

@@ -173,7 +173,7 @@ async def paysupport(
             ticket=str(ticket),
             user_id=str(user.id),
             name=user.first_name,
-            charges="\n".join(lines) or ops("ops-no-charges"),
+            charges=ops.lines(lines) or ops("ops-no-charges"),
         ),
     )
     await services.support.relayed(ticket, sent.message_id)

@@ -6,7 +6,6 @@ from aiogram import F, Router
 from aiogram.filters import CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.handlers.filters import PrivateChat
 from bot.handlers.render import show
@@ -14,11 +13,6 @@ from bot.i18n import Translator
 from bot.keyboards.callbacks import Menu, MenuAction
 from bot.keyboards.menu import main_menu
 from bot.models import UserRecord
-
-# Sections whose features land in later releases.
-_COMING_SOON = {
-    MenuAction.CASHBACK,
-}
 
 
 async def start(message: Message, t: Translator, state: FSMContext, user: UserRecord) -> None:
@@ -31,17 +25,10 @@ async def home(callback: CallbackQuery, t: Translator, state: FSMContext) -> Non
     await show(callback, t("menu-title"), main_menu(t))
 
 
-async def coming_soon(
-    callback: CallbackQuery, t: Translator, callback_answer: CallbackAnswer
-) -> None:
-    callback_answer.text = t("coming-soon")
-
-
 def create_router() -> Router:
     router = Router(name="start")
     router.message.filter(PrivateChat())
     router.callback_query.filter(PrivateChat())
     router.message.register(start, CommandStart())
     router.callback_query.register(home, Menu.filter(F.action == MenuAction.HOME))
-    router.callback_query.register(coming_soon, Menu.filter(F.action.in_(_COMING_SOON)))
     return router

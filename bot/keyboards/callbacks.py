@@ -117,3 +117,35 @@ class Shop(CallbackData, prefix="shop"):
 class HistoryPage(CallbackData, prefix="hist"):
     before: int = 0  # 0: the newest page; else entries older than this id
     export: bool = False
+
+
+class CashbackStep(StrEnum):
+    HOME = "h"  # the screen, at a page of accruals
+    WITHDRAW = "w"  # pick a card
+    CARD = "c"  # withdraw to this card: asks for the password
+    MOVE = "m"  # move to the balance: asks for the password
+
+
+class CashbackAction(CallbackData, prefix="cb"):
+    step: CashbackStep
+    page: int = 0
+    card_id: int = 0
+
+
+class WithdrawalStep(StrEnum):
+    APPROVE = "a"
+    REJECT = "r"  # shows the reasons
+    REASON = "x"  # rejects with REJECT_REASONS[reason]
+    BACK = "b"  # back to Approve / Reject
+
+
+class WithdrawalOps(CallbackData, prefix="wop"):
+    """An operator's button on a withdrawal request in the operators' chat."""
+
+    step: WithdrawalStep
+    request_id: int
+    reason: int = -1
+
+
+class NoticeToggle(CallbackData, prefix="ntf"):
+    kind: str = ""  # one of notices.SWITCHABLE; empty: just show the screen

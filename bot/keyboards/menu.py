@@ -7,7 +7,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import Translator
-from bot.keyboards.callbacks import Menu, MenuAction, SetLanguage
+from bot.keyboards.callbacks import Menu, MenuAction, NoticeToggle, SetLanguage
 
 _MAIN_MENU = (
     (MenuAction.BALANCE, "menu-balance"),
@@ -48,5 +48,6 @@ def language_keyboard(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for code in SUPPORTED_LOCALES:
         builder.button(text=t(f"language-button-{code}"), callback_data=SetLanguage(code=code))
-    builder.adjust(2)
+    builder.button(text=t("notifications-button"), callback_data=NoticeToggle())
+    builder.adjust(2, 1)
     return builder.as_markup()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.errors import CashbackRefused
+from bot.errors import CashbackRefused, StaleButton
 from bot.models import Accrual, Order, PendingOperation, Withdrawal
 from bot.money import Money
 from bot.services.certificates import CertificateService
@@ -225,13 +225,18 @@ class CashbackService:
 
     # --- withdrawing ------------------------------------------------------------------------
 
-    async def prepare_withdrawal(self, user_id: int, card_id: int) -> PendingOperation:
-        """All available cashback to a saved card, once the password confirms it."""
+    async def withdrawable(self, user_id: int) -> Money:
+        """All the available cashback, if it reaches WITHDRAW_MIN; refused with the minimum."""
         available = (await self.ledger.balances(user_id)).cashback_available
         if available < self.policy.withdraw_min:
             raise CashbackRefused(
                 "below_minimum", minimum=self.policy.withdraw_min, available=available
             )
+        return available
+
+    async def prepare_withdrawal(self, user_id: int, card_id: int) -> PendingOperation:
+        """All available cashback to a saved card, once the password confirms it."""
+        available = await self.withdrawable(user_id)
         async with self.db.read() as uow:
             card = await uow.cards.get(user_id, card_id)
         if card is None:
@@ -284,6 +289,13 @@ class CashbackService:
             request.id,
             request.amount,
         )
+
+    async def withdrawal(self, request_id: int) -> Withdrawal:
+        async with self.db.read() as uow:
+            request = await uow.cashback.withdrawal(request_id)
+        if request is None:
+            raise StaleButton()
+        return request
 
     async def withdrawal_of(self, operation: PendingOperation) -> Withdrawal:
         async with self.db.read() as uow:

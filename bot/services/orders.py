@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from bot.clock import Clock
 from bot.errors import InsufficientFunds, OrderRefused
-from bot.models import Order, OrderEvent, PendingOperation
+from bot.models import Accrual, Order, OrderEvent, PendingOperation
 from bot.money import Money
 from bot.services.cashback import CashbackService
 from bot.services.certificates import CertificateService
@@ -56,6 +56,7 @@ FINAL = ("completed", "cancelled", "dispute_won", "dispute_lost")
 class OrderView:
     order: Order
     history: list[OrderEvent]
+    cashback: Accrual | None = None
 
 
 class OrderService:
@@ -133,7 +134,8 @@ class OrderService:
             if order is None or (user_id is not None and order.user_id != user_id):
                 raise OrderRefused("not_found", order=order_id)
             history = await uow.orders.events(order_id)
-        return OrderView(order, history)
+            accrual = await uow.cashback.of_order(order_id)
+        return OrderView(order, history, accrual)
 
     async def page(self, user_id: int, page: int) -> tuple[list[Order], int]:
         async with self.db.read() as uow:

@@ -128,7 +128,11 @@ async def test_language_button_in_the_menu(emulator: BotAPIEmulator, bot: Runnin
     menu = await say(emulator, ALICE, "/start")
     _, mark = await tap(emulator, ALICE, menu.result["message_id"], "m:language")
     edit = await emulator.wait_for_call("editMessageText", after=mark)
-    assert [text for text, _ in buttons(edit)] == ["🇷🇺 Русский", "🇬🇧 English"]
+    assert [text for text, _ in buttons(edit)] == [
+        "🇷🇺 Русский",
+        "🇬🇧 English",
+        "🔔 Notifications",
+    ]
 
 
 async def test_someone_elses_button_gets_an_alert_and_changes_nothing(

@@ -231,6 +231,8 @@ async def test_conversation_state_survives_a_restart(
     first = await start_bot()
     emulator.add_user(ALICE, "Alice")
     await say(emulator, ALICE, "/start")
+    # Handled and marked so: a restart does not answer this /start a second time.
+    await first.settled(emulator)
     key = StorageKey(bot_id=first.app.bot.id, chat_id=ALICE, user_id=ALICE)
     await first.app.dispatcher.storage.set_state(key, "Demo:waiting")
     await first.stop()

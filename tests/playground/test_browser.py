@@ -79,9 +79,10 @@ async def test_start_balance_edit_and_language_switch(page: Any, playground: Pla
     await edited.locator(".bubble", has_text="Language set: English.").wait_for()
     assert await edited.locator("button[data-callback='m:balance']").inner_text() == "💰 Balance"
 
-    # A section that has not landed yet answers with a toast, and nothing spins.
+    # Cashback opens in place: nothing earned yet, and what earns it.
     await edited.locator("button[data-callback='m:cashback']").click()
-    await page.locator(".toast", has_text="coming soon").wait_for()
+    await edited.locator(".bubble", has_text="No cashback yet").wait_for()
+    assert "Available: $0.00" in await edited.locator(".bubble").inner_text()
 
     # The command menu follows the chosen language.
     await page.click("#commands-button")

@@ -12,6 +12,7 @@ import pytest
 from bot.config import SUPPORTED_LOCALES
 from bot.errors import (
     CardInvalid,
+    CashbackRefused,
     CheckoutRefused,
     DomainError,
     GiftNoteInvalid,
@@ -25,6 +26,8 @@ from bot.errors import (
 from bot.handlers.history import ACCOUNTS, KNOWN_KINDS
 from bot.i18n import I18n, pick_locale
 from bot.money import Money
+from bot.services.cashback import REJECT_REASONS, VOID_REASONS
+from bot.services.notices import SWITCHABLE
 from bot.services.security import QUESTION_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +84,20 @@ DYNAMIC_KEYS = (
     *(f"history-kind-{k.replace('_', '-')}" for k in (*KNOWN_KINDS, "other")),
     *(f"history-account-{a.replace('_', '-')}" for a in ACCOUNTS),
     *(f"ops-order-{step}" for step in ("ship", "deliver", "won", "lost")),
-    *(f"order-card-cashback-{state}" for state in ("pending", "released", "voided")),
+    *(
+        CashbackRefused(reason).key
+        for reason in ("below_minimum", "no_card", "nothing", "cap", "reason", "decided")
+    ),
+    *(
+        f"accrual-reason-{r.replace('_', '-')}"
+        for r in (*VOID_REASONS.values(), "refunded", "other")
+    ),
+    *(f"withdrawal-reason-{r.replace('_', '-')}" for r in REJECT_REASONS),
+    *(f"ops-withdrawal-{status}" for status in ("paid", "rejected")),
+    *(f"notice-withdrawal-{status}" for status in ("paid", "rejected")),
+    "notice-cashback-available",
+    "ops-withdrawal",
+    *(f"notifications-kind-{kind.replace('_', '-')}" for kind in SWITCHABLE),
     *(
         f"order-status-{status}"
         for status in (
@@ -185,3 +201,13 @@ def test_dates_are_localized(i18n: I18n) -> None:
 )
 def test_pick_locale(chosen: str | None, client: str | None, expected: str) -> None:
     assert pick_locale(chosen, client, SUPPORTED_LOCALES, default="ru") == expected
+
+
+def test_rendered_lines_nest_without_a_second_escape(i18n: I18n) -> None:
+    t = i18n("en")
+    line = t("orders-line", id=1, title="Tea & <cake>", amount="$1.00", status="paid", date="x")
+    assert "Tea &amp; &lt;cake&gt;" in line
+    nested = t("orders-list", lines=t.lines([line, "raw <i>"]), page=1, pages=1)
+    assert "Tea &amp; &lt;cake&gt;" in nested and "raw &lt;i&gt;" in nested
+    history = t("history-line", date="d", what="w", account="a", amount="+$1", after="$2")
+    assert "<b>+$1</b>" in t("history-title", lines=t.lines([history]))

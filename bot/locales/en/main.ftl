@@ -16,7 +16,6 @@ menu-security = 🔐 Security
 menu-support = 💬 Support
 menu-language = 🌐 Language
 menu-back = ⬅️ Main menu
-coming-soon = This section is coming soon.
 
 ## Balance
 
@@ -43,6 +42,8 @@ help-text =
 
     /start — main menu
     /balance — your balance and cashback
+    /cashback — cashback by status, withdraw or move to the balance
+    /notifications — which notices you get
     /language — choose the language
     /cancel — stop the current step
     /help — this help
@@ -373,9 +374,7 @@ order-card =
     <b>📦 Order #{ $id }</b>: { $title }
     Amount: <b>{ $amount }</b>
     Status: { $status }
-order-card-cashback-pending = Cashback for the goods: { $cashback } (pending until receipt is confirmed)
-order-card-cashback-released = Cashback for the goods: { $cashback }, released (less any refunded share)
-order-card-cashback-voided = Cashback for the goods: { $cashback }, voided: the order was cancelled
+order-card-cashback = Cashback for the goods: { $cashback }, { $state }
 order-card-tracking = Tracking: { $tracking }
 order-card-refunded = Refunded to your balance: { $amount }
 order-card-balance = Your balance: { $balance }; after payment: { $after }
@@ -470,3 +469,90 @@ history-export = 📄 Export CSV
 history-export-caption = Your history: { $count } movements. Amounts per account add up to its balance.
 cmd-history = Money history
 
+
+## Cashback
+
+cmd-cashback = Cashback: statuses, withdraw, move to balance
+cashback-title =
+    <b>💸 Cashback</b>
+    Available: <b>{ $available }</b> — withdraw to a card (from { $minimum }) or move to the balance
+    On hold: { $on_hold } — orders received, waiting out the hold
+    Pending: { $pending } — until you confirm receipt of the goods
+cashback-next = ⏳ Next to become available: <b>{ $amount }</b> on { $date }
+cashback-accruals =
+    Accruals, newest first (page { $page } of { $pages }):
+    { $lines }
+cashback-empty = No cashback yet. Certificates earn it at once; goods earn it after you confirm receipt.
+accrual-line = • { $date } · { $source } · <b>{ $amount }</b> · { $state }
+accrual-source-order = order #{ $order }
+accrual-source-certificate = certificate
+accrual-pending = pending until receipt is confirmed
+accrual-on-hold = on hold until { $date }
+accrual-available = available since { $date }
+accrual-voided = voided: { $reason }
+accrual-reason-order-cancelled = the order was cancelled
+accrual-reason-dispute-won = the dispute was won and the money returned
+accrual-reason-refunded = the purchase was refunded
+accrual-reason-other = cancelled
+cashback-withdraw-button = 💳 Withdraw
+cashback-move-button = 💰 Move to balance
+cashback-open-button = 💸 Open cashback
+cashback-back = ⬅️ Back to cashback
+cashback-withdraw-pick = Withdraw <b>{ $amount }</b> to which card?
+cashback-withdraw-no-card = To withdraw <b>{ $amount }</b>, add a card first. Only its brand and last digits are kept.
+cashback-withdraw-confirm = Withdraw <b>{ $amount }</b> to the card •••• { $last4 }.
+cashback-withdraw-requested =
+    ✅ Withdrawal request #{ $request }: <b>{ $amount }</b> to the card •••• { $last4 }.
+    Our operators check it, usually within a working day; you will get a message when it is paid or, if not, why.
+cashback-move-confirm = Move <b>{ $amount }</b> of cashback to your balance.
+cashback-moved =
+    ✅ { $amount } moved to your balance.
+    Balance: <b>{ $balance }</b> · cashback available: { $available }
+cashback-refused-below-minimum = Withdrawals start at { $minimum }; you have { $available } available. You can move any amount to the balance instead.
+cashback-refused-no-card = That card is no longer saved. Pick another one or add a card.
+cashback-refused-nothing = You have no available cashback yet.
+cashback-refused-cap = Your balance is at its limit of { $cap }; spend some of it first.
+cashback-refused-reason = Pick a reason for the rejection.
+cashback-refused-decided = Request #{ $request } was already { $status ->
+        [paid] approved and paid
+        [rejected] rejected
+       *[other] decided
+    }.
+notice-cashback-available =
+    🎉 Cashback available: <b>+{ $amount }</b>
+    Available now: <b>{ $available }</b>. Withdraw it to a card or move it to your balance.
+notice-withdrawal-paid = ✅ Your withdrawal of <b>{ $amount }</b> to the card •••• { $last4 } was paid.
+notice-withdrawal-rejected =
+    ❌ Your withdrawal of <b>{ $amount }</b> to the card •••• { $last4 } was rejected: { $reason ->
+        [card_declined] the card declined the transfer
+        [details_mismatch] the card's details do not match your account
+       *[other] it breaks the programme's rules
+    }.
+    The money is back in your available cashback.
+withdrawal-reason-card-declined = Card declined
+withdrawal-reason-details-mismatch = Details do not match
+withdrawal-reason-policy = Against the rules
+ops-withdrawal =
+    💸 Withdrawal request #{ $request }
+    User: { $user }
+    Amount: <b>{ $amount }</b> to the card •••• { $last4 }
+ops-withdrawal-approve = ✅ Approve (paid)
+ops-withdrawal-reject = ❌ Reject…
+ops-withdrawal-back = ⬅️ Back
+ops-withdrawal-paid = ✅ Approved and paid, by { $actor }.
+ops-withdrawal-rejected = ❌ Rejected by { $actor }: { $reason }. The money went back to the user's available cashback.
+history-kind-cashback-released = cashback released after the hold
+history-kind-cashback-withdrawal = cashback withdrawal to a card
+history-kind-cashback-withdrawal-rejected = withdrawal rejected, cashback returned
+history-kind-cashback-to-balance = cashback moved to the balance
+
+## Notifications
+
+cmd-notifications = Which notices you get
+notifications-title =
+    <b>🔔 Notifications</b>
+    Tap a kind to switch it on 🔔 or off 🔕. Messages about your money (withdrawals, refunds) always come.
+notifications-button = 🔔 Notifications
+notifications-kind-cashback-available = Cashback became available
+notifications-kind-order-reminder = Reminder to confirm receipt
+notifications-kind-gift-expired = Unclaimed gift returned

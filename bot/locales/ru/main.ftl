@@ -16,7 +16,6 @@ menu-security = 🔐 Безопасность
 menu-support = 💬 Поддержка
 menu-language = 🌐 Язык
 menu-back = ⬅️ Главное меню
-coming-soon = Этот раздел скоро появится.
 
 ## Баланс
 
@@ -45,6 +44,8 @@ help-text =
 
     /start — главное меню
     /balance — баланс и кешбэк
+    /cashback — кешбэк по статусам, вывод или перевод на баланс
+    /notifications — какие уведомления присылать
     /language — выбрать язык
     /cancel — прервать текущий шаг
     /help — эта справка
@@ -378,9 +379,7 @@ order-card =
     <b>📦 Заказ №{ $id }</b>: { $title }
     Сумма: <b>{ $amount }</b>
     Статус: { $status }
-order-card-cashback-pending = Кешбэк за товар: { $cashback } (в ожидании до подтверждения получения)
-order-card-cashback-released = Кешбэк за товар: { $cashback }, начислен (за вычетом возвращённой доли)
-order-card-cashback-voided = Кешбэк за товар: { $cashback }, аннулирован: заказ отменён
+order-card-cashback = Кешбэк за товар: { $cashback }, { $state }
 order-card-tracking = Трек-номер: { $tracking }
 order-card-refunded = Возвращено на баланс: { $amount }
 order-card-balance = Ваш баланс: { $balance }; после оплаты: { $after }
@@ -475,3 +474,90 @@ history-export = 📄 Выгрузить CSV
 history-export-caption = Ваша история: { $count } движений. Суммы по каждому счёту складываются в его остаток.
 cmd-history = История операций
 
+
+## Кешбэк
+
+cmd-cashback = Кешбэк: статусы, вывод, перевод на баланс
+cashback-title =
+    <b>💸 Кешбэк</b>
+    Доступно: <b>{ $available }</b> — вывести на карту (от { $minimum }) или перевести на баланс
+    На удержании: { $on_hold } — заказы получены, идёт срок удержания
+    В ожидании: { $pending } — до подтверждения получения товара
+cashback-next = ⏳ Следующее начисление: <b>{ $amount }</b> станет доступно { $date }
+cashback-accruals =
+    Начисления, сначала новые (страница { $page } из { $pages }):
+    { $lines }
+cashback-empty = Кешбэка пока нет. Сертификаты дают его сразу, товары — после подтверждения получения.
+accrual-line = • { $date } · { $source } · <b>{ $amount }</b> · { $state }
+accrual-source-order = заказ №{ $order }
+accrual-source-certificate = сертификат
+accrual-pending = в ожидании до подтверждения получения
+accrual-on-hold = на удержании до { $date }
+accrual-available = доступен с { $date }
+accrual-voided = аннулирован: { $reason }
+accrual-reason-order-cancelled = заказ отменён
+accrual-reason-dispute-won = спор выигран, деньги вернулись
+accrual-reason-refunded = покупка возвращена
+accrual-reason-other = отменён
+cashback-withdraw-button = 💳 Вывести
+cashback-move-button = 💰 На баланс
+cashback-open-button = 💸 Открыть кешбэк
+cashback-back = ⬅️ К кешбэку
+cashback-withdraw-pick = На какую карту вывести <b>{ $amount }</b>?
+cashback-withdraw-no-card = Чтобы вывести <b>{ $amount }</b>, сначала добавьте карту. Хранятся только её платёжная система и последние цифры.
+cashback-withdraw-confirm = Вывод <b>{ $amount }</b> на карту •••• { $last4 }.
+cashback-withdraw-requested =
+    ✅ Заявка на вывод №{ $request }: <b>{ $amount }</b> на карту •••• { $last4 }.
+    Операторы проверят её, обычно в течение рабочего дня; мы напишем, когда деньги будут выплачены, а если нет — почему.
+cashback-move-confirm = Перевод <b>{ $amount }</b> кешбэка на баланс.
+cashback-moved =
+    ✅ { $amount } переведено на баланс.
+    Баланс: <b>{ $balance }</b> · доступный кешбэк: { $available }
+cashback-refused-below-minimum = Вывод — от { $minimum }, а доступно { $available }. Любую сумму можно перевести на баланс.
+cashback-refused-no-card = Эта карта больше не сохранена. Выберите другую или добавьте карту.
+cashback-refused-nothing = Доступного кешбэка пока нет.
+cashback-refused-cap = Баланс достиг предела { $cap }; сначала потратьте часть.
+cashback-refused-reason = Выберите причину отказа.
+cashback-refused-decided = Заявка №{ $request } уже { $status ->
+        [paid] одобрена и выплачена
+        [rejected] отклонена
+       *[other] рассмотрена
+    }.
+notice-cashback-available =
+    🎉 Кешбэк доступен: <b>+{ $amount }</b>
+    Теперь доступно: <b>{ $available }</b>. Выведите его на карту или переведите на баланс.
+notice-withdrawal-paid = ✅ Вывод <b>{ $amount }</b> на карту •••• { $last4 } выплачен.
+notice-withdrawal-rejected =
+    ❌ Вывод <b>{ $amount }</b> на карту •••• { $last4 } отклонён: { $reason ->
+        [card_declined] карта отклонила перевод
+        [details_mismatch] данные карты не совпадают с вашим аккаунтом
+       *[other] он нарушает правила программы
+    }.
+    Деньги вернулись в доступный кешбэк.
+withdrawal-reason-card-declined = Карта отклонила
+withdrawal-reason-details-mismatch = Данные не совпадают
+withdrawal-reason-policy = Нарушение правил
+ops-withdrawal =
+    💸 Заявка на вывод №{ $request }
+    Пользователь: { $user }
+    Сумма: <b>{ $amount }</b> на карту •••• { $last4 }
+ops-withdrawal-approve = ✅ Одобрить (выплачено)
+ops-withdrawal-reject = ❌ Отклонить…
+ops-withdrawal-back = ⬅️ Назад
+ops-withdrawal-paid = ✅ Одобрено и выплачено, оператор { $actor }.
+ops-withdrawal-rejected = ❌ Отклонено оператором { $actor }: { $reason }. Деньги вернулись в доступный кешбэк пользователя.
+history-kind-cashback-released = кешбэк начислен после удержания
+history-kind-cashback-withdrawal = вывод кешбэка на карту
+history-kind-cashback-withdrawal-rejected = вывод отклонён, кешбэк возвращён
+history-kind-cashback-to-balance = кешбэк переведён на баланс
+
+## Уведомления
+
+cmd-notifications = Какие уведомления присылать
+notifications-title =
+    <b>🔔 Уведомления</b>
+    Нажмите на вид, чтобы включить 🔔 или выключить 🔕. Сообщения о ваших деньгах (выводы, возвраты) приходят всегда.
+notifications-button = 🔔 Уведомления
+notifications-kind-cashback-available = Кешбэк стал доступен
+notifications-kind-order-reminder = Напоминание подтвердить получение
+notifications-kind-gift-expired = Неполученный подарок вернулся
