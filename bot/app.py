@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -31,6 +32,7 @@ from bot.middlewares.input_limits import TextLengthMiddleware
 from bot.middlewares.retry import RetryAfterMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware, TokenBuckets
 from bot.money import Money
+from bot.notices import NoticeSender
 from bot.parked import ParkedNotifier
 from bot.polling import InboxPoller
 from bot.reconcile import StarsReconciler
@@ -130,7 +132,13 @@ class Application:
             self.db, certificates, security, self.clock, cashback_policy(settings)
         )
         orders = OrderService(
-            self.db, certificates, cashback, security, self.clock, settings.order_protection
+            self.db,
+            certificates,
+            cashback,
+            security,
+            self.clock,
+            settings.order_protection,
+            settings.order_confirm_reminder,
         )
         self.services = Services(
             users=UserService(self.db, ledger, self.clock),
@@ -158,7 +166,7 @@ class Application:
         )
         self.dispatcher = self._dispatcher()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
-        register_jobs(self.scheduler, self.services)
+        register_jobs(self.scheduler, self.services, settings.scheduler_interval)
         if settings.payment_provider_token is None:
             self.scheduler.add_job(
                 self._reconcile_stars,
@@ -179,6 +187,24 @@ class Application:
             retention=settings.inbox_retention,
             on_parked=ParkedNotifier(self.bot, self.i18n, settings.support_chat_id),
         )
+        # Notices go out through a session of their own: no retry-after waits inside a send
+        # (the sender reschedules instead), and handlers' replies never queue behind notices.
+        self.notices_bot = Bot(
+            settings.bot_token.get_secret_value(),
+            session=self._session(),
+            default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+        )
+        self.notice_sender = NoticeSender(
+            self.notices_bot,
+            self.services.notices,
+            self.services.users,
+            self.i18n,
+            rate=settings.notice_rate,
+            poll=settings.notice_poll,
+            lease=settings.notice_lease,
+            max_attempts=settings.notice_max_attempts,
+        )
+        self._sender_task: asyncio.Task[None] | None = None
         self._poller: InboxPoller | None = None
 
     async def _reconcile_stars(self) -> None:
@@ -240,6 +266,7 @@ class Application:
             log.info("event=polling_started bot_id=%s username=%s", me.id, me.username)
             await self.inbox.start()
             self.scheduler.start()
+            self._sender_task = asyncio.create_task(self.notice_sender.run(), name="notices")
             self._poller = InboxPoller(
                 self.bot,
                 self.inbox,
@@ -248,7 +275,10 @@ class Application:
             )
             await self._poller.run()
             # Stop requested: the updates in hand get a moment; the rest wait in the inbox.
-            await self.inbox.stop(grace=STOP_GRACE_SECONDS)
+            await asyncio.gather(
+                self.inbox.stop(grace=STOP_GRACE_SECONDS),
+                self.notice_sender.stop(grace=STOP_GRACE_SECONDS),
+            )
         finally:
             await self.shutdown()
 
@@ -260,6 +290,7 @@ class Application:
         jobs = self.scheduler.get_jobs()
         for job in jobs:
             await job.func(*job.args, **job.kwargs)
+        self.notice_sender.wake()
         return len(jobs)
 
     def request_stop(self) -> None:
@@ -270,7 +301,12 @@ class Application:
     async def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self._sender_task is not None:
+            self._sender_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._sender_task
         with suppress(TelegramAPIError, OSError):
             await self.bot.session.close()
+            await self.notices_bot.session.close()
         await self.db.close()
         log.info("event=stopped")

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     order_confirm_reminder: timedelta = timedelta(days=3)
     scheduler_interval: timedelta = timedelta(seconds=60)
     notice_poll: timedelta = timedelta(seconds=1)
+    # How long a sender owns the rows it claimed; after a crash they go out again this late.
+    notice_lease: timedelta = timedelta(seconds=30)
     notice_rate: float = Field(default=25.0, gt=0, le=30)
     notice_max_attempts: int = Field(default=8, ge=1, le=100)
 
@@ -211,6 +213,7 @@ class Settings(BaseSettings):
         "order_confirm_reminder",
         "scheduler_interval",
         "notice_poll",
+        "notice_lease",
         mode="before",
     )
     @classmethod
@@ -248,6 +251,14 @@ class Settings(BaseSettings):
     def _a_sane_period(cls, value: timedelta) -> timedelta:
         if not timedelta(milliseconds=10) <= value <= timedelta(hours=1):
             raise ValueError("must be between 0.01 and 3600 seconds (or ISO 8601, e.g. PT1M)")
+        return value
+
+    @field_validator("notice_lease")
+    @classmethod
+    def _outlasts_a_send(cls, value: timedelta) -> timedelta:
+        # A claimed batch takes about a second to send; one send may take a third of the lease.
+        if not timedelta(seconds=3) <= value <= timedelta(hours=1):
+            raise ValueError("must be between 3 and 3600 seconds (or ISO 8601, e.g. PT30S)")
         return value
 
     @property

@@ -140,6 +140,7 @@ class Inbox:
         self._flusher: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._flushing = asyncio.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -315,16 +316,19 @@ class Inbox:
         await self._flush()
 
     async def _flush(self) -> None:
-        if not self._done:
-            return
-        done, self._done = self._done, []
-        try:
-            async with self.db.unit_of_work() as uow:
-                await uow.inbox.mark_done(done, self.clock.now())
-        except StorageError:
-            self._done[:0] = done  # try again with the next batch
-            raise
-        self._in_hand.difference_update(done)
+        # One at a time: a flush that finds nothing to do must still wait for one under way,
+        # or "flushed" could be reported before the rows are marked.
+        async with self._flushing:
+            if not self._done:
+                return
+            done, self._done = self._done, []
+            try:
+                async with self.db.unit_of_work() as uow:
+                    await uow.inbox.mark_done(done, self.clock.now())
+            except StorageError:
+                self._done[:0] = done  # try again with the next batch
+                raise
+            self._in_hand.difference_update(done)
 
     async def rescan(self) -> int:
         """Queue pending rows this process does not hold: put back by an operator, or left by

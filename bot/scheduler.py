@@ -1,13 +1,21 @@
-"""APScheduler jobs. Jobs only call services and pass ids, so each is safe to run twice or late."""
+"""APScheduler jobs. Jobs only call services and pass ids, so each is safe to run twice or late.
+
+Each looks for what is due by the injected clock, so after downtime the first run catches up on
+everything that fell due meanwhile, and the playground's time travel simply runs them all.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.services import Services
 from bot.services.ledger import LedgerService
+from bot.storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +31,58 @@ async def audit_ledger(ledger: LedgerService) -> None:
         log.info("event=ledger_audit_ok")
 
 
-def register_jobs(scheduler: AsyncIOScheduler, services: Services) -> None:
+async def release_holds(services: Services) -> None:
+    """Accruals past their hold become available; each user gets one notice."""
+    released = await services.cashback.release_due()
+    if released:
+        log.info("event=job_release_holds amount=%s", released)
+
+
+async def remind_and_auto_confirm(services: Services) -> None:
+    """The "confirm receipt" reminder first, then delivered orders past protection complete."""
+    reminded = await services.orders.remind_due()
+    confirmed = await services.orders.auto_confirm_due()
+    if reminded or confirmed:
+        log.info("event=job_auto_confirm reminded=%s confirmed=%s", reminded, confirmed)
+
+
+async def expire_gifts(services: Services) -> None:
+    """Unclaimed gift codes past GIFT_TTL go back to the giver, who is told."""
+    returned = await services.gifts.expire_due()
+    if returned:
+        log.info("event=job_expire_gifts gifts=%s", [gift.id for gift in returned])
+
+
+def guarded(job: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """A database outage skips one run (the next catches up) instead of a scheduler traceback."""
+
+    async def run(**kwargs: Any) -> None:
+        try:
+            await job(**kwargs)
+        except StorageError as exc:
+            log.warning("event=job_skipped job=%s error=%s", job.__name__, exc)
+
+    run.__name__ = job.__name__
+    return run
+
+
+def register_jobs(scheduler: AsyncIOScheduler, services: Services, interval: timedelta) -> None:
+    every = {"coalesce": True, "max_instances": 1, "replace_existing": True}
     scheduler.add_job(
-        audit_ledger,
+        guarded(audit_ledger),
         "interval",
         hours=LEDGER_AUDIT_HOURS,
         kwargs={"ledger": services.ledger},
         id="audit_ledger",
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
+        **every,
     )
+    for job in (release_holds, remind_and_auto_confirm, expire_gifts):
+        scheduler.add_job(
+            guarded(job),
+            "interval",
+            seconds=interval.total_seconds(),
+            kwargs={"services": services},
+            id=job.__name__,
+            next_run_time=datetime.now(UTC),  # catch up at start on what fell due while down
+            **every,
+        )

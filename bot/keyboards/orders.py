@@ -61,6 +61,21 @@ def order_keyboard(t: Translator, order: Order) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def order_reminder_keyboard(t: Translator, order_id: int) -> InlineKeyboardMarkup:
+    """Under the "did it arrive?" notice: confirm at once, or look at the order first."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t("order-action-confirm"),
+        callback_data=OrderAction(step=OrderStep.CONFIRM, order_id=order_id),
+    )
+    builder.button(
+        text=t("notice-order-open"),
+        callback_data=OrderAction(step=OrderStep.OPEN, order_id=order_id),
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
 def top_up_keyboard(
     t: Translator, index: int | None, nominal: str, order: Order
 ) -> InlineKeyboardMarkup:

@@ -25,6 +25,7 @@ from bot.models import Gift, PendingOperation
 from bot.money import Money
 from bot.services.certificates import CertificateService, new_gift_code
 from bot.services.ledger import GIFT_ESCROW, Account
+from bot.services.notices import GIFT_EXPIRED, write_notice
 from bot.services.security import SecurityService
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
@@ -241,6 +242,18 @@ class GiftService:
             )
             await uow.certificates.add_certificate(
                 gift.giver_id, gift.amount, "refund", now, gift_id=gift.id
+            )
+            await write_notice(
+                uow,
+                gift.giver_id,
+                GIFT_EXPIRED,
+                "notice-gift-expired",
+                now,
+                amount=Money(gift.amount, self.ledger.currency),
+                balance=Money(
+                    (await uow.ledger.user_balances(gift.giver_id)).get("balance", 0),
+                    self.ledger.currency,
+                ),
             )
         log.info("event=gift_expired gift=%s giver=%s", gift.id, gift.giver_id)
         return True

@@ -7,7 +7,8 @@ JSON and formatted at that time.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
@@ -24,6 +25,10 @@ SWITCHABLE = (CASHBACK_AVAILABLE, ORDER_REMINDER, GIFT_EXPIRED)
 # Always sent: money a person is owed an answer about, and the operators' work.
 WITHDRAWAL = "withdrawal"
 OPERATORS = "operators"
+
+# A failed send waits 2 s, 4 s, 8 s... but never more than an hour.
+BACKOFF_BASE = timedelta(seconds=2)
+BACKOFF_MAX = timedelta(hours=1)
 
 
 def encode(params: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +87,47 @@ class NoticeService:
             muted = await uow.outbox.muted(user_id)
             await uow.outbox.set_muted(user_id, kind, kind not in muted)
             return await uow.outbox.muted(user_id)
+
+    # --- the queue, as the sender works it -------------------------------------------------
+
+    @retry_on_conflict()
+    async def claim(self, limit: int, lease: timedelta, chat_gap: timedelta) -> list[Notice]:
+        """Due rows leased to the caller for ``lease``, in order; a chat that got a notice less
+        than ``chat_gap`` ago waits."""
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            return await uow.outbox.claim(now, now + lease, limit, now - chat_gap)
+
+    @retry_on_conflict()
+    async def mark_sent(self, ids: Sequence[int]) -> None:
+        async with self.db.unit_of_work() as uow:
+            await uow.outbox.mark_sent(ids, self.clock.now())
+
+    @retry_on_conflict()
+    async def release(self, ids: Sequence[int], delay: timedelta = timedelta(0)) -> None:
+        """Unsent and not failed: due again after ``delay``; the attempt does not count."""
+        async with self.db.unit_of_work() as uow:
+            await uow.outbox.release(ids, self.clock.now() + delay)
+
+    @retry_on_conflict()
+    async def back_off(
+        self, ids: Sequence[int], attempts: int, max_attempts: int, error: str
+    ) -> datetime | None:
+        """After a failed send: due again later, doubling the wait each attempt, or marked
+        failed once ``max_attempts`` are used up (None)."""
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            if attempts >= max_attempts:
+                await uow.outbox.mark_failed(ids, now, error)
+                return None
+            at = now + min(BACKOFF_BASE * (1 << min(max(attempts - 1, 0), 20)), BACKOFF_MAX)
+            await uow.outbox.retry_later(ids, at, error)
+            return at
+
+    async def next_due(self) -> datetime | None:
+        async with self.db.read() as uow:
+            due: datetime | None = await uow.outbox.next_due()
+        return due
 
     async def recent(self, limit: int = 30) -> list[tuple[Notice, str]]:
         async with self.db.read() as uow:

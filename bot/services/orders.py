@@ -27,6 +27,7 @@ from bot.money import Money
 from bot.services.cashback import CashbackService
 from bot.services.certificates import CertificateService
 from bot.services.ledger import ORDERS, Account
+from bot.services.notices import ORDER_REMINDER, write_notice
 from bot.services.security import SecurityService
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
@@ -68,6 +69,7 @@ class OrderService:
         security: SecurityService,
         clock: Clock,
         protection: timedelta,
+        reminder: timedelta = timedelta(days=3),
     ) -> None:
         self.db = db
         self.certificates = certificates
@@ -75,6 +77,7 @@ class OrderService:
         self.ledger = certificates.ledger
         self.clock = clock
         self.protection = protection
+        self.reminder = reminder
         security.register(PAY, self._pay)
         self.security = security
 
@@ -269,6 +272,39 @@ class OrderService:
         detail = tracking or (str(amount) if amount else None)
         await uow.orders.audit(actor_id, order.id, status, detail, self.clock.now())
         return changed
+
+    async def remind_due(self) -> list[int]:
+        """One "confirm receipt" reminder per delivered order, ORDER_CONFIRM_REMINDER before it
+        completes by itself; safe to run twice or late (a late one still names the date)."""
+        now = self.clock.now()
+        async with self.db.read() as uow:
+            due = await uow.orders.unreminded_before(
+                now - self.protection + self.reminder, _AUTO_BATCH
+            )
+        reminded = []
+        for order in due:
+            if await self._remind(order):
+                reminded.append(order.id)
+        return reminded
+
+    @retry_on_conflict()
+    async def _remind(self, order: Order) -> bool:
+        now = self.clock.now()
+        assert order.delivered_at is not None, "only delivered orders are due"
+        async with self.db.unit_of_work() as uow:
+            if not await uow.orders.mark_reminded(order.id, now):
+                return False
+            await write_notice(
+                uow,
+                order.user_id,
+                ORDER_REMINDER,
+                "notice-order-reminder",
+                now,
+                order=order.id,
+                title=order.title,
+                completes=order.delivered_at + self.protection,
+            )
+        return True
 
     async def auto_confirm_due(self) -> list[int]:
         """Delivered orders past ORDER_PROTECTION complete; safe to run twice or late."""

@@ -31,6 +31,7 @@ from bot.services.certificates import (
 from bot.services.gifts import GiftService
 from bot.services.hashing import SecretHasher
 from bot.services.ledger import ORDERS
+from bot.services.notices import NoticeService, decode
 from bot.services.security import Lockout, SecurityService
 from tests.unit.ledger_support import LedgerWorld
 
@@ -281,6 +282,11 @@ async def test_an_unclaimed_gift_returns_to_its_giver_once(world: World) -> None
     assert [g.id for g in returned] == [gift.id]
     assert await world.gifts.expire_due() == []  # a second run finds nothing
     assert (await world.base.ledger.balances(ALICE)).balance == usd(1500)
+    # The giver hears it once, with the amount and the balance it went back to.
+    notices = [n for n, _ in await NoticeService(world.base.db, world.base.clock).recent()]
+    expired = [n for n in notices if n.template == "notice-gift-expired"]
+    assert [(n.chat_id, n.kind) for n in expired] == [(ALICE, "gift_expired")]
+    assert decode(expired[0].params) == {"amount": usd(1500), "balance": usd(1500)}
     page = await world.certificates.page(ALICE, 0)
     assert [(c.source, c.remaining) for c in page.items] == [("refund", 1500)]
     with pytest.raises(GiftUnavailable) as late:

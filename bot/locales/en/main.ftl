@@ -529,6 +529,13 @@ notice-withdrawal-rejected =
        *[other] it breaks the programme's rules
     }.
     The money is back in your available cashback.
+notice-order-reminder =
+    📦 Did order #{ $order } ({ $title }) arrive?
+    If you do nothing, it completes by itself on { $completes }. Confirm receipt, or open a dispute before then if something is wrong.
+notice-order-open = 📦 Open the order
+notice-gift-expired =
+    🎁 Your gift of <b>{ $amount }</b> was not claimed in time and went back to your balance.
+    Balance: <b>{ $balance }</b>
 withdrawal-reason-card-declined = Card declined
 withdrawal-reason-details-mismatch = Details do not match
 withdrawal-reason-policy = Against the rules

@@ -534,6 +534,13 @@ notice-withdrawal-rejected =
        *[other] он нарушает правила программы
     }.
     Деньги вернулись в доступный кешбэк.
+notice-order-reminder =
+    📦 Заказ №{ $order } ({ $title }) пришёл?
+    Если ничего не делать, он завершится сам { $completes }. Подтвердите получение или откройте спор до этой даты, если что-то не так.
+notice-order-open = 📦 Открыть заказ
+notice-gift-expired =
+    🎁 Ваш подарок на <b>{ $amount }</b> не забрали вовремя, деньги вернулись на баланс.
+    Баланс: <b>{ $balance }</b>
 withdrawal-reason-card-declined = Карта отклонила
 withdrawal-reason-details-mismatch = Данные не совпадают
 withdrawal-reason-policy = Нарушение правил

@@ -187,6 +187,26 @@ class OrderRepository:
         )
         return int(value)
 
+    async def unreminded_before(self, moment: datetime, limit: int) -> list[Order]:
+        """Delivered orders, delivered by ``moment``, whose reminder has not gone out."""
+        rows = await self.session.fetch(
+            f"SELECT {_ORDER} FROM orders WHERE status = 'delivered' AND delivered_at <= $1"
+            " AND reminded_at IS NULL ORDER BY delivered_at LIMIT $2",
+            moment,
+            limit,
+        )
+        return [_order(row) for row in rows]
+
+    async def mark_reminded(self, order_id: int, now: datetime) -> bool:
+        """True for the one caller that gets to send the reminder."""
+        rows = await self.session.fetch(
+            "UPDATE orders SET reminded_at = $1 WHERE id = $2 AND status = 'delivered'"
+            " AND reminded_at IS NULL RETURNING id",
+            now,
+            order_id,
+        )
+        return bool(rows)
+
     async def delivered_before(self, moment: datetime, limit: int) -> list[int]:
         rows = await self.session.fetch(
             "SELECT id FROM orders WHERE status = 'delivered' AND delivered_at <= $1"

@@ -13,13 +13,16 @@ from bot.storage.values import as_datetime
 
 _NOTICE = "id, chat_id, kind, template, params, created_at, attempts"
 
-# A row is claimable when it is due, not leased, its chat is reachable, and no earlier row of
-# the same chat is waiting (leased elsewhere or backing off): a chat's notices keep their order.
+# A row is claimable when it is due, not leased, its chat is reachable, nothing went to its chat
+# since $4 (the per-chat pace, kept in the database so every sender and a restart honour it), and
+# no earlier row of the same chat is waiting (leased elsewhere or backing off): a chat's notices
+# keep their order.
 _CLAIMABLE = """
     SELECT o.id FROM outbox o
     WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
       AND (o.lease_until IS NULL OR o.lease_until < $1)
       AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = o.chat_id AND u.reachable = FALSE)
+      AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.chat_id = o.chat_id AND s.sent_at > $4)
       AND NOT EXISTS (
           SELECT 1 FROM outbox e
           WHERE e.chat_id = o.chat_id AND e.id < o.id AND e.sent_at IS NULL
@@ -68,9 +71,12 @@ class OutboxRepository:
         )
         return True
 
-    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[Notice]:
-        """Lease due rows to this sender. PostgreSQL skips rows another sender is claiming;
-        SQLite has one writer at a time, so the conditional update alone is enough."""
+    async def claim(
+        self, now: datetime, lease_until: datetime, limit: int, chat_quiet_since: datetime
+    ) -> list[Notice]:
+        """Lease due rows to this sender, skipping chats that got a notice after
+        ``chat_quiet_since``. PostgreSQL skips rows another sender is claiming; SQLite has one
+        writer at a time, so the conditional update alone is enough."""
         claimable = _CLAIMABLE
         if self.session.dialect == "postgresql":
             claimable += " FOR UPDATE OF o SKIP LOCKED"
@@ -80,6 +86,7 @@ class OutboxRepository:
             now,
             lease_until,
             limit,
+            chat_quiet_since,
         )
         return sorted((_notice(row) for row in rows), key=lambda notice: notice.id)
 
@@ -102,6 +109,16 @@ class OutboxRepository:
             at,
             error[:500],
             0 if counts else 1,
+            *ids,
+        )
+
+    async def release(self, ids: Sequence[int], at: datetime) -> None:
+        """Give claimed rows back unsent, due at ``at``, without using up an attempt."""
+        await self.session.execute(
+            "UPDATE outbox SET lease_until = NULL, next_attempt_at = $1,"
+            " attempts = attempts - 1"
+            f" WHERE id IN ({_marks(2, len(ids))}) AND sent_at IS NULL",
+            at,
             *ids,
         )
 
