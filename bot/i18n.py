@@ -43,6 +43,11 @@ class Markup(str):
     """Text this bot has already rendered: passed as a parameter, it is not escaped again."""
 
 
+# Parameters that name a record: shown as typed ("#1234", "user 1001"), never as a grouped
+# number ("#1,234"), which Fluent would make of an int. Amounts and counts keep grouping.
+IDENTIFIERS = frozenset({"id", "order", "request", "ticket", "user", "user_id", "update_id"})
+
+
 class Translator:
     """Formats messages of one locale. String parameters are HTML-escaped (parse_mode=HTML),
     except :class:`Markup`: the translator's own output, so rendered lines can nest."""
@@ -62,6 +67,8 @@ class Translator:
         args = {
             name: html.escape(value, quote=False)
             if isinstance(value, str) and not isinstance(value, Markup)
+            else str(value)
+            if name in IDENTIFIERS and isinstance(value, int)
             else value
             for name, value in params.items()
         }

@@ -211,7 +211,8 @@ async def moved(
 # --- operators ------------------------------------------------------------------------------
 
 
-def withdrawal_text(ops: Translator, services: Services, request: Withdrawal) -> str:
+async def withdrawal_text(ops: Translator, services: Services, request: Withdrawal) -> str:
+    """The request as the operators see it, with who decided it (by name) and how."""
     text = ops(
         "ops-withdrawal",
         request=request.id,
@@ -222,12 +223,16 @@ def withdrawal_text(ops: Translator, services: Services, request: Withdrawal) ->
     if request.status == "requested":
         return text
     reason = (request.reason or "").replace("_", "-")
+    actor = str(request.decided_by)
+    if request.decided_by is not None:
+        known = await services.users.get(request.decided_by)
+        actor = known.first_name if known is not None else actor
     return "\n".join(
         [
             text,
             ops(
                 f"ops-withdrawal-{request.status}",
-                actor=str(request.decided_by),
+                actor=actor,
                 reason=ops(f"withdrawal-reason-{reason}") if reason else "",
             ),
         ]
@@ -256,9 +261,9 @@ async def withdrawal_button(
                 if step is WithdrawalStep.REJECT
                 else withdrawal_ops_keyboard(ops, request_id)
             )
-            await show(callback, withdrawal_text(ops, services, request), keyboard)
+            await show(callback, await withdrawal_text(ops, services, request), keyboard)
             return
-        await show(callback, withdrawal_text(ops, services, request))
+        await show(callback, await withdrawal_text(ops, services, request))
         return
     reason = None
     if step is WithdrawalStep.REASON:
@@ -268,7 +273,7 @@ async def withdrawal_button(
     request = await services.cashback.decide_withdrawal(
         user.id, request_id, approve=step is WithdrawalStep.APPROVE, reason=reason
     )
-    await show(callback, withdrawal_text(ops, services, request))
+    await show(callback, await withdrawal_text(ops, services, request))
 
 
 def create_router() -> Router:

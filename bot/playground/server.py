@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from bot.app import Application
 from bot.clock import ShiftedClock
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.emulator import ApiError, BotAPIEmulator
+from bot.models import Accrual
 
 log = logging.getLogger(__name__)
 
@@ -346,10 +347,54 @@ class Playground:
             }
             for entry in await self.app.services.ledger.journal(limit=15)
         ]
+        cashback = self.app.services.cashback
+        accruals = [
+            {
+                "id": accrual.id,
+                "user_id": accrual.user_id,
+                "source": f"order #{accrual.order_id}" if accrual.order_id else accrual.source,
+                "amount": t.money(cashback.money(accrual.amount or accrual.voided)),
+                "status": accrual.status,
+                "reason": accrual.reason,
+                "date": _accrual_date(accrual).isoformat(),
+            }
+            for accrual in await cashback.recent(12)
+        ]
+        withdrawals = [
+            {
+                "id": request.id,
+                "user_id": request.user_id,
+                "amount": t.money(cashback.money(request.amount)),
+                "card": request.card_last4,
+                "status": request.status,
+                "reason": request.reason,
+            }
+            for request in await cashback.withdrawals(8)
+        ]
+        outbox = [
+            {
+                "id": notice.id,
+                "chat_id": notice.chat_id,
+                "template": notice.template,
+                "attempts": notice.attempts,
+                "state": state,
+                "time": notice.created_at.isoformat(),
+            }
+            for notice, state in await self.app.services.notices.recent(12)
+        ]
         problems = await self.app.services.ledger.check_invariants()
         problems += await certificates.drift()
+        problems += await cashback.drift()
         return web.json_response(
-            {"users": balances, "gifts": gifts, "journal": journal, "problems": problems}
+            {
+                "users": balances,
+                "gifts": gifts,
+                "accruals": accruals,
+                "withdrawals": withdrawals,
+                "outbox": outbox,
+                "journal": journal,
+                "problems": problems,
+            }
         )
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
@@ -501,6 +546,13 @@ class Playground:
                 "jobs_run": jobs,
             }
         )
+
+
+def _accrual_date(accrual: Accrual) -> datetime:
+    """The date that goes with the status: release for a hold, availability, else creation."""
+    if accrual.status == "on_hold" and accrual.hold_until is not None:
+        return accrual.hold_until
+    return accrual.available_at or accrual.created_at
 
 
 @web.middleware

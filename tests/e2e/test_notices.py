@@ -24,10 +24,10 @@ from bot.services.notices import WITHDRAWAL, NoticeService, write_notice
 from bot.services.users import UserService
 from bot.storage.database import Database, open_database
 from tests.conftest import TOKEN, RunningBot, query
-from tests.e2e.test_cashback import ADMIN, ALICE, press, usd, wallet
-from tests.e2e.test_certificates import buy
+from tests.e2e.test_cashback import ADMIN, ALICE, OPERATORS, press, usd, wallet
+from tests.e2e.test_certificates import button_data, buy
 from tests.e2e.test_security_dialogues import PASSWORD, secret
-from tests.e2e.test_skeleton import say
+from tests.e2e.test_skeleton import answer_to, say
 
 
 def to(chat_id: int) -> Any:
@@ -246,3 +246,60 @@ async def test_two_senders_on_one_database_send_each_notice_once(
         ordered = [m for text in texts for m in markers([Call("", {"text": text}, 0)])]
         assert ordered == sorted(ordered), "a chat's notices keep their order"
         assert all(b - a >= 1.0 for a, b in itertools.pairwise(times)), times
+
+
+async def test_operators_reject_then_approve_withdrawals_and_the_user_hears_both(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    from bot.services.cards import CardNumber
+
+    bot = await wallet(emulator, start_bot, withdraw_min="1")
+    services = bot.app.services
+    for _ in range(2):
+        await buy(emulator, bot, ALICE, "$100")
+    card = await services.cards.add(ALICE, CardNumber("Visa", "411111", "1111"), "12/30")
+
+    async def request_withdrawal() -> Call:
+        mark = emulator.call_count()
+        operation = await services.cashback.prepare_withdrawal(ALICE, card.id)
+        await services.security.confirm_operation(ALICE, operation.id, PASSWORD)
+        bot.app.notice_sender.wake()
+        return await emulator.wait_for_call("sendMessage", to(OPERATORS), after=mark)
+
+    async def operator_press(message: Call, text: str) -> Call:
+        mark = emulator.call_count()
+        await emulator.press_button(
+            ADMIN, message.result["message_id"], button_data(message, text), chat_id=OPERATORS
+        )
+        return await emulator.wait_for_call("editMessageText", to(OPERATORS), after=mark)
+
+    first = await request_withdrawal()
+    assert "Withdrawal request #1" in first.params["text"] and "User: 1001" in first.params["text"]
+    assert "$2.00" in first.params["text"] and "•••• 1111" in first.params["text"]
+    reasons = await operator_press(first, "Reject")
+    mark = emulator.call_count()
+    rejected = await operator_press(reasons, "Card declined")
+    assert "Rejected by Operator: Card declined" in rejected.params["text"]
+    told = await emulator.wait_for_call("sendMessage", to(ALICE), after=mark)
+    assert "was rejected: the card declined the transfer" in told.params["text"]
+    assert (await services.ledger.balances(ALICE)).cashback_available == usd(200)
+
+    second = await request_withdrawal()
+    assert "Withdrawal request #2" in second.params["text"]
+    mark = emulator.call_count()
+    approved = await operator_press(second, "Approve")
+    assert "Approved and paid, by Operator." in approved.params["text"]
+    told = await emulator.wait_for_call("sendMessage", to(ALICE), after=mark)
+    assert "to the card •••• 1111 was paid" in told.params["text"]
+    # A stale copy of the button (another operator's client) changes nothing and says why.
+    mark = emulator.call_count()
+    query_id = await emulator.send_callback(
+        ADMIN, button_data(second, "Approve"), second.result["message_id"], chat_id=OPERATORS
+    )
+    answer = await answer_to(emulator, query_id, after=mark)
+    assert "already approved and paid" in answer.params["text"]
+    rows = await query(bot.app.db, "SELECT id, status, reason FROM withdrawals ORDER BY id")
+    assert rows == [(1, "rejected", "card_declined"), (2, "paid", None)]
+    balances = await services.ledger.balances(ALICE)
+    assert balances.cashback_available == usd(0)
+    assert await services.ledger.check_invariants() == []

@@ -423,3 +423,101 @@ async def test_an_order_walks_from_shop_to_receipt_and_the_csv(
     rows = list(csv.DictReader(io.StringIO((await response.body()).decode("utf-8"))))
     total = sum(float(r["amount"]) for r in rows if r["account"] == "balance")
     assert round(total, 2) == 10.10
+
+
+async def set_up_password(playground: Playground, user_id: int) -> None:
+    """Directly through the service: the dialogue has tests of its own."""
+    from bot.services.security import QUESTION_CODES
+
+    assert playground.app is not None
+    security = playground.app.services.security
+    answers = tuple([await security.hash_answer("answer")] * 3)
+    await security.set_up(
+        user_id, await security.hash_new_password("secret-pass-42"), QUESTION_CODES[:3], answers
+    )
+
+
+async def test_cashback_releases_after_time_travel_and_moves_to_the_balance(
+    page: Any, playground: Playground
+) -> None:
+    """Анна pays an order, confirms receipt, travels 15 days past the hold: the notice comes in
+    the chat and its button moves the cashback to her balance."""
+    await send(page, "/start")
+    await bot_reply(page, "Здравствуйте")
+    await set_up_password(playground, 1001)
+    await send(page, "/buy")
+    await tap_button(page, "50,00")
+    await tap_button(page, "Себе")
+    await page.locator("#user-messages .invoice").last.wait_for()
+    await page.locator("#user-messages .keyboard button", has_text="Pay").last.click()
+    await bot_reply(page, "На баланс зачислено")
+    await send(page, "/shop")
+    await tap_button(page, "Дом")
+    await tap_button(page, "Электрочайник")
+    await tap_button(page, "Заказать")
+    await tap_button(page, "Оплатить")
+    await bot_reply(page, "платёжный пароль")
+    await send(page, "secret-pass-42")
+    await bot_reply(page, "оплачен с баланса")
+    await page.locator("#ops-messages .keyboard button", has_text="Shipped").last.click()
+    await page.locator("#ops-messages .keyboard button", has_text="Delivered").last.click()
+    await bot_reply(page, "доставлен")
+    await tap_button(page, "Я получил(а) заказ")
+    await bot_reply(page, "завершён")
+    await send(page, "/cashback")
+    await bot_reply(page, "на удержании до")
+
+    await page.click("button[data-step='15days']")
+    notice = await bot_reply(page, "Кешбэк доступен")
+    assert "+" in await notice.inner_text()
+    inspector = page.locator("#inspector")
+    await page.click("#inspector-refresh")
+    await inspector.locator("div", has_text="notice-cashback-available · sent").first.wait_for()
+    await inspector.locator("div", has_text="· available since").first.wait_for()
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "playground-cashback-notice-ru.png"))
+
+    await tap_button(page, "На баланс")
+    await bot_reply(page, "кешбэка на баланс")
+    await send(page, "secret-pass-42")
+    moved = await bot_reply(page, "переведено на баланс")
+    assert "доступный кешбэк: 0,00" in await moved.inner_text()
+    await page.screenshot(path=str(ARTIFACTS / "playground-cashback-moved-ru.png"))
+
+
+async def test_a_withdrawal_is_approved_in_the_operators_pane(
+    page: Any, playground: Playground
+) -> None:
+    """Ben earns $6 of cashback on certificates, withdraws it to his card with the password,
+    and Olga approves it from the operators' pane; Ben is told it was paid."""
+    from bot.services.cards import CardNumber
+
+    assert playground.app is not None
+    await page.locator("#users li[data-user-id='1002']").click()
+    await page.locator("#user-title", has_text="Ben").wait_for()
+    await send(page, "/start")
+    await bot_reply(page, "Hello")
+    await set_up_password(playground, 1002)
+    await playground.app.services.cards.add(1002, CardNumber("Visa", "411111", "1111"), "12/30")
+    for bought in (200, 400, 600):
+        await send(page, "/buy")
+        await tap_button(page, "200.00")
+        await tap_button(page, "For myself")
+        await page.locator("#user-messages .invoice").last.wait_for()
+        await page.locator("#user-messages .keyboard button", has_text="Pay").last.click()
+        await bot_reply(page, f"Balance now: ${bought}.00")
+    await send(page, "/cashback")
+    await bot_reply(page, "Available: $6.00")
+    await tap_button(page, "Withdraw")
+    await tap_button(page, "1111")
+    await bot_reply(page, "payment password")
+    await send(page, "secret-pass-42")
+    await bot_reply(page, "Withdrawal request #1")
+    request = page.locator("#ops-messages .bubble", has_text="Withdrawal request #1").last
+    await request.wait_for()
+    assert "$6.00" in await request.inner_text() and "1111" in await request.inner_text()
+    await page.locator("#ops-messages .keyboard button", has_text="Approve").last.click()
+    await page.locator("#ops-messages .bubble", has_text="Approved and paid").last.wait_for()
+    await bot_reply(page, "was paid")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "playground-withdrawal-paid-en.png"))

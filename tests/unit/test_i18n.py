@@ -213,3 +213,13 @@ def test_rendered_lines_nest_without_a_second_escape(i18n: I18n) -> None:
     assert "Tea &amp; &lt;cake&gt;" in nested and "raw &lt;i&gt;" in nested
     history = t("history-line", date="d", what="w", account="a", amount="+$1", after="$2")
     assert "<b>+$1</b>" in t("history-title", lines=t.lines([history]))
+
+
+def test_record_ids_are_never_grouped_but_amounts_are(i18n: I18n) -> None:
+    for locale in ("en", "ru"):
+        t = i18n(locale)
+        assert "12345 " in t("order-paid", id=12345)
+        assert "1001" in t("admin-reset-nothing", user_id=1001)
+    assert "10,000" in i18n("en")(
+        "ops-discrepancy-uncredited", charge_id="c", user_id=7, stars=10000
+    )

@@ -641,6 +641,34 @@ async function loadInspector() {
     box.appendChild(line);
   }
 
+  const section = (title, items, empty, line) => {
+    const head = document.createElement("h4");
+    head.textContent = title;
+    box.appendChild(head);
+    if (!items.length) {
+      const none = document.createElement("div");
+      none.className = "muted small";
+      none.textContent = empty;
+      box.appendChild(none);
+    }
+    for (const item of items) {
+      const row = document.createElement("div");
+      row.className = "small";
+      row.textContent = line(item);
+      box.appendChild(row);
+    }
+  };
+  const day = (iso) => new Date(iso).toLocaleDateString([], { dateStyle: "medium" });
+  const when = { pending: "", on_hold: "until ", available: "since ", voided: "" };
+  section("Cashback accruals", data.accruals, "No cashback yet.", (a) =>
+    `${name(a.user_id)} · ${a.source} · ${a.amount} · ${a.status.replace("_", " ")}` +
+    (a.status === "voided" ? ` (${a.reason})` : a.status === "pending" ? "" : ` ${when[a.status]}${day(a.date)}`));
+  section("Withdrawals", data.withdrawals, "No withdrawal requests.", (w) =>
+    `#${w.id} ${name(w.user_id)} · ${w.amount} → •••• ${w.card} · ${w.status}${w.reason ? ` (${w.reason})` : ""}`);
+  section("Notices outbox, newest first", data.outbox, "No notices yet.", (n) =>
+    `#${n.id} → ${n.chat_id < 0 ? "operators" : name(n.chat_id)} · ${n.template} · ${n.state}` +
+    (n.attempts > 1 ? ` · ${n.attempts} attempts` : ""));
+
   const heading = document.createElement("h4");
   heading.textContent = "Ledger, newest first";
   box.appendChild(heading);

@@ -11,6 +11,9 @@ from bot.models import Notice
 from bot.storage.session import Row, Session
 from bot.storage.values import as_datetime
 
+# pg_advisory_xact_lock key for claims: any constant no other lock uses ("outbx").
+_CLAIM_LOCK = 0x6F7574627878
+
 _NOTICE = "id, chat_id, kind, template, params, created_at, attempts"
 
 # A row is claimable when it is due, not leased, its chat is reachable, nothing went to its chat
@@ -79,6 +82,10 @@ class OutboxRepository:
         writer at a time, so the conditional update alone is enough."""
         claimable = _CLAIMABLE
         if self.session.dialect == "postgresql":
+            # Claims take turns: two at once would each see the other's chat heads unleased
+            # and could send a chat's second notice before its first. A claim is one short
+            # statement, so the wait is short; SKIP LOCKED passes rows being marked meanwhile.
+            await self.session.fetchval("SELECT pg_advisory_xact_lock($1)", _CLAIM_LOCK)
             claimable += " FOR UPDATE OF o SKIP LOCKED"
         rows = await self.session.fetch(
             "UPDATE outbox SET lease_until = $2, attempts = attempts + 1"
