@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.config import Settings
 from bot.errors import StaleButton
 from bot.handlers.confirm import ask_to_confirm
-from bot.handlers.filters import PrivateChat
+from bot.handlers.filters import PrivateChat, refused_unless_operator
 from bot.handlers.render import show
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import (
@@ -248,8 +248,7 @@ async def withdrawal_button(
     i18n: I18n,
 ) -> None:
     ops = i18n(i18n.default)
-    if user.id not in settings.admin_ids:
-        await callback.answer(ops("unknown-command"), show_alert=True)
+    if await refused_unless_operator(callback, user.id, settings, ops):
         return
     request_id = callback_data.request_id
     step = callback_data.step

@@ -5,6 +5,9 @@ from __future__ import annotations
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
+from bot.config import Settings
+from bot.i18n import Translator
+
 
 class PrivateChat(Filter):
     """Only the user's own chat with the bot.
@@ -39,3 +42,13 @@ class PaymentMessage(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return getattr(message, self.field, None) is not None
+
+
+async def refused_unless_operator(
+    callback: CallbackQuery, user_id: int, settings: Settings, ops: Translator
+) -> bool:
+    """An operators' button pressed by someone else: answered as unknown, nothing done."""
+    if user_id in settings.admin_ids:
+        return False
+    await callback.answer(ops("unknown-command"), show_alert=True)
+    return True

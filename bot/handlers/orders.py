@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.errors import InsufficientFunds
 from bot.handlers.cashback import accrual_state
 from bot.handlers.confirm import ask_to_confirm
-from bot.handlers.filters import PrivateChat
+from bot.handlers.filters import PrivateChat, refused_unless_operator
 from bot.handlers.render import show
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import (
@@ -260,8 +260,7 @@ async def operator_button(
     bot: Bot,
 ) -> None:
     ops = i18n(i18n.default)
-    if user.id not in settings.admin_ids:
-        await callback.answer(ops("unknown-command"), show_alert=True)
+    if await refused_unless_operator(callback, user.id, settings, ops):
         return
     order = await services.orders.operator_action(
         user.id, callback_data.order_id, _OPS_STATUS[callback_data.step]
