@@ -116,10 +116,10 @@ async def orders_list(
     user: UserRecord,
     services: Services,
     state: FSMContext,
-    callback_data: OrderAction | None = None,
+    callback_data: OrderAction | Menu | None = None,
 ) -> None:
     await state.clear()
-    page = callback_data.page if callback_data is not None else 0
+    page = callback_data.page if isinstance(callback_data, OrderAction) else 0
     orders, total = await services.orders.page(user.id, page)
     if not orders:
         text = t("orders-empty")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from bot.emulator import BotAPIEmulator
 from tests.conftest import RunningBot, query
@@ -164,15 +167,24 @@ async def test_forged_callback_gets_alert_and_changes_nothing(
     assert not emulator.calls("editMessageText")
 
 
-async def test_menu_section_not_built_yet_answers(
-    emulator: BotAPIEmulator, bot: RunningBot
+async def test_every_main_menu_button_opens_its_screen(
+    emulator: BotAPIEmulator, bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     emulator.add_user(ALICE, "Alice")
-    menu = await say(emulator, ALICE, "/start")
-    answer, _ = await tap(
-        emulator, ALICE, menu.result["message_id"], dict(buttons(menu))["📦 Orders"]
-    )
-    assert answer.params["text"]
+    for label, data in buttons(await say(emulator, ALICE, "/start")):
+        menu = await say(emulator, ALICE, "/start")  # a fresh menu: each screen replaces it
+        caplog.clear()
+        answer, mark = await tap(emulator, ALICE, menu.result["message_id"], data)
+        failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert not failures, f"{label}: {failures}"
+        assert answer.params.get("show_alert") not in (True, "true"), label
+        screen = [
+            c
+            for c in emulator.calls()[mark:]
+            if c.method in ("editMessageText", "sendMessage") and c.ok
+        ]
+        assert screen, f"{label} showed nothing"
+        assert screen[0].params["text"] != menu.params["text"], label
 
 
 async def test_cancel_without_state(emulator: BotAPIEmulator, bot: RunningBot) -> None:

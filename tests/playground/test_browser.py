@@ -141,6 +141,21 @@ async def tap_button(page: Any, text: str) -> None:
     await page.locator("#user-messages .keyboard button", has_text=text).last.click()
 
 
+async def ask(page: Any, text: str) -> None:
+    """Send and wait for the bot's next message, so ``.last`` means the answer, not an older one."""
+    answers = page.locator("#user-messages .msg-wrap:not(.me)")
+    before = await answers.count()
+    await send(page, text)
+    await answers.nth(before).wait_for()
+
+
+async def pay_invoice(page: Any, earlier: int) -> None:
+    """Pay the invoice after the ``earlier`` ones already in the chat."""
+    invoice = page.locator("#user-messages .msg-wrap:has(.invoice)").nth(earlier)
+    await invoice.wait_for()
+    await invoice.locator(".keyboard button", has_text="Pay").click()
+
+
 async def test_buying_a_certificate_with_the_invoice_card(
     page: Any, playground: Playground
 ) -> None:
@@ -499,12 +514,11 @@ async def test_a_withdrawal_is_approved_in_the_operators_pane(
     await bot_reply(page, "Hello")
     await set_up_password(playground, 1002)
     await playground.app.services.cards.add(1002, CardNumber("Visa", "411111", "1111"), "12/30")
-    for bought in (200, 400, 600):
-        await send(page, "/buy")
+    for earlier, bought in enumerate((200, 400, 600)):
+        await ask(page, "/buy")
         await tap_button(page, "200.00")
         await tap_button(page, "For myself")
-        await page.locator("#user-messages .invoice").last.wait_for()
-        await page.locator("#user-messages .keyboard button", has_text="Pay").last.click()
+        await pay_invoice(page, earlier)
         await bot_reply(page, f"Balance now: ${bought}.00")
     await send(page, "/cashback")
     await bot_reply(page, "Available: $6.00")
