@@ -8,7 +8,7 @@ import logging
 import os
 from pathlib import Path
 
-from bench import crash, fairness, ledger, polling
+from bench import crash, fairness, ledger, notices, polling, throughput
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -16,7 +16,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
-        "--only", choices=("polling", "fairness", "ledger", "crash"), help="run one benchmark"
+        "--only",
+        choices=("throughput", "polling", "fairness", "ledger", "crash", "notices"),
+        help="run one benchmark",
     )
     parser.add_argument("--users", type=int, default=60, help="polling: chats")
     parser.add_argument("--per-user", type=int, default=5, help="polling: messages per chat")
@@ -29,6 +31,16 @@ def main() -> None:
     parser.add_argument("--payments", type=int, default=2000, help="ledger: payments per run")
     parser.add_argument("--bursts", type=int, default=6, help="crash: kills, one per burst")
     parser.add_argument("--burst-size", type=int, default=10, help="crash: payments per burst")
+    parser.add_argument("--mix-users", type=int, default=200, help="throughput: users")
+    parser.add_argument("--mix-per-user", type=int, default=10, help="throughput: updates each")
+    parser.add_argument("--new-users", type=int, default=1000, help="throughput: first /starts")
+    parser.add_argument("--load-rate", type=float, default=200, help="throughput: offered/s")
+    parser.add_argument("--notices", type=int, default=10_000, help="notices: queued")
+    parser.add_argument("--notice-users", type=int, default=2_000, help="notices: recipients")
+    parser.add_argument("--notice-rate", type=float, default=25, help="notices: NOTICE_RATE")
+    parser.add_argument(
+        "--notice-latency-ms", type=int, nargs="+", default=[30], help="notices: round trips"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     RESULTS.mkdir(exist_ok=True)
@@ -36,6 +48,23 @@ def main() -> None:
     postgres = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if not postgres:
         print("PostgreSQL scenarios skipped (set BENCH_DATABASE_URL=postgresql://...)")
+
+    if args.only in (None, "throughput"):
+        runs = asyncio.run(
+            throughput.run(
+                users=args.mix_users,
+                per_user=args.mix_per_user,
+                new_users=args.new_users,
+                load_users=args.new_users,
+                load_rate=args.load_rate,
+                latencies=tuple(ms / 1000 for ms in args.latency_ms),
+                repeats=args.repeats,
+                postgres_url=None,
+            )
+        )
+        text = throughput.report(runs)
+        print(text, flush=True)
+        (RESULTS / "throughput.txt").write_text(text + "\n", "utf-8")
 
     if args.only in (None, "polling"):
         measured = asyncio.run(
@@ -77,6 +106,20 @@ def main() -> None:
         text = crash.report(losses)
         print(text, flush=True)
         (RESULTS / "crash.txt").write_text(text + "\n", "utf-8")
+
+    if args.only in (None, "notices"):
+        drained = asyncio.run(
+            notices.run(
+                notices=args.notices,
+                users=args.notice_users,
+                rate=args.notice_rate,
+                latencies=tuple(ms / 1000 for ms in args.notice_latency_ms),
+                postgres_url=postgres or None,
+            )
+        )
+        text = notices.report(drained)
+        print(text, flush=True)
+        (RESULTS / "notices.txt").write_text(text + "\n", "utf-8")
 
 
 if __name__ == "__main__":

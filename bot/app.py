@@ -13,7 +13,6 @@ from decimal import Decimal
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommandScopeDefault
@@ -53,6 +52,7 @@ from bot.services.users import UserService
 from bot.storage.database import open_database
 from bot.storage.errors import StorageUnavailable
 from bot.storage.fsm import DatabaseStorage
+from bot.telegram_session import telegram_session
 
 log = logging.getLogger(__name__)
 
@@ -214,10 +214,7 @@ class Application:
             log.warning("event=reconcile_failed error=%s", exc)
 
     def _session(self) -> AiohttpSession:
-        if self.settings.telegram_api_url:
-            api = TelegramAPIServer.from_base(self.settings.telegram_api_url)
-            return AiohttpSession(api=api)
-        return AiohttpSession()
+        return telegram_session(self.settings.telegram_api_url)
 
     def _dispatcher(self) -> Dispatcher:
         dispatcher = Dispatcher(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,10 @@ from bot.app import Application
 from bot.clock import Clock, ShiftedClock
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator
+from bot.log_setup import LOG_FORMAT, RedactingFormatter
 from bot.storage.database import Database, open_database
 from tests.databases import BACKENDS, ENABLE_HINT, TEST_DATABASE_URL, ScratchDatabase
+from tests.secrets_scan import leaks
 
 TOKEN = "123456:TEST-token-for-the-fake-bot-api-server"
 
@@ -52,8 +55,47 @@ async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
     url = await database.create()
     try:
         yield url
+        leaked = leaks(await database.dump())
+        assert not leaked, f"secrets stored in the database: {leaked}"
     finally:
         await database.drop()
+
+
+class SecretsWatch(logging.Handler):
+    """Formats every record as production does (the token masked) and keeps any secret seen."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(RedactingFormatter(LOG_FORMAT, [TOKEN]))
+        self.found: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if found := leaks(self.format(record)):
+            self.found.append(f"{record.name}: {found}")
+
+
+@pytest.fixture(scope="session")
+def secrets_watch() -> Iterator[SecretsWatch]:
+    watch = SecretsWatch()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(watch)
+    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
+    for noisy in ("aiogram.event", "apscheduler"):  # as in production (bot/log_setup.py)
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        yield watch
+    finally:
+        root.removeHandler(watch)
+        root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(secrets_watch: SecretsWatch) -> Iterator[None]:
+    """Every test's log lines, at INFO and above, carry no token, password, answer or card."""
+    secrets_watch.found.clear()
+    yield
+    assert not secrets_watch.found, f"secrets in the logs: {secrets_watch.found}"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

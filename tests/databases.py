@@ -75,6 +75,14 @@ class ScratchDatabase:
             self.schema, self.url = await create_schema()
         return self.url
 
+    async def dump(self) -> str:
+        """Every row of every table, as text (for the secrets scan)."""
+        from tests.secrets_scan import dump_postgresql, dump_sqlite
+
+        if self.schema is not None:
+            return await dump_postgresql(TEST_DATABASE_URL, self.schema)
+        return dump_sqlite(self.folder / "giftwallet.sqlite3")
+
     async def drop(self) -> None:
         if self.schema is not None:
             await drop_schema(self.schema)

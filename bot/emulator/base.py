@@ -55,6 +55,7 @@ class EmulatorBase:
         self._menu_buttons: dict[int | None, JSON] = {}
         self._webhook: JSON = {"url": ""}
         self._serial = 0
+        self._call_listeners: list[Callable[[Call], None]] = []
 
         self._updates: list[JSON] = []  # unconfirmed, in update_id order
         self._update_log: dict[int, JSON] = {}
@@ -148,10 +149,16 @@ class EmulatorBase:
     def _canonical(self, method: str) -> str:
         return self._method_names.get(method.lower(), method)
 
+    def on_call(self, listener: Callable[[Call], None]) -> None:
+        """Call ``listener`` with each call as it is recorded (benchmarks time answers this way)."""
+        self._call_listeners.append(listener)
+
     async def _record(self, call: Call) -> None:
         if call.index < 0:
             call.index = len(self._calls)
             self._calls.append(call)
+            for listener in self._call_listeners:
+                listener(call)
         async with self._calls_changed:
             self._calls_changed.notify_all()
 

@@ -23,7 +23,7 @@ async def shop_home(
     event: Message | CallbackQuery, t: Translator, services: Services, state: FSMContext
 ) -> None:
     await state.clear()
-    categories = [(c.id, c.title(t.locale)) for c in services.catalog.categories()]
+    categories = tuple((c.id, c.title(t.locale)) for c in services.catalog.categories())
     text = t("shop-home") if categories else t("shop-empty")
     await show(event, text, shop_keyboard(t, categories))
 

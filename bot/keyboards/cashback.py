@@ -7,6 +7,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator
+from bot.keyboards.cache import built_once
 from bot.keyboards.callbacks import (
     CardAction,
     CardStep,
@@ -22,6 +23,7 @@ from bot.models import SavedCard
 from bot.services.cashback import REJECT_REASONS
 
 
+@built_once
 def cashback_keyboard(t: Translator, page: int, *, more: bool) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
@@ -47,6 +49,7 @@ def cashback_keyboard(t: Translator, page: int, *, more: bool) -> InlineKeyboard
     return builder.as_markup()
 
 
+@built_once
 def notice_keyboard(t: Translator) -> InlineKeyboardMarkup:
     """Under the "cashback available" notice: act on it at once."""
     builder = InlineKeyboardBuilder()
@@ -74,6 +77,7 @@ def pick_card_keyboard(t: Translator, cards: list[SavedCard]) -> InlineKeyboardM
     return builder.as_markup()
 
 
+@built_once
 def back_to_cashback(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=t("cashback-back"), callback_data=Menu(action=MenuAction.CASHBACK))
@@ -111,8 +115,9 @@ def reject_reasons_keyboard(t: Translator, request_id: int) -> InlineKeyboardMar
     return builder.as_markup()
 
 
+@built_once
 def notifications_keyboard(
-    t: Translator, kinds: tuple[str, ...], muted: set[str]
+    t: Translator, kinds: tuple[str, ...], muted: frozenset[str]
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for kind in kinds:

@@ -6,10 +6,12 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator
+from bot.keyboards.cache import built_once
 from bot.keyboards.callbacks import Buy, BuyStep, Menu, MenuAction
 from bot.money import Money
 
 
+@built_once
 def buy_keyboard(t: Translator, nominals: tuple[Money, ...]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for index, nominal in enumerate(nominals):
@@ -25,6 +27,7 @@ def buy_keyboard(t: Translator, nominals: tuple[Money, ...]) -> InlineKeyboardMa
     return builder.as_markup()
 
 
+@built_once
 def purpose_keyboard(t: Translator, index: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=t("buy-for-self"), callback_data=Buy(step=BuyStep.FOR_SELF, index=index))
@@ -34,6 +37,7 @@ def purpose_keyboard(t: Translator, index: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+@built_once
 def note_keyboard(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=t("gift-note-skip"), callback_data=Buy(step=BuyStep.SKIP_NOTE))
@@ -42,12 +46,14 @@ def note_keyboard(t: Translator) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+@built_once
 def cancel_to_buy(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=t("button-cancel"), callback_data=Menu(action=MenuAction.BUY))
     return builder.as_markup()
 
 
+@built_once
 def certificates_keyboard(t: Translator, page: int, *, more: bool) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     nav = 0

@@ -7,6 +7,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import Translator
+from bot.keyboards.cache import built_once
 from bot.keyboards.callbacks import Menu, MenuAction, NoticeToggle, SetLanguage
 
 _MAIN_MENU = (
@@ -22,6 +23,7 @@ _MAIN_MENU = (
 )
 
 
+@built_once
 def main_menu(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for action, key in _MAIN_MENU:
@@ -30,12 +32,14 @@ def main_menu(t: Translator) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+@built_once
 def back_to_menu(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=t("menu-back"), callback_data=Menu(action=MenuAction.HOME))
     return builder.as_markup()
 
 
+@built_once
 def balance_keyboard(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=t("balance-refresh"), callback_data=Menu(action=MenuAction.BALANCE))
@@ -44,6 +48,7 @@ def balance_keyboard(t: Translator) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+@built_once
 def language_keyboard(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for code in SUPPORTED_LOCALES:

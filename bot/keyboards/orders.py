@@ -6,6 +6,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator
+from bot.keyboards.cache import built_once
 from bot.keyboards.callbacks import (
     Buy,
     BuyStep,
@@ -112,7 +113,8 @@ def operators_keyboard(t: Translator, order: Order) -> InlineKeyboardMarkup | No
     return builder.as_markup()
 
 
-def shop_keyboard(t: Translator, categories: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+@built_once
+def shop_keyboard(t: Translator, categories: tuple[tuple[str, str], ...]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for category_id, title in categories:
         builder.button(text=title, callback_data=Shop(step=ShopStep.CATEGORY, category=category_id))

@@ -8,15 +8,18 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import Translator
+from bot.keyboards.cache import built_once
 from bot.keyboards.callbacks import Menu, MenuAction, PickQuestion, Security, SecurityAction
 
 
+@built_once
 def cancel_keyboard(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=t("button-cancel"), callback_data=Security(action=SecurityAction.CANCEL))
     return builder.as_markup()
 
 
+@built_once
 def security_menu(t: Translator) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=t("security-change"), callback_data=Security(action=SecurityAction.CHANGE))

@@ -74,12 +74,12 @@ class NoticeService:
         self.db = db
         self.clock = clock
 
-    async def muted(self, user_id: int) -> set[str]:
+    async def muted(self, user_id: int) -> frozenset[str]:
         async with self.db.read() as uow:
             return await uow.outbox.muted(user_id)
 
     @retry_on_conflict()
-    async def toggle(self, user_id: int, kind: str) -> set[str]:
+    async def toggle(self, user_id: int, kind: str) -> frozenset[str]:
         """Switch one kind on or off; the kinds now muted."""
         if kind not in SWITCHABLE:
             raise ValueError(f"not a switchable notice kind: {kind!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import ledger, polling
+from bench import ledger, notices, polling
 from tests.databases import ENABLE_HINT, TEST_DATABASE_URL
 
 
@@ -30,6 +30,19 @@ async def test_ledger_benchmark_runs_on_sqlite() -> None:
     assert "SEARCH accounts USING" in text and "x 1.00" in text
 
 
+async def test_notices_benchmark_drains_everything_within_the_limits() -> None:
+    [drained] = await notices.run(notices=60, users=30, rate=30, latencies=(0.0,))
+    assert (drained.backend, drained.notices) == ("sqlite", 60)
+    assert drained.missing == drained.repeated == drained.out_of_order == 0
+    assert drained.rate_violations == drained.chat_violations == 0
+    assert (
+        30 <= drained.messages <= 60
+        and drained.db_calls > 0
+        and drained.rss_peak >= drained.rss_before > 0
+    )
+    assert "of the rate" in notices.report([drained])
+
+
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason=f"PostgreSQL tests skipped: {ENABLE_HINT}")
 async def test_the_benchmarks_run_on_postgresql() -> None:
     results = await polling.run(
@@ -42,3 +55,10 @@ async def test_the_benchmarks_run_on_postgresql() -> None:
     )
     assert {r.backend for r in ledger_results} == {"sqlite", "postgresql"}
     assert "postgresql, payment: account ids" in ledger.report(ledger_results, plans)
+    drained = await notices.run(
+        notices=20, users=10, rate=30, latencies=(0.0,), postgres_url=TEST_DATABASE_URL
+    )
+    assert [(d.backend, d.missing, d.repeated) for d in drained] == [
+        ("sqlite", 0, 0),
+        ("postgresql", 0, 0),
+    ]

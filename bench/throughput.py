@@ -1,0 +1,377 @@
+"""Throughput: the real bot process against the emulator in this process, the echo bot interleaved.
+
+The bot under test runs as its own process (``python -m bot`` or ``python -m bench.echo_bot``),
+so the emulator and the load generator here do not share its CPU. Each user keeps one update in
+flight: it sends, waits for the answer, sends the next. An update is answered when the bot's
+first message or edit for that chat is recorded (a button tap: when its callback query is
+answered, which comes after the edit).
+
+- **mix**: returning users (each pressed /start once before the clock starts) run a realistic
+  mix: Balance taps, /start, menu navigation, /cashback, /orders, catalog pages, gift links.
+- **new**: every update is a user's first /start, so it registers the user.
+- **load**: returning users at a fixed offered load (``load_rate`` updates a second, each user
+  once), for latency percentiles rather than throughput.
+
+Scenarios run echo, Giftwallet, echo, Giftwallet ... and each ratio is the median of its run
+against the echo bot's median in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import statistics
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import asyncpg
+
+from bot.emulator import BotAPIEmulator, Call
+
+TOKEN = "123456:bench-token-for-the-local-emulator-only"
+ROOT = Path(__file__).resolve().parents[1]
+CONTENT = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendInvoice"}
+ECHO = "echo bot (aiogram polling, as tasks)"
+GIFTWALLET = "Giftwallet bot"
+
+# (weight, kind, payload): a message's text or a button's callback data.
+MIX: tuple[tuple[int, str, str], ...] = (
+    (30, "tap", "m:balance"),
+    (10, "text", "/start"),
+    (10, "tap", "m:home"),
+    (8, "tap", "m:shop"),
+    (5, "tap", "m:buy"),
+    (5, "tap", "m:orders"),
+    (5, "tap", "m:cashback"),
+    (8, "text", "/cashback"),
+    (6, "text", "/orders"),
+    (5, "text", "/balance"),
+    (5, "text", "/shop"),
+    (3, "text", "/start gift_unknowncode42"),
+)
+
+
+@dataclass
+class Tracker:
+    """Resolves each user's pending update when its answer is recorded."""
+
+    waiting_chat: dict[int, asyncio.Future[float]] = field(default_factory=dict)
+    waiting_query: dict[str, asyncio.Future[float]] = field(default_factory=dict)
+    answered_query: dict[str, float] = field(default_factory=dict)  # before anyone waited
+    last_with_buttons: dict[int, int] = field(default_factory=dict)
+    content_calls: int = 0
+
+    def __call__(self, call: Call) -> None:
+        if not call.ok:
+            return
+        if call.method == "answerCallbackQuery":
+            query_id = str(call.params.get("callback_query_id"))
+            future = self.waiting_query.pop(query_id, None)
+            if future is None:
+                self.answered_query[query_id] = call.time
+            elif not future.done():
+                future.set_result(call.time)
+            return
+        if call.method not in CONTENT:
+            return
+        self.content_calls += 1
+        chat = int(call.params["chat_id"])
+        if call.method == "sendMessage" and call.params.get("reply_markup"):
+            self.last_with_buttons[chat] = int(call.result["message_id"])
+        future = self.waiting_chat.pop(chat, None)
+        if future is not None and not future.done():
+            future.set_result(call.time)
+
+
+class Driver:
+    def __init__(self, emulator: BotAPIEmulator) -> None:
+        self.emulator = emulator
+        self.tracker = Tracker()
+        emulator.on_call(self.tracker)
+
+    async def send(self, user: int, text: str) -> float:
+        """Send a message; the seconds until its answer."""
+        future = asyncio.get_running_loop().create_future()
+        self.tracker.waiting_chat[user] = future
+        began = self.emulator.clock()
+        await self.emulator.send_text(user, text)
+        return await asyncio.wait_for(future, 60) - began
+
+    async def tap(self, user: int, data: str) -> float:
+        """Tap a button on the user's latest menu; /start when it is not there."""
+        message_id = self.tracker.last_with_buttons.get(user)
+        future = asyncio.get_running_loop().create_future()
+        began = self.emulator.clock()
+        try:
+            if message_id is None:
+                raise ValueError("no menu yet")
+            query_id = await self.emulator.press_button(user, message_id, data)
+        except ValueError:
+            return await self.send(user, "/start")
+        if query_id in self.tracker.answered_query:  # answered while the tap was being sent
+            return self.tracker.answered_query.pop(query_id) - began
+        self.tracker.waiting_query[query_id] = future
+        return await asyncio.wait_for(future, 60) - began
+
+    async def act(self, user: int, kind: str, payload: str) -> float:
+        return await (self.tap(user, payload) if kind == "tap" else self.send(user, payload))
+
+
+def actions(seed: int, count: int) -> Iterator[tuple[str, str]]:
+    chance = random.Random(seed)
+    weights = [w for w, _, _ in MIX]
+    for _ in range(count):
+        _, kind, payload = chance.choices(MIX, weights)[0]
+        yield kind, payload
+
+
+def _log_file(folder: Path) -> IO[bytes]:
+    """The bot's warnings and errors, counted after the run: a fast bot that fails is no win."""
+    return (folder / "bot.log").open("ab")
+
+
+def errors_logged(folder: Path) -> int:
+    path = folder / "bot.log"
+    if not path.exists():
+        return 0
+    return sum("level=ERROR" in line for line in path.read_text("utf-8").splitlines())
+
+
+@asynccontextmanager
+async def bot_process(
+    which: str, emulator: BotAPIEmulator, folder: Path, database_url: str | None
+) -> AsyncIterator[None]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(folder),
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": emulator.base_url,
+        "DATA_DIR": str(folder / "data"),
+        "LOG_LEVEL": "WARNING",
+        **({"DATABASE_URL": database_url} if database_url else {}),
+    }
+    module = "bot" if which == GIFTWALLET else "bench.echo_bot"
+    mark = emulator.call_count()
+    command = [sys.executable, "-m", module]
+    if profile := os.environ.get("BENCH_PROFILE"):  # collapsed stacks of the bot under test
+        command = ["py-spy", "record", "-r", "250", "-f", "raw", "-o", profile, "--", *command]
+    log = _log_file(folder)
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        cwd=str(folder),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=log,
+    )
+    try:
+        await emulator.wait_for_call("getUpdates", after=mark, timeout=60)
+        yield
+    finally:
+        if process.returncode is None:
+            # py-spy writes its profile on SIGINT and stops the bot with it.
+            process.send_signal(signal.SIGINT if "py-spy" in command[0] else signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), timeout=15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        log.close()
+
+
+@asynccontextmanager
+async def _schema(postgres_url: str | None) -> AsyncIterator[str | None]:
+    if postgres_url is None:
+        yield None
+        return
+    schema = f"bench_throughput_{os.getpid()}"
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await admin.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await admin.close()
+    sep = "&" if "?" in postgres_url else "?"
+    try:
+        yield f"{postgres_url}{sep}search_path={schema}"
+    finally:
+        admin = await asyncpg.connect(postgres_url)
+        try:
+            await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await admin.close()
+
+
+@dataclass(frozen=True)
+class Run:
+    bot: str
+    workload: str
+    latency_ms: int
+    updates: int
+    seconds: float
+    waits: list[float]
+    messages: int  # the bot's messages and edits, the warm-up's included
+    errors: int  # ERROR lines in the bot's log
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.seconds
+
+    def quantile(self, q: float) -> float:
+        ordered = sorted(self.waits)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def _warm_up(driver: Driver, users: list[int]) -> None:
+    """Returning users: each has pressed /start and holds the menu."""
+    for batch in range(0, len(users), 50):
+        await asyncio.gather(*(driver.send(user, "/start") for user in users[batch : batch + 50]))
+
+
+async def measure(
+    which: str,
+    workload: str,
+    *,
+    users: int,
+    per_user: int,
+    latency: float,
+    load_rate: float,
+    seed: int,
+    postgres_url: str | None,
+) -> Run:
+    emulator = BotAPIEmulator(token=TOKEN, latency=latency)
+    await emulator.start()
+    driver = Driver(emulator)
+    ids = [1_000_000 + n for n in range(users)]
+    for user in ids:
+        emulator.add_user(user, f"User {user}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-tp-") as folder:
+            async with (
+                _schema(postgres_url if which == GIFTWALLET else None) as database_url,
+                bot_process(which, emulator, Path(folder), database_url),
+            ):
+                if workload != "new":
+                    await _warm_up(driver, ids)
+                began = emulator.clock()
+                if workload == "mix":
+                    waits = await _closed_loop(driver, ids, per_user, seed)
+                elif workload == "new":
+                    waits = list(await asyncio.gather(*(driver.send(u, "/start") for u in ids)))
+                else:
+                    waits = await _open_loop(driver, ids, load_rate, seed)
+                seconds = emulator.clock() - began
+            errors = errors_logged(Path(folder))
+    finally:
+        await emulator.stop()
+    return Run(
+        which,
+        workload,
+        round(latency * 1000),
+        len(waits),
+        seconds,
+        waits,
+        driver.tracker.content_calls,
+        errors,
+    )
+
+
+async def _closed_loop(driver: Driver, users: list[int], per_user: int, seed: int) -> list[float]:
+    async def user_session(user: int) -> list[float]:
+        return [await driver.act(user, kind, data) for kind, data in actions(seed + user, per_user)]
+
+    sessions = await asyncio.gather(*(user_session(user) for user in users))
+    return [wait for session in sessions for wait in session]
+
+
+async def _open_loop(driver: Driver, users: list[int], rate: float, seed: int) -> list[float]:
+    """Each user acts once, at ``rate`` actions a second whatever the answers take."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    pending = []
+    for n, (user, (kind, data)) in enumerate(zip(users, actions(seed, len(users)), strict=True)):
+        delay = start + n / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        pending.append(asyncio.ensure_future(driver.act(user, kind, data)))
+    return list(await asyncio.gather(*pending))
+
+
+async def run(
+    *,
+    users: int = 200,
+    per_user: int = 10,
+    new_users: int = 1000,
+    load_users: int = 1000,
+    load_rate: float = 200,
+    latencies: tuple[float, ...] = (0.0, 0.03),
+    repeats: int = 3,
+    postgres_url: str | None = None,
+) -> list[Run]:
+    results: list[Run] = []
+    plans = (("mix", users), ("new", new_users), ("load", load_users))
+    for latency in latencies:
+        for workload, count in plans:
+            for repeat in range(repeats):
+                for which in (ECHO, GIFTWALLET):  # interleaved: the same noise for both
+                    results.append(
+                        await measure(
+                            which,
+                            workload,
+                            users=count,
+                            per_user=per_user,
+                            latency=latency,
+                            load_rate=load_rate,
+                            seed=repeat,
+                            postgres_url=postgres_url,
+                        )
+                    )
+    return results
+
+
+def report(results: list[Run]) -> str:
+    lines = []
+    titles = {
+        "mix": "returning users, realistic mix, as fast as answered",
+        "new": "new users, each one's first /start",
+        "load": "returning users at a fixed offered load",
+    }
+    for latency in sorted({r.latency_ms for r in results}):
+        lines.append(f"Bot API round trip {latency} ms (bot in its own process, median of runs):")
+        for workload, title in titles.items():
+            runs = [r for r in results if r.latency_ms == latency and r.workload == workload]
+            if not runs:
+                continue
+            echo = [r for r in runs if r.bot == ECHO]
+            ours = [r for r in runs if r.bot == GIFTWALLET]
+            lines.append(f"  {title} ({runs[0].updates} updates):")
+            base = statistics.median(r.rate for r in echo)
+            for name, group in ((ECHO, echo), (GIFTWALLET, ours)):
+                rate = statistics.median(r.rate for r in group)
+                p50 = statistics.median(r.quantile(0.5) for r in group) * 1000
+                p99 = statistics.median(r.quantile(0.99) for r in group) * 1000
+                shown = f"{rate:8.1f} updates/s   x{rate / base:5.2f}"
+                if workload == "load":
+                    shown = f"offered {runs[0].updates / runs[0].seconds:6.1f}/s"
+                errors = sum(r.errors for r in group)
+                lines.append(
+                    f"    {name:<38} {shown}   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms"
+                    + (f"   ({errors} errors logged!)" if errors else "")
+                )
+    return "\n".join(lines)
+
+
+def main() -> None:  # pragma: no cover - a quick manual run: python -m bench.throughput
+    results = asyncio.run(run(users=50, per_user=5, new_users=200, load_users=200, repeats=1))
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
