@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,12 @@ class Markup(str):
 # Parameters that name a record: shown as typed ("#1234", "user 1001"), never as a grouped
 # number ("#1,234"), which Fluent would make of an int. Amounts and counts keep grouping.
 IDENTIFIERS = frozenset({"id", "order", "request", "ticket", "user", "user_id", "update_id"})
+
+
+@lru_cache(maxsize=8192)
+def _money_text(amount: Money, locale: str) -> str:
+    """Babel re-reads the locale's patterns on every call; the same few amounts recur."""
+    return str(format_currency(amount.as_decimal(), amount.currency, locale=locale))
 
 
 class Translator:
@@ -103,7 +110,7 @@ class Translator:
         return str(format_decimal(value, locale=self.locale))
 
     def money(self, amount: Money) -> str:
-        return str(format_currency(amount.as_decimal(), amount.currency, locale=self.locale))
+        return _money_text(amount, self.locale)
 
     def date(self, moment: datetime) -> str:
         return str(format_date(moment, "medium", locale=self.locale))

@@ -138,6 +138,7 @@ class Inbox:
         self._done: list[int] = []
         self._in_hand: set[int] = set()  # queued or running, not yet recorded as done
         self._flusher: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._flushing = asyncio.Lock()
@@ -149,6 +150,7 @@ class Inbox:
         async with self.db.read() as uow:
             rows = await uow.inbox.pending(limit=1_000_000)
         self._enqueue(rows)
+        self._stopping.clear()
         self._flusher = asyncio.create_task(self._flush_forever())
         if rows:
             log.info("event=inbox_resumed rows=%d", len(rows))
@@ -163,7 +165,12 @@ class Inbox:
             task.cancel()
         await asyncio.gather(*self._running.values(), return_exceptions=True)
         if self._flusher is not None:
-            self._flusher.cancel()
+            # Asked, not cancelled: a cancelled flush would abort its transaction half-way.
+            self._stopping.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._flusher), timeout=grace + 1)
+            except TimeoutError:
+                self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)
         with contextlib.suppress(StorageError):
             await self._flush()
@@ -325,8 +332,8 @@ class Inbox:
             try:
                 async with self.db.unit_of_work() as uow:
                     await uow.inbox.mark_done(done, self.clock.now())
-            except StorageError:
-                self._done[:0] = done  # try again with the next batch
+            except BaseException:
+                self._done[:0] = done  # try again with the next batch (or the final flush)
                 raise
             self._in_hand.difference_update(done)
 
@@ -342,8 +349,11 @@ class Inbox:
     async def _flush_forever(self) -> None:
         since_prune = PRUNE_EVERY  # prune once soon after start
         since_rescan = 0.0
-        while True:
-            await asyncio.sleep(FLUSH_EVERY)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=FLUSH_EVERY)
+            if self._stopping.is_set():
+                return
             try:
                 await self._flush()
                 since_prune += FLUSH_EVERY

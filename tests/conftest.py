@@ -19,7 +19,7 @@ from bot.emulator import BotAPIEmulator
 from bot.log_setup import LOG_FORMAT, RedactingFormatter
 from bot.storage.database import Database, open_database
 from tests.databases import BACKENDS, ENABLE_HINT, TEST_DATABASE_URL, ScratchDatabase
-from tests.secrets_scan import leaks
+from tests.secrets_scan import leaking_rows, leaks
 
 TOKEN = "123456:TEST-token-for-the-fake-bot-api-server"
 
@@ -55,7 +55,7 @@ async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
     url = await database.create()
     try:
         yield url
-        leaked = leaks(await database.dump())
+        leaked = leaking_rows(await database.dump())
         assert not leaked, f"secrets stored in the database: {leaked}"
     finally:
         await database.drop()

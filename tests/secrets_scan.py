@@ -35,6 +35,11 @@ def leaks(text: str) -> list[str]:
     return [secret for secret in SECRETS if secret.casefold() in folded]
 
 
+def leaking_rows(dump: str) -> list[str]:
+    """The dumped rows (``table: values``) that hold a secret."""
+    return [line[:300] for line in dump.splitlines() if leaks(line)]
+
+
 def dump_sqlite(path: Path) -> str:
     if not path.exists():
         return ""
@@ -44,7 +49,9 @@ def dump_sqlite(path: Path) -> str:
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
         ]
         return "\n".join(
-            repr(row) for table in tables for row in conn.execute(f'SELECT * FROM "{table}"')
+            f"{table}: {row!r}"
+            for table in tables
+            for row in conn.execute(f'SELECT * FROM "{table}"')
         )
     finally:
         conn.close()
@@ -61,7 +68,7 @@ async def dump_postgresql(url: str, schema: str) -> str:
         rows = []
         for table in tables:
             records = await conn.fetch(f'SELECT * FROM "{schema}"."{table["table_name"]}"')
-            rows.extend(repr(tuple(record.values())) for record in records)
+            rows.extend(f"{table['table_name']}: {tuple(record.values())!r}" for record in records)
         return "\n".join(rows)
     finally:
         await conn.close()

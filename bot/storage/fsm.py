@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -12,9 +13,19 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, 
 
 from bot.storage.database import Database
 
+EMPTY: tuple[str | None, str] = (None, "{}")
+# Conversations remembered in the process; the least recently used beyond this are read again.
+CACHED_KEYS = 50_000
+
 
 class DatabaseStorage(BaseStorage):
-    """One row per conversation key, on SQLite or PostgreSQL; an empty row is deleted."""
+    """One row per conversation key, on SQLite or PostgreSQL; an empty row is deleted.
+
+    Rows are also kept in the process, written through: every update reads its state, and most
+    clear it, so without the copy each update cost two or three database round trips. One
+    process polls a token (see the README), so nothing else changes these rows meanwhile; a
+    failed write forgets the key, and the next read goes to the database.
+    """
 
     def __init__(
         self, db: Database, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -24,33 +35,49 @@ class DatabaseStorage(BaseStorage):
         self.keys = DefaultKeyBuilder(
             with_bot_id=True, with_business_connection_id=True, with_destiny=True
         )
+        self._rows: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         await self._write(key, "state", value)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self.db.read() as uow:
-            return await uow.fsm.state(self.keys.build(key))
+        return (await self._row(self.keys.build(key)))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._write(key, "data", json.dumps(dict(data), ensure_ascii=False))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self.db.read() as uow:
-            raw = await uow.fsm.data(self.keys.build(key))
-        loaded: dict[str, Any] = json.loads(raw) if raw else {}
+        loaded: dict[str, Any] = json.loads((await self._row(self.keys.build(key)))[1])
         return loaded
 
     async def close(self) -> None:
         """The Database is closed by its owner, the application."""
 
+    async def _row(self, built: str) -> tuple[str | None, str]:
+        row = self._rows.get(built)
+        if row is not None:
+            self._rows.move_to_end(built)
+            return row
+        async with self.db.read() as uow:
+            stored = await uow.fsm.row(built)
+        row = EMPTY if stored is None else (stored[0], stored[1] or "{}")
+        self._remember(built, row)
+        return row
+
+    def _remember(self, built: str, row: tuple[str | None, str]) -> None:
+        self._rows[built] = row
+        self._rows.move_to_end(built)
+        while len(self._rows) > CACHED_KEYS:
+            self._rows.popitem(last=False)
+
     async def _write(self, key: StorageKey, column: str, value: str | None) -> None:
         built = self.keys.build(key)
-        if value is None or value == "{}":
-            # /start and /cancel clear on every call; most of the time there is nothing.
-            async with self.db.read() as uow:
-                if not await uow.fsm.exists(built):
-                    return
+        current = await self._row(built)
+        changed = (value, current[1]) if column == "state" else (current[0], value or "{}")
+        if changed == current:
+            return  # /start and /cancel clear on every call; most of the time nothing changes
+        self._rows.pop(built, None)  # unknown until the write is committed
         async with self.db.unit_of_work() as uow:
             await uow.fsm.write(built, column, value, self.now())
+        self._remember(built, changed)

@@ -10,6 +10,7 @@ gifts, and every balance agrees with a plain model.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 from collections.abc import Coroutine
@@ -247,6 +248,28 @@ class CertificateMachine(RuleBasedStateMachine):
             until = self.world.base.clock.now() + self.world.cashback.policy.hold
             self.held.append((user, cashback, until))
 
+    @precondition(lambda self: bool(self.orders))
+    @rule(data=st.data(), won=st.booleans())
+    def dispute_order(self, data: st.DataObject, won: bool) -> None:
+        """Delivered, disputed by the buyer, then won in full (money back, cashback voided) or
+        lost (the cashback goes on hold as if received)."""
+        order_id = data.draw(st.sampled_from(sorted(self.orders)))
+        user, amount = self.orders.pop(order_id)
+        orders = self.world.orders
+        self.run(orders.operator_action(OPERATOR, order_id, "shipped"))
+        self.run(orders.operator_action(OPERATOR, order_id, "delivered"))
+        self.run(orders.open_dispute(user, order_id))
+        refund = usd(amount) if won else None
+        self.run(orders.settle_dispute(OPERATOR, order_id, won=won, refund=refund))
+        cashback = self.order_cashback.pop(order_id)
+        if won:
+            self.balance[user] += amount
+            self.refunded[user] += amount
+            self.pending[user] -= cashback
+        elif cashback:
+            until = self.world.base.clock.now() + self.world.cashback.policy.hold
+            self.held.append((user, cashback, until))
+
     @rule(hours=st.integers(min_value=1, max_value=24 * 20))
     def hold_time_passes(self, hours: int) -> None:
         self.world.base.clock.advance(timedelta(hours=hours))
@@ -358,11 +381,13 @@ class PostgresCertificateMachine(CertificateMachine):
     backend = "postgresql"
 
 
+# CI runs a few dozen sequences; PROPERTY_EXAMPLES=10000 runs the full count (see the README).
+EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "15"))
 CertificateMachine.TestCase.settings = settings(
-    max_examples=15, stateful_step_count=20, deadline=None
+    max_examples=EXAMPLES, stateful_step_count=20, deadline=None
 )
 PostgresCertificateMachine.TestCase.settings = settings(
-    max_examples=6, stateful_step_count=20, deadline=None
+    max_examples=max(1, EXAMPLES * 2 // 5), stateful_step_count=20, deadline=None
 )
 TestCertificatePropertiesOnSQLite = CertificateMachine.TestCase
 TestCertificatePropertiesOnPostgreSQL = pytest.mark.skipif(

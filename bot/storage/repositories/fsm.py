@@ -33,6 +33,11 @@ class FSMRepository:
         )
         return value
 
+    async def row(self, key: str) -> tuple[str | None, str] | None:
+        """(state, data JSON) of the key, or None when it has no row."""
+        found = await self.session.fetchrow("SELECT state, data FROM fsm_state WHERE key = $1", key)
+        return None if found is None else (found["state"], found["data"])
+
     async def exists(self, key: str) -> bool:
         return (
             await self.session.fetchval("SELECT 1 FROM fsm_state WHERE key = $1", key) is not None
