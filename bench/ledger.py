@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import itertools
 import os
+import random
 import sqlite3
 import statistics
 import tempfile
@@ -40,6 +41,7 @@ from bot.storage.repositories.ledger import SYSTEM_ACCOUNT_KINDS, USER_ACCOUNT_K
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 # sqlite3 (synchronous, no event loop) on SQLite, asyncpg on PostgreSQL.
 BASELINE = "bare driver (baseline)"
+SAMPLED = 300  # users whose balance and history page are read, for the percentiles
 _serial = itertools.count()
 
 
@@ -401,6 +403,22 @@ async def _measure(
         began = time.perf_counter()
         await ledger.history(user, limit=20, before_entry=before)
         plans.append(Plan(backend, size, page, [], (time.perf_counter() - began) * 1000))
+    # The user's two reads at scale, through the services: a balance check and a history page,
+    # for SAMPLED random users; p99 of each.
+    chance = random.Random(7)
+    sample = [chance.choice(users) for _ in range(SAMPLED)]
+    for name, read in (
+        ("balance check", ledger.balances),
+        ("history page", lambda u: ledger.history(u, limit=20)),
+    ):
+        spent = []
+        for sampled in sample:
+            began = time.perf_counter()
+            await read(sampled)
+            spent.append((time.perf_counter() - began) * 1000)
+        spent.sort()
+        p50, p99 = spent[len(spent) // 2], spent[min(len(spent) - 1, round(0.99 * len(spent)))]
+        plans.append(Plan(backend, size, f"{name} p50 {p50:.2f} ms, p99", [], p99))
     times: dict[str, list[float]] = {name: [] for name in runners}
     try:
         for _ in range(repeats):  # interleaved, so a noisy moment hits every runner alike
