@@ -132,6 +132,16 @@ def actions(seed: int, count: int) -> Iterator[tuple[str, str]]:
         yield kind, payload
 
 
+def _rss(pid: int) -> int:
+    """A process's resident memory in bytes (Linux); 0 where /proc is missing. Under py-spy
+    this is py-spy's own."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
 def _log_file(folder: Path) -> IO[bytes]:
     """The bot's warnings and errors, counted after the run: a fast bot that fails is no win."""
     return (folder / "bot.log").open("ab")
@@ -147,7 +157,7 @@ def errors_logged(folder: Path) -> int:
 @asynccontextmanager
 async def bot_process(
     which: str, emulator: BotAPIEmulator, folder: Path, database_url: str | None
-) -> AsyncIterator[None]:
+) -> AsyncIterator[asyncio.subprocess.Process]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(folder),
@@ -173,7 +183,7 @@ async def bot_process(
     )
     try:
         await emulator.wait_for_call("getUpdates", after=mark, timeout=60)
-        yield
+        yield process
     finally:
         if process.returncode is None:
             # py-spy writes its profile on SIGINT and stops the bot with it.
@@ -219,6 +229,7 @@ class Run:
     waits: list[float]
     messages: int  # the bot's messages and edits, the warm-up's included
     errors: int  # ERROR lines in the bot's log
+    rss: int  # the bot process's resident memory at the end, in bytes
 
     @property
     def rate(self) -> float:
@@ -256,7 +267,7 @@ async def measure(
         with tempfile.TemporaryDirectory(prefix="bench-tp-") as folder:
             async with (
                 _schema(postgres_url if which == GIFTWALLET else None) as database_url,
-                bot_process(which, emulator, Path(folder), database_url),
+                bot_process(which, emulator, Path(folder), database_url) as process,
             ):
                 if workload != "new":
                     await _warm_up(driver, ids)
@@ -268,6 +279,7 @@ async def measure(
                 else:
                     waits = await _open_loop(driver, ids, load_rate, seed)
                 seconds = emulator.clock() - began
+                rss = _rss(process.pid)
             errors = errors_logged(Path(folder))
     finally:
         await emulator.stop()
@@ -280,6 +292,7 @@ async def measure(
         waits,
         driver.tracker.content_calls,
         errors,
+        rss,
     )
 
 
@@ -314,9 +327,11 @@ async def run(
     latencies: tuple[float, ...] = (0.0, 0.03),
     repeats: int = 3,
     postgres_url: str | None = None,
+    workloads: tuple[str, ...] = ("mix", "new", "load"),
 ) -> list[Run]:
     results: list[Run] = []
-    plans = (("mix", users), ("new", new_users), ("load", load_users))
+    sizes = {"mix": users, "new": new_users, "load": load_users}
+    plans = [(workload, sizes[workload]) for workload in workloads]
     for latency in latencies:
         for workload, count in plans:
             for repeat in range(repeats):
@@ -361,9 +376,10 @@ def report(results: list[Run]) -> str:
                 if workload == "load":
                     shown = f"offered {runs[0].updates / runs[0].seconds:6.1f}/s"
                 errors = sum(r.errors for r in group)
+                rss = statistics.median(r.rss for r in group) / 2**20
                 lines.append(
                     f"    {name:<38} {shown}   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms"
-                    + (f"   ({errors} errors logged!)" if errors else "")
+                    f"   RSS {rss:4.0f} MiB" + (f"   ({errors} errors logged!)" if errors else "")
                 )
     return "\n".join(lines)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import ledger, notices, polling
+from bench import ledger, notices, polling, throughput
 from tests.databases import ENABLE_HINT, TEST_DATABASE_URL
 
 
@@ -28,6 +28,18 @@ async def test_ledger_benchmark_runs_on_sqlite() -> None:
     assert all(r.payments == 20 and r.seconds > 0 for r in results)
     text = ledger.report(results, plans)
     assert "SEARCH accounts USING" in text and "x 1.00" in text
+
+
+async def test_throughput_benchmark_runs_both_bots_as_processes() -> None:
+    runs = await throughput.run(
+        users=3, per_user=3, latencies=(0.0,), repeats=1, workloads=("mix",)
+    )
+    assert [(r.bot, r.workload) for r in runs] == [
+        (throughput.ECHO, "mix"),
+        (throughput.GIFTWALLET, "mix"),
+    ]
+    assert all(r.errors == 0 and r.updates > 0 and r.rss > 0 for r in runs)
+    assert "x 1.00" in throughput.report(runs)
 
 
 async def test_notices_benchmark_drains_everything_within_the_limits() -> None:
