@@ -28,8 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
+from bench.schemas import scratch_schema
 from bot.app import Application
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator, Call
@@ -93,22 +92,8 @@ async def _database(backend: str, folder: Path, postgres_url: str | None) -> Asy
         yield f"sqlite:///{folder / 'giftwallet.sqlite3'}"
         return
     assert postgres_url is not None
-    schema = f"bench_notices_{os.getpid()}"
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.execute(f'CREATE SCHEMA "{schema}"')
-    finally:
-        await admin.close()
-    sep = "&" if "?" in postgres_url else "?"
-    try:
-        yield f"{postgres_url}{sep}search_path={schema}"
-    finally:
-        admin = await asyncpg.connect(postgres_url)
-        try:
-            await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        finally:
-            await admin.close()
+    async with scratch_schema(postgres_url, "notices") as url:
+        yield url
 
 
 def _sequences(call: Call) -> list[int]:

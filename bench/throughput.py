@@ -31,8 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import asyncpg
-
+from bench.schemas import scratch_schema
 from bot.emulator import BotAPIEmulator, Call
 
 TOKEN = "123456:bench-token-for-the-local-emulator-only"
@@ -201,22 +200,8 @@ async def _schema(postgres_url: str | None) -> AsyncIterator[str | None]:
     if postgres_url is None:
         yield None
         return
-    schema = f"bench_throughput_{os.getpid()}"
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.execute(f'CREATE SCHEMA "{schema}"')
-    finally:
-        await admin.close()
-    sep = "&" if "?" in postgres_url else "?"
-    try:
-        yield f"{postgres_url}{sep}search_path={schema}"
-    finally:
-        admin = await asyncpg.connect(postgres_url)
-        try:
-            await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        finally:
-            await admin.close()
+    async with scratch_schema(postgres_url, "throughput") as url:
+        yield url
 
 
 @dataclass(frozen=True)

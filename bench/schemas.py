@@ -1,0 +1,31 @@
+"""A PostgreSQL schema of its own for one benchmark run, dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+
+async def _execute(url: str, *statements: str) -> None:
+    admin = await asyncpg.connect(url)
+    try:
+        for statement in statements:
+            await admin.execute(statement)
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def scratch_schema(postgres_url: str, name: str) -> AsyncIterator[str]:
+    """Yields a URL whose ``search_path`` is a fresh schema ``bench_<name>_<pid>``."""
+    schema = f"bench_{name}_{os.getpid()}"
+    drop = f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'
+    await _execute(postgres_url, drop, f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in postgres_url else "?"
+    try:
+        yield f"{postgres_url}{sep}search_path={schema}"
+    finally:
+        await _execute(postgres_url, drop)
