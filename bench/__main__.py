@@ -13,6 +13,12 @@ from bench import crash, fairness, ledger, notices, polling, throughput
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def _publish(name: str, text: str) -> None:
+    """Print a benchmark's report and keep it in bench/results/<name>.txt."""
+    print(text, flush=True)
+    (RESULTS / f"{name}.txt").write_text(text + "\n", "utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
@@ -62,9 +68,7 @@ def main() -> None:
                 postgres_url=None,
             )
         )
-        text = throughput.report(runs)
-        print(text, flush=True)
-        (RESULTS / "throughput.txt").write_text(text + "\n", "utf-8")
+        _publish("throughput", throughput.report(runs))
 
     if args.only in (None, "polling"):
         measured = asyncio.run(
@@ -76,9 +80,7 @@ def main() -> None:
                 postgres_url=postgres or None,
             )
         )
-        text = polling.report(measured)
-        print(text, flush=True)
-        (RESULTS / "polling.txt").write_text(text + "\n", "utf-8")
+        _publish("polling", polling.report(measured))
 
     if args.only in (None, "ledger"):
         results, plans = asyncio.run(
@@ -90,22 +92,16 @@ def main() -> None:
                 postgres_url=postgres or None,
             )
         )
-        text = ledger.report(results, plans)
-        print(text, flush=True)
-        (RESULTS / "ledger.txt").write_text(text + "\n", "utf-8")
+        _publish("ledger", ledger.report(results, plans))
 
     if args.only in (None, "fairness"):
-        text = fairness.report(asyncio.run(fairness.run()))
-        print(text, flush=True)
-        (RESULTS / "fairness.txt").write_text(text + "\n", "utf-8")
+        _publish("fairness", fairness.report(asyncio.run(fairness.run())))
 
     if args.only in (None, "crash"):
         losses = asyncio.run(
             crash.run(bursts=args.bursts, burst_size=args.burst_size, latency=0.03)
         )
-        text = crash.report(losses)
-        print(text, flush=True)
-        (RESULTS / "crash.txt").write_text(text + "\n", "utf-8")
+        _publish("crash", crash.report(losses))
 
     if args.only in (None, "notices"):
         drained = asyncio.run(
@@ -117,9 +113,7 @@ def main() -> None:
                 postgres_url=postgres or None,
             )
         )
-        text = notices.report(drained)
-        print(text, flush=True)
-        (RESULTS / "notices.txt").write_text(text + "\n", "utf-8")
+        _publish("notices", notices.report(drained))
 
 
 if __name__ == "__main__":

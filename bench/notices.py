@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
-import os
 import tempfile
 import time
 from collections import defaultdict
@@ -28,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.schemas import scratch_schema
+from bench.common import resident_memory, scratch_schema
 from bot.app import Application
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator, Call
@@ -155,12 +154,12 @@ async def drain(
                 sender.notices = Timed(sender.notices, counter)  # type: ignore[assignment]
                 sender.users = Timed(sender.users, counter)  # type: ignore[assignment]
                 mark = emulator.call_count()
-                rss_before = rss_peak = _rss()
+                rss_before = rss_peak = resident_memory()
                 task = asyncio.create_task(sender.run())
                 delivered, cursor, wanted = 0, mark, set(chats)
                 while delivered < per_user * users:
                     await asyncio.sleep(0.5)
-                    rss_peak = max(rss_peak, _rss())
+                    rss_peak = max(rss_peak, resident_memory())
                     if task.done():
                         task.result()
                     fresh = emulator.calls()[cursor:]
@@ -186,12 +185,6 @@ async def drain(
         rss=(rss_before, rss_peak),
         db=counter,
     )
-
-
-def _rss() -> int:
-    """This process's resident memory, in bytes (Linux)."""
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def _sends(emulator: BotAPIEmulator, mark: int, chats: list[int]) -> list[Call]:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from bench.schemas import scratch_schema
+from bench.common import resident_memory, scratch_schema
 from bot.emulator import BotAPIEmulator, Call
 
 TOKEN = "123456:bench-token-for-the-local-emulator-only"
@@ -129,16 +129,6 @@ def actions(seed: int, count: int) -> Iterator[tuple[str, str]]:
     for _ in range(count):
         _, kind, payload = chance.choices(MIX, weights)[0]
         yield kind, payload
-
-
-def _rss(pid: int) -> int:
-    """A process's resident memory in bytes (Linux); 0 where /proc is missing. Under py-spy
-    this is py-spy's own."""
-    try:
-        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        return 0
 
 
 def _log_file(folder: Path) -> IO[bytes]:
@@ -264,7 +254,7 @@ async def measure(
                 else:
                     waits = await _open_loop(driver, ids, load_rate, seed)
                 seconds = emulator.clock() - began
-                rss = _rss(process.pid)
+                rss = resident_memory(process.pid)
             errors = errors_logged(Path(folder))
     finally:
         await emulator.stop()

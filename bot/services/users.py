@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from bot.clock import Clock
+from bot.lru import LRU
 from bot.models import UserRecord
 from bot.services.ledger import LedgerService
 from bot.storage.database import Database, retry_on_conflict
@@ -30,24 +29,17 @@ class UserService:
         self.db = db
         self.ledger = ledger
         self.clock = clock
-        self._known: OrderedDict[int, UserRecord] = OrderedDict()
+        self._known: LRU[int, UserRecord] = LRU(CACHED_USERS)
 
     async def get(self, user_id: int) -> UserRecord | None:
         known = self._known.get(user_id)
         if known is not None:
-            self._known.move_to_end(user_id)
             return known
         async with self.db.read() as uow:
             found = await uow.users.get(user_id)
         if found is not None:
-            self._remember(found)
+            self._known.put(user_id, found)
         return found
-
-    def _remember(self, user: UserRecord) -> None:
-        self._known[user.id] = user
-        self._known.move_to_end(user.id)
-        while len(self._known) > CACHED_USERS:
-            self._known.popitem(last=False)
 
     @retry_on_conflict()
     async def touch(self, user_id: int, first_name: str, client_language: str | None) -> UserRecord:
@@ -64,22 +56,22 @@ class UserService:
             and known.reachable
         ):
             return known
-        self._known.pop(user_id, None)
+        self._known.forget(user_id)
         async with self.db.unit_of_work() as uow:
             user = await uow.users.upsert(user_id, first_name, client_language, self.clock.now())
             if known is None:
                 await self.ledger.open_accounts(uow, user_id)
-        self._remember(user)
+        self._known.put(user_id, user)
         return user
 
     @retry_on_conflict()
     async def set_language(self, user_id: int, language: str) -> None:
-        self._known.pop(user_id, None)
+        self._known.forget(user_id)
         async with self.db.unit_of_work() as uow:
             await uow.users.set_language(user_id, language, self.clock.now())
 
     @retry_on_conflict()
     async def mark_unreachable(self, user_id: int) -> None:
-        self._known.pop(user_id, None)
+        self._known.forget(user_id)
         async with self.db.unit_of_work() as uow:
             await uow.users.set_reachable(user_id, False, self.clock.now())

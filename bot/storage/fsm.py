@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 
+from bot.lru import LRU
 from bot.storage.database import Database
 
 EMPTY: tuple[str | None, str] = (None, "{}")
@@ -35,7 +35,7 @@ class DatabaseStorage(BaseStorage):
         self.keys = DefaultKeyBuilder(
             with_bot_id=True, with_business_connection_id=True, with_destiny=True
         )
-        self._rows: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
+        self._rows: LRU[str, tuple[str | None, str]] = LRU(CACHED_KEYS)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -57,19 +57,12 @@ class DatabaseStorage(BaseStorage):
     async def _row(self, built: str) -> tuple[str | None, str]:
         row = self._rows.get(built)
         if row is not None:
-            self._rows.move_to_end(built)
             return row
         async with self.db.read() as uow:
             stored = await uow.fsm.row(built)
         row = EMPTY if stored is None else (stored[0], stored[1] or "{}")
-        self._remember(built, row)
+        self._rows.put(built, row)
         return row
-
-    def _remember(self, built: str, row: tuple[str | None, str]) -> None:
-        self._rows[built] = row
-        self._rows.move_to_end(built)
-        while len(self._rows) > CACHED_KEYS:
-            self._rows.popitem(last=False)
 
     async def _write(self, key: StorageKey, column: str, value: str | None) -> None:
         built = self.keys.build(key)
@@ -77,7 +70,7 @@ class DatabaseStorage(BaseStorage):
         changed = (value, current[1]) if column == "state" else (current[0], value or "{}")
         if changed == current:
             return  # /start and /cancel clear on every call; most of the time nothing changes
-        self._rows.pop(built, None)  # unknown until the write is committed
+        self._rows.forget(built)  # unknown until the write is committed
         async with self.db.unit_of_work() as uow:
             await uow.fsm.write(built, column, value, self.now())
-        self._remember(built, changed)
+        self._rows.put(built, changed)

@@ -239,11 +239,16 @@ class CertificateMachine(RuleBasedStateMachine):
     def receive_order(self, data: st.DataObject) -> None:
         order_id = data.draw(st.sampled_from(sorted(self.orders)))
         user, _ = self.orders.pop(order_id)
-        orders = self.world.orders
-        self.run(orders.operator_action(OPERATOR, order_id, "shipped"))
-        self.run(orders.operator_action(OPERATOR, order_id, "delivered"))
-        self.run(orders.confirm_receipt(user, order_id))
-        cashback = self.order_cashback.pop(order_id)
+        self._deliver(order_id)
+        self.run(self.world.orders.confirm_receipt(user, order_id))
+        self._hold(user, self.order_cashback.pop(order_id))
+
+    def _deliver(self, order_id: int) -> None:
+        self.run(self.world.orders.operator_action(OPERATOR, order_id, "shipped"))
+        self.run(self.world.orders.operator_action(OPERATOR, order_id, "delivered"))
+
+    def _hold(self, user: int, cashback: int) -> None:
+        """The order's cashback goes on hold until the hold ends (nothing when there is none)."""
         if cashback:
             until = self.world.base.clock.now() + self.world.cashback.policy.hold
             self.held.append((user, cashback, until))
@@ -255,20 +260,17 @@ class CertificateMachine(RuleBasedStateMachine):
         lost (the cashback goes on hold as if received)."""
         order_id = data.draw(st.sampled_from(sorted(self.orders)))
         user, amount = self.orders.pop(order_id)
-        orders = self.world.orders
-        self.run(orders.operator_action(OPERATOR, order_id, "shipped"))
-        self.run(orders.operator_action(OPERATOR, order_id, "delivered"))
-        self.run(orders.open_dispute(user, order_id))
+        self._deliver(order_id)
+        self.run(self.world.orders.open_dispute(user, order_id))
         refund = usd(amount) if won else None
-        self.run(orders.settle_dispute(OPERATOR, order_id, won=won, refund=refund))
+        self.run(self.world.orders.settle_dispute(OPERATOR, order_id, won=won, refund=refund))
         cashback = self.order_cashback.pop(order_id)
         if won:
             self.balance[user] += amount
             self.refunded[user] += amount
             self.pending[user] -= cashback
-        elif cashback:
-            until = self.world.base.clock.now() + self.world.cashback.policy.hold
-            self.held.append((user, cashback, until))
+        else:
+            self._hold(user, cashback)
 
     @rule(hours=st.integers(min_value=1, max_value=24 * 20))
     def hold_time_passes(self, hours: int) -> None:

@@ -97,7 +97,7 @@ async def _hot_statements(world: LedgerWorld) -> list[tuple[str, tuple[Any, ...]
         )
         await recorded.ledger.history(ANN, 20, None)
         await recorded.ledger.history(ANN, 20, 2)
-        await recorded.fsm.state("1:11:11")
+        await recorded.fsm.row("1:11:11")
     return recording.statements
 
 

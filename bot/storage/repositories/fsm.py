@@ -20,28 +20,10 @@ class FSMRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    async def state(self, key: str) -> str | None:
-        value: str | None = await self.session.fetchval(
-            "SELECT state FROM fsm_state WHERE key = $1", key
-        )
-        return value
-
-    async def data(self, key: str) -> str | None:
-        """The JSON object, or None when the key has no row."""
-        value: str | None = await self.session.fetchval(
-            "SELECT data FROM fsm_state WHERE key = $1", key
-        )
-        return value
-
     async def row(self, key: str) -> tuple[str | None, str] | None:
         """(state, data JSON) of the key, or None when it has no row."""
         found = await self.session.fetchrow("SELECT state, data FROM fsm_state WHERE key = $1", key)
         return None if found is None else (found["state"], found["data"])
-
-    async def exists(self, key: str) -> bool:
-        return (
-            await self.session.fetchval("SELECT 1 FROM fsm_state WHERE key = $1", key) is not None
-        )
 
     async def write(self, key: str, column: str, value: str | None, now: datetime) -> None:
         """Set ``state`` or ``data``, then drop the row if it holds nothing any more."""

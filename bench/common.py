@@ -1,4 +1,4 @@
-"""A PostgreSQL schema of its own for one benchmark run, dropped afterwards."""
+"""What several benchmarks need: a PostgreSQL schema of their own, and a process's memory."""
 
 from __future__ import annotations
 
@@ -29,3 +29,12 @@ async def scratch_schema(postgres_url: str, name: str) -> AsyncIterator[str]:
         yield f"{postgres_url}{sep}search_path={schema}"
     finally:
         await _execute(postgres_url, drop)
+
+
+def resident_memory(pid: int | str = "self") -> int:
+    """A process's resident memory in bytes (Linux); 0 when it is gone or /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
