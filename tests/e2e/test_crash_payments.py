@@ -1,8 +1,11 @@
-"""Crash suite for money: Stars purchases while the real bot process is SIGKILLed at random
-moments, with Telegram delivering some payments twice. Every charge is credited exactly once.
+"""Crash suite for money: a stream of Stars purchases (some delivered twice by Telegram), order
+payments confirmed with the password (some with a double tap on Pay), cancels of paid orders and
+gift claims raced by two users, while the real bot process is SIGKILLed at random moments and
+restarted on the same database.
 
-CI kills twice per backend; ``CRASH_KILLS=50`` kills at 50 random moments (about two minutes
-per backend), ``CRASH_SEED`` picks other moments.
+Every charge is credited once, every order is paid at most once and refunded at most once, every
+gift has one winner, and the books balance. CI kills twice per backend; ``CRASH_KILLS=50`` kills
+at 50 random moments (a few minutes per backend), ``CRASH_SEED`` picks other moments.
 """
 
 from __future__ import annotations
@@ -11,41 +14,70 @@ import asyncio
 import os
 import random
 import signal
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from bot.emulator import BotAPIEmulator, PaymentOutcome
 from bot.models import Purchase
 from bot.money import Money
+from bot.services.security import QUESTION_CODES
 from tests.conftest import TOKEN, spawn_bot_process
-from tests.unit.test_certificates import World
+from tests.unit.test_orders import Shop
 
-USERS = [7000 + n for n in range(10)]
+BUYERS = [7000 + n for n in range(10)]
+GIVER = 7100
 KILLS = int(os.environ.get("CRASH_KILLS", "2"))
 SEED = int(os.environ.get("CRASH_SEED", "20261201"))
-PER_ROUND = 10
+STARS_PER_ROUND = 10
+GIFTS_PER_ROUND = 3
+PASSWORD = "crash-test-password-7"
+# The pepper the test's services hash with (tests.unit.test_certificates.World), so the bot
+# verifies the passwords they set.
+PEPPER = "p" * 32
+# Any message id: the bot edits the tapped message or, when it is gone, sends a new one.
+CARD = 1
 
 
-async def test_sigkill_during_purchases_credits_every_charge_once(
+def usd(minor: int) -> Money:
+    return Money(minor, "USD")
+
+
+@dataclass
+class Plan:
+    """What the stream asks for; the books must end up exactly so, however often it dies."""
+
+    purchases: list[Purchase] = field(default_factory=list)
+    orders: dict[int, tuple[int, int, bool]] = field(
+        default_factory=dict
+    )  # id: user, amount, cancel
+    gifts: dict[str, tuple[int, tuple[int, int]]] = field(
+        default_factory=dict
+    )  # code: amount, claimers
+    funded: Counter[int] = field(default_factory=Counter)
+    charges: int = 0  # certificates paid through the services before the stream
+
+
+async def test_sigkill_during_payments_orders_and_claims_loses_and_repeats_nothing(
     tmp_path: Path, database_url: str
 ) -> None:
     chaos = random.Random(SEED)
     emulator = BotAPIEmulator(token=TOKEN, latency=0.01)
     await emulator.start()
-    world = World(database_url)
-    await world.base.open(*USERS)
-    for user in USERS:
+    world = Shop(database_url)
+    # The services' clock at the bot's (wall-clock) time: gifts must not be born expired.
+    world.base.clock.advance(datetime.now(UTC) - world.base.clock.now())
+    await world.base.open(*BUYERS, GIVER)
+    for user in (*BUYERS, GIVER):
         emulator.add_user(user, f"User {user}")
-    # Purchases as the bot makes them when a user picks a nominal; paying is what is tested.
-    purchases: list[Purchase] = []
-    for n in range(PER_ROUND * (KILLS + 1)):
-        amount = Money(chaos.choice((500, 1000, 2000, 1250, 5000)), "USD")
-        purchases.append(
-            await world.certificates.create_purchase(USERS[n % len(USERS)], amount, "self")
-        )
+    plan = await _plan(world, chaos)
+    rounds = _rounds(plan, chaos)
     outcomes: dict[str, PaymentOutcome] = {}
     process: asyncio.subprocess.Process | None = None
 
-    async def pay(purchase: Purchase) -> None:
+    async def pay_stars(purchase: Purchase) -> None:
         outcomes[purchase.public_id] = await emulator.pay_tampered(
             purchase.user_id,
             payload=purchase.public_id,
@@ -54,33 +86,42 @@ async def test_sigkill_during_purchases_credits_every_charge_once(
             answer_timeout=30,  # long enough to outlive a restart
         )
 
+    async def act(user: int, steps: list[tuple[str, str]]) -> None:
+        for kind, value in steps:  # one chat's updates in order, as a person sends them
+            if kind == "tap":
+                await emulator.send_callback(user, value, CARD)
+            else:
+                await emulator.send_text(user, value)
+
     async def spawn() -> asyncio.subprocess.Process:
         return await spawn_bot_process(
-            emulator, tmp_path, capture=False, database_url=database_url, LOG_LEVEL="WARNING"
+            emulator,
+            tmp_path,
+            capture=False,
+            database_url=database_url,
+            LOG_LEVEL="WARNING",
+            SECRET_PEPPER=PEPPER,
         )
 
     try:
         process = await spawn()
-        for round_ in range(KILLS + 1):
-            batch = purchases[round_ * PER_ROUND : (round_ + 1) * PER_ROUND]
+        for number, (stars, chats) in enumerate(rounds):
             for _ in range(3):
                 emulator.duplicate_next_payment()
             mark = emulator.call_count()
-            payments = [asyncio.create_task(pay(purchase)) for purchase in batch]
-            if round_ < KILLS:
-                # Kill while payments are being answered and credited.
+            payments = [asyncio.create_task(pay_stars(purchase)) for purchase in stars]
+            await asyncio.gather(*(act(user, steps) for user, steps in chats.items()))
+            if number < KILLS:
+                # Kill while the round is being answered, paid, refunded and claimed.
                 await emulator.wait_for_call("answerPreCheckoutQuery", after=mark, timeout=30)
-                await asyncio.sleep(chaos.uniform(0, 0.2))
+                await asyncio.sleep(chaos.uniform(0, 0.3))
                 process.send_signal(signal.SIGKILL)
                 await process.wait()
                 process = await spawn()
             await asyncio.gather(*payments)
         await emulator.wait_until_confirmed(limit=60)
-        paid = {p: o for p, o in outcomes.items() if o.ok}
-        assert paid, "no payment went through at all"
-        for _ in range(300):  # the restarted bot works through its inbox
-            credited = await _credited(world)
-            if credited >= len(paid):
+        for _ in range(600):  # the restarted bot works through its inbox
+            if await _settled(world, plan, outcomes):
                 break
             await asyncio.sleep(0.1)
     finally:
@@ -90,22 +131,129 @@ async def test_sigkill_during_purchases_credits_every_charge_once(
         await emulator.stop()
 
     try:
-        assert await _credited(world) == len(paid)
-        charges = await world.certificates.charges_by_id(
-            [o.telegram_payment_charge_id or "" for o in paid.values()]
-        )
-        assert len(charges) == len(paid)
-        assert all(purchase.status == "paid" for purchase in charges.values())
-        for user in USERS:
-            expected = sum(p.amount for p in purchases if p.user_id == user and p.public_id in paid)
-            assert (await world.base.ledger.balances(user)).balance == Money(expected, "USD")
-        await world.check()
+        await _check(world, plan, outcomes)
     finally:
         await world.base.close()
 
 
-async def _credited(world: World) -> int:
+async def _plan(world: Shop, chaos: random.Random) -> Plan:
+    """Passwords, funded orders, gifts and Stars purchases, made through the services as the
+    bot makes them; paying, cancelling and claiming are what the stream does."""
+    plan = Plan()
+    for user in BUYERS:
+        password = await world.security.hash_new_password(PASSWORD)
+        answers = tuple([await world.security.hash_answer("x")] * 3)
+        await world.security.set_up(user, password, QUESTION_CODES[:3], answers)
+    for n in range(STARS_PER_ROUND * (KILLS + 1)):
+        amount = usd(chaos.choice((500, 1000, 2000, 1250, 5000)))
+        user = BUYERS[n % len(BUYERS)]
+        plan.purchases.append(await world.certificates.create_purchase(user, amount, "self"))
+    for _ in range(KILLS + 1):
+        for user in BUYERS:
+            amount = chaos.randrange(100, 3000)
+            await world.pay(user, 3000)  # one certificate per order, paid by the stream
+            plan.funded[user] += 3000
+            plan.charges += 1
+            order = await world.orders.create(
+                user, "Crash-tested goods", usd(amount), cashback_percent=Decimal(5)
+            )
+            plan.orders[order.id] = (user, amount, chaos.random() < 0.4)
+        for _ in range(GIFTS_PER_ROUND):
+            amount = chaos.choice((500, 1000, 2500))
+            await world.pay(GIVER, amount, "gift")
+            plan.charges += 1
+            gift = await world.gifts.latest_of(GIVER)
+            assert gift is not None
+            first, second = chaos.sample(BUYERS, 2)
+            plan.gifts[gift.code] = (amount, (first, second))
+    return plan
+
+
+def _rounds(
+    plan: Plan, chaos: random.Random
+) -> list[tuple[list[Purchase], dict[int, list[tuple[str, str]]]]]:
+    """Per round: the Stars purchases paid and each chat's updates, in the order sent."""
+    rounds = []
+    orders = list(plan.orders.items())
+    gifts = list(plan.gifts.items())
+    per_round = len(BUYERS)
+    for number in range(KILLS + 1):
+        chats: dict[int, list[tuple[str, str]]] = {}
+        for order_id, (user, _, cancel) in orders[number * per_round : (number + 1) * per_round]:
+            steps = [("tap", f"ord:p:{order_id}:0")]
+            if chaos.random() < 0.3:
+                steps.append(("tap", f"ord:p:{order_id}:0"))  # a double tap on Pay
+            steps.append(("text", PASSWORD))
+            if cancel:
+                steps.append(("tap", f"ord:c:{order_id}:0"))
+            chats.setdefault(user, []).extend(steps)
+        for code, (_, claimers) in gifts[number * GIFTS_PER_ROUND : (number + 1) * GIFTS_PER_ROUND]:
+            for user in claimers:
+                chats.setdefault(user, []).append(("text", f"/start gift_{code}"))
+        stars = plan.purchases[number * STARS_PER_ROUND : (number + 1) * STARS_PER_ROUND]
+        rounds.append((stars, chats))
+    return rounds
+
+
+async def _settled(world: Shop, plan: Plan, outcomes: dict[str, PaymentOutcome]) -> bool:
+    paid = sum(1 for o in outcomes.values() if o.ok)
     rows = await world.base.fetch(
+        "SELECT"
+        " (SELECT COUNT(*) FROM entries WHERE idempotency_key LIKE 'tg-charge:%'),"
+        " (SELECT COUNT(*) FROM orders WHERE status IN ('paid', 'cancelled')"
+        "   AND id IN (SELECT order_id FROM order_events WHERE status = 'paid')),"
+        " (SELECT COUNT(*) FROM orders WHERE status = 'cancelled'),"
+        " (SELECT COUNT(*) FROM gifts WHERE status = 'claimed')"
+    )
+    credited, settled, cancelled, claimed = (int(v) for v in rows[0])
+    cancels = sum(1 for _, _, cancel in plan.orders.values() if cancel)
+    return (credited, settled, cancelled, claimed) == (
+        plan.charges + paid,
+        len(plan.orders),
+        cancels,
+        len(plan.gifts),
+    )
+
+
+async def _check(world: Shop, plan: Plan, outcomes: dict[str, PaymentOutcome]) -> None:
+    paid = {p: o for p, o in outcomes.items() if o.ok}
+    assert paid, "no Stars payment went through at all"
+    credited = await world.base.fetch(
         "SELECT COUNT(*) FROM entries WHERE idempotency_key LIKE 'tg-charge:%'"
     )
-    return int(rows[0][0])
+    assert int(credited[0][0]) == plan.charges + len(paid)
+    charges = await world.certificates.charges_by_id(
+        [o.telegram_payment_charge_id or "" for o in paid.values()]
+    )
+    assert len(charges) == len(paid)
+    assert all(purchase.status == "paid" for purchase in charges.values())
+
+    expected = Counter(plan.funded)
+    for purchase in plan.purchases:
+        if purchase.public_id in paid:
+            expected[purchase.user_id] += purchase.amount
+    for order_id, (user, amount, cancel) in plan.orders.items():
+        order = (await world.orders.view(user, order_id)).order
+        assert order.status == ("cancelled" if cancel else "paid"), (order_id, order.status)
+        keys = await world.base.fetch(
+            "SELECT idempotency_key FROM entries WHERE idempotency_key = $1"
+            " OR idempotency_key LIKE $2",
+            f"order-pay:{order_id}",
+            f"order-refund:{order_id}:%",
+        )
+        kinds = Counter(str(key).split(":")[0] for (key,) in keys)
+        assert kinds == Counter({"order-pay": 1, **({"order-refund": 1} if cancel else {})}), (
+            order_id,
+            kinds,
+        )
+        if not cancel:
+            expected[user] -= amount
+    for code, (amount, claimers) in plan.gifts.items():
+        rows = await world.base.fetch("SELECT status, claimer_id FROM gifts WHERE code = $1", code)
+        status, winner = rows[0]
+        assert status == "claimed" and winner in claimers, (code, status, winner)
+        expected[int(winner)] += amount
+    for user in BUYERS:
+        balance = (await world.base.ledger.balances(user)).balance
+        assert balance == usd(expected[user]), (user, balance, expected[user])
+    await world.check()
