@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from bot.emulator import BotAPIEmulator, PaymentOutcome
+from bot.keyboards.callbacks import OrderAction, OrderStep
 from bot.models import Purchase
-from bot.money import Money
-from bot.services.security import QUESTION_CODES
 from tests.conftest import TOKEN, spawn_bot_process
-from tests.unit.test_orders import Shop
+from tests.e2e.test_security_dialogues import PASSWORD  # one the secrets scan looks for
+from tests.unit.test_orders import Shop, usd
 
 BUYERS = [7000 + n for n in range(10)]
 GIVER = 7100
@@ -33,7 +34,6 @@ KILLS = int(os.environ.get("CRASH_KILLS", "2"))
 SEED = int(os.environ.get("CRASH_SEED", "20261201"))
 STARS_PER_ROUND = 10
 GIFTS_PER_ROUND = 3
-PASSWORD = "crash-test-password-7"
 # The pepper the test's services hash with (tests.unit.test_certificates.World), so the bot
 # verifies the passwords they set.
 PEPPER = "p" * 32
@@ -41,8 +41,15 @@ PEPPER = "p" * 32
 CARD = 1
 
 
-def usd(minor: int) -> Money:
-    return Money(minor, "USD")
+class PlannedOrder(NamedTuple):
+    user: int
+    amount: int
+    cancel: bool  # paid, then cancelled
+
+
+class PlannedGift(NamedTuple):
+    amount: int
+    claimers: tuple[int, int]
 
 
 @dataclass
@@ -50,12 +57,8 @@ class Plan:
     """What the stream asks for; the books must end up exactly so, however often it dies."""
 
     purchases: list[Purchase] = field(default_factory=list)
-    orders: dict[int, tuple[int, int, bool]] = field(
-        default_factory=dict
-    )  # id: user, amount, cancel
-    gifts: dict[str, tuple[int, tuple[int, int]]] = field(
-        default_factory=dict
-    )  # code: amount, claimers
+    orders: dict[int, PlannedOrder] = field(default_factory=dict)  # by order id
+    gifts: dict[str, PlannedGift] = field(default_factory=dict)  # by gift code
     funded: Counter[int] = field(default_factory=Counter)
     charges: int = 0  # certificates paid through the services before the stream
 
@@ -141,9 +144,7 @@ async def _plan(world: Shop, chaos: random.Random) -> Plan:
     bot makes them; paying, cancelling and claiming are what the stream does."""
     plan = Plan()
     for user in BUYERS:
-        password = await world.security.hash_new_password(PASSWORD)
-        answers = tuple([await world.security.hash_answer("x")] * 3)
-        await world.security.set_up(user, password, QUESTION_CODES[:3], answers)
+        await world.set_up_password(user, PASSWORD)
     for n in range(STARS_PER_ROUND * (KILLS + 1)):
         amount = usd(chaos.choice((500, 1000, 2000, 1250, 5000)))
         user = BUYERS[n % len(BUYERS)]
@@ -157,7 +158,7 @@ async def _plan(world: Shop, chaos: random.Random) -> Plan:
             order = await world.orders.create(
                 user, "Crash-tested goods", usd(amount), cashback_percent=Decimal(5)
             )
-            plan.orders[order.id] = (user, amount, chaos.random() < 0.4)
+            plan.orders[order.id] = PlannedOrder(user, amount, chaos.random() < 0.4)
         for _ in range(GIFTS_PER_ROUND):
             amount = chaos.choice((500, 1000, 2500))
             await world.pay(GIVER, amount, "gift")
@@ -165,7 +166,7 @@ async def _plan(world: Shop, chaos: random.Random) -> Plan:
             gift = await world.gifts.latest_of(GIVER)
             assert gift is not None
             first, second = chaos.sample(BUYERS, 2)
-            plan.gifts[gift.code] = (amount, (first, second))
+            plan.gifts[gift.code] = PlannedGift(amount, (first, second))
     return plan
 
 
@@ -179,16 +180,17 @@ def _rounds(
     per_round = len(BUYERS)
     for number in range(KILLS + 1):
         chats: dict[int, list[tuple[str, str]]] = {}
-        for order_id, (user, _, cancel) in orders[number * per_round : (number + 1) * per_round]:
-            steps = [("tap", f"ord:p:{order_id}:0")]
+        for order_id, order in orders[number * per_round : (number + 1) * per_round]:
+            pay = OrderAction(step=OrderStep.PAY, order_id=order_id).pack()
+            steps = [("tap", pay)]
             if chaos.random() < 0.3:
-                steps.append(("tap", f"ord:p:{order_id}:0"))  # a double tap on Pay
+                steps.append(("tap", pay))  # a double tap on Pay
             steps.append(("text", PASSWORD))
-            if cancel:
-                steps.append(("tap", f"ord:c:{order_id}:0"))
-            chats.setdefault(user, []).extend(steps)
-        for code, (_, claimers) in gifts[number * GIFTS_PER_ROUND : (number + 1) * GIFTS_PER_ROUND]:
-            for user in claimers:
+            if order.cancel:
+                steps.append(("tap", OrderAction(step=OrderStep.CANCEL, order_id=order_id).pack()))
+            chats.setdefault(order.user, []).extend(steps)
+        for code, gift in gifts[number * GIFTS_PER_ROUND : (number + 1) * GIFTS_PER_ROUND]:
+            for user in gift.claimers:
                 chats.setdefault(user, []).append(("text", f"/start gift_{code}"))
         stars = plan.purchases[number * STARS_PER_ROUND : (number + 1) * STARS_PER_ROUND]
         rounds.append((stars, chats))
@@ -197,18 +199,18 @@ def _rounds(
 
 async def _settled(world: Shop, plan: Plan, outcomes: dict[str, PaymentOutcome]) -> bool:
     paid = sum(1 for o in outcomes.values() if o.ok)
+    if await _credited(world) != plan.charges + paid:
+        return False
     rows = await world.base.fetch(
         "SELECT"
-        " (SELECT COUNT(*) FROM entries WHERE idempotency_key LIKE 'tg-charge:%'),"
         " (SELECT COUNT(*) FROM orders WHERE status IN ('paid', 'cancelled')"
         "   AND id IN (SELECT order_id FROM order_events WHERE status = 'paid')),"
         " (SELECT COUNT(*) FROM orders WHERE status = 'cancelled'),"
         " (SELECT COUNT(*) FROM gifts WHERE status = 'claimed')"
     )
-    credited, settled, cancelled, claimed = (int(v) for v in rows[0])
-    cancels = sum(1 for _, _, cancel in plan.orders.values() if cancel)
-    return (credited, settled, cancelled, claimed) == (
-        plan.charges + paid,
+    settled, cancelled, claimed = (int(v) for v in rows[0])
+    cancels = sum(1 for order in plan.orders.values() if order.cancel)
+    return (settled, cancelled, claimed) == (
         len(plan.orders),
         cancels,
         len(plan.gifts),
@@ -218,10 +220,7 @@ async def _settled(world: Shop, plan: Plan, outcomes: dict[str, PaymentOutcome])
 async def _check(world: Shop, plan: Plan, outcomes: dict[str, PaymentOutcome]) -> None:
     paid = {p: o for p, o in outcomes.items() if o.ok}
     assert paid, "no Stars payment went through at all"
-    credited = await world.base.fetch(
-        "SELECT COUNT(*) FROM entries WHERE idempotency_key LIKE 'tg-charge:%'"
-    )
-    assert int(credited[0][0]) == plan.charges + len(paid)
+    assert await _credited(world) == plan.charges + len(paid)
     charges = await world.certificates.charges_by_id(
         [o.telegram_payment_charge_id or "" for o in paid.values()]
     )
@@ -257,3 +256,12 @@ async def _check(world: Shop, plan: Plan, outcomes: dict[str, PaymentOutcome]) -
         balance = (await world.base.ledger.balances(user)).balance
         assert balance == usd(expected[user]), (user, balance, expected[user])
     await world.check()
+
+
+async def _credited(world: Shop) -> int:
+    """Telegram charges credited: the stream's Stars payments and the certificates paid
+    through the services to fund the orders and the gifts."""
+    rows = await world.base.fetch(
+        "SELECT COUNT(*) FROM entries WHERE idempotency_key LIKE 'tg-charge:%'"
+    )
+    return int(rows[0][0])

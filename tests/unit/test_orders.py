@@ -43,6 +43,11 @@ class Shop(World):
             timedelta(days=15),
         )
 
+    async def set_up_password(self, user_id: int, password: str = PASSWORD) -> None:
+        hashed = await self.security.hash_new_password(password)
+        answers = tuple([await self.security.hash_answer("x")] * 3)
+        await self.security.set_up(user_id, hashed, QUESTION_CODES[:3], answers)
+
     async def pay_order(self, user_id: int, order_id: int) -> None:
         operation = await self.orders.prepare_payment(user_id, order_id)
         await self.security.confirm_operation(user_id, operation.id, PASSWORD)
@@ -61,9 +66,7 @@ async def shop(database_url: str) -> AsyncIterator[Shop]:
     world = Shop(database_url)
     await world.base.open(ALICE, BOB)
     for user in (ALICE, BOB):
-        password = await world.security.hash_new_password(PASSWORD)
-        answers = tuple([await world.security.hash_answer("x")] * 3)
-        await world.security.set_up(user, password, QUESTION_CODES[:3], answers)
+        await world.set_up_password(user)
     try:
         yield world
     finally:
