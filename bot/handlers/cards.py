@@ -7,7 +7,7 @@ the brand, the first 6 and the last 4 digits while it asks for the expiry.
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -127,8 +127,8 @@ def create_router() -> Router:
     router.callback_query.register(start_adding, CardAction.filter(F.step == CardStep.ADD))
     router.callback_query.register(ask_delete, CardAction.filter(F.step == CardStep.DELETE))
     router.callback_query.register(delete, CardAction.filter(F.step == CardStep.CONFIRM))
-    router.message.register(card_number, AddCard.number, SecretText())
-    router.message.register(card_expiry, AddCard.expiry, SecretText())
-    router.message.register(hint_number, AddCard.number)
-    router.message.register(hint_expiry, AddCard.expiry)
+    router.message.register(card_number, StateFilter(AddCard.number), SecretText())
+    router.message.register(card_expiry, StateFilter(AddCard.expiry), SecretText())
+    router.message.register(hint_number, StateFilter(AddCard.number))
+    router.message.register(hint_expiry, StateFilter(AddCard.expiry))
     return router

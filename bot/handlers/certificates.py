@@ -7,7 +7,7 @@ conversation. The invoice's payload is the purchase's random id (see the payment
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, LabeledPrice, Message
@@ -291,10 +291,10 @@ def create_router() -> Router:
     router.callback_query.register(for_self, Buy.filter(F.step == BuyStep.FOR_SELF))
     router.callback_query.register(as_gift, Buy.filter(F.step == BuyStep.AS_GIFT))
     router.callback_query.register(
-        skip_note, Buy.filter(F.step == BuyStep.SKIP_NOTE), BuyCertificate.note
+        skip_note, Buy.filter(F.step == BuyStep.SKIP_NOTE), StateFilter(BuyCertificate.note)
     )
     router.callback_query.register(my_certificates, Buy.filter(F.step == BuyStep.MINE))
-    router.message.register(custom_amount, BuyCertificate.amount, SecretText())
-    router.message.register(hint_amount, BuyCertificate.amount)
-    router.message.register(gift_note, BuyCertificate.note, SecretText())
+    router.message.register(custom_amount, StateFilter(BuyCertificate.amount), SecretText())
+    router.message.register(hint_amount, StateFilter(BuyCertificate.amount))
+    router.message.register(gift_note, StateFilter(BuyCertificate.note), SecretText())
     return router

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiogram import Bot, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
@@ -90,7 +91,7 @@ def create_router(follow_ups: Mapping[str, FollowUp] | None = None) -> Router:
     router = Router(name="confirm")
     router.message.filter(PrivateChat())
     router.message.register(
-        _confirm_handler(dict(follow_ups or {})), Confirm.password, SecretText()
+        _confirm_handler(dict(follow_ups or {})), StateFilter(Confirm.password), SecretText()
     )
-    router.message.register(hint, Confirm.password)
+    router.message.register(hint, StateFilter(Confirm.password))
     return router

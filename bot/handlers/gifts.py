@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from aiogram import Bot, F, Router
-from aiogram.filters import CommandObject, CommandStart, Filter
+from aiogram.filters import CommandObject, CommandStart, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -223,11 +223,11 @@ def create_router() -> Router:
     private.callback_query.filter(PrivateChat())
     private.message.register(claim, CommandStart(deep_link=True, magic=F.args.regexp(_GIFT_ARGS)))
     private.callback_query.register(ask_amount, Buy.filter(F.step == BuyStep.GIVE))
-    private.message.register(amount_typed, GiveFromBalance.amount, SecretText())
-    private.message.register(hint_amount, GiveFromBalance.amount)
-    private.message.register(note_typed, GiveFromBalance.note, SecretText())
+    private.message.register(amount_typed, StateFilter(GiveFromBalance.amount), SecretText())
+    private.message.register(hint_amount, StateFilter(GiveFromBalance.amount))
+    private.message.register(note_typed, StateFilter(GiveFromBalance.note), SecretText())
     private.callback_query.register(
-        note_skipped, Buy.filter(F.step == BuyStep.SKIP_NOTE), GiveFromBalance.note
+        note_skipped, Buy.filter(F.step == BuyStep.SKIP_NOTE), StateFilter(GiveFromBalance.note)
     )
     router.include_router(private)
     return router

@@ -13,7 +13,7 @@ from contextlib import suppress
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, Filter
+from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -322,18 +322,20 @@ def create_router() -> Router:
     )
     router.callback_query.register(start_change, Security.filter(F.action == SecurityAction.CHANGE))
     router.callback_query.register(cancel, Security.filter(F.action == SecurityAction.CANCEL))
-    router.callback_query.register(pick_question, Setup.question, PickQuestion.filter())
+    router.callback_query.register(
+        pick_question, StateFilter(Setup.question), PickQuestion.filter()
+    )
 
     secret = SecretText()
-    router.message.register(new_password, Setup.password, secret)
-    router.message.register(setup_repeat, Setup.repeat, secret)
-    router.message.register(setup_answer, Setup.answer, secret)
-    router.message.register(change_current, Change.current, secret)
-    router.message.register(new_password, Change.password, secret)
-    router.message.register(new_password, Recover.password, secret)
-    router.message.register(new_password_repeat, Change.repeat, secret)
-    router.message.register(new_password_repeat, Recover.repeat, secret)
-    router.message.register(recover_answer, Recover.answer, secret)
+    router.message.register(new_password, StateFilter(Setup.password), secret)
+    router.message.register(setup_repeat, StateFilter(Setup.repeat), secret)
+    router.message.register(setup_answer, StateFilter(Setup.answer), secret)
+    router.message.register(change_current, StateFilter(Change.current), secret)
+    router.message.register(new_password, StateFilter(Change.password), secret)
+    router.message.register(new_password, StateFilter(Recover.password), secret)
+    router.message.register(new_password_repeat, StateFilter(Change.repeat), secret)
+    router.message.register(new_password_repeat, StateFilter(Recover.repeat), secret)
+    router.message.register(recover_answer, StateFilter(Recover.answer), secret)
 
     # Anything else in a dialogue (a sticker, a photo, a command it does not know) gets a hint.
     for states, key in (
@@ -343,6 +345,5 @@ def create_router() -> Router:
         ((Setup.question,), "hint-question-buttons"),
         ((Setup.answer, Recover.answer), "hint-answer"),
     ):
-        for dialogue_state in states:
-            router.message.register(_hint(key), dialogue_state)
+        router.message.register(_hint(key), StateFilter(*states))
     return router

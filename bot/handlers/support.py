@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, Filter
+from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -137,8 +137,8 @@ def create_router() -> Router:
     private.message.register(open_ticket, Command("support"))
     private.callback_query.register(open_ticket, Menu.filter(F.action == MenuAction.SUPPORT))
     private.message.register(close_ticket, Command("close"))
-    private.message.register(relay_to_operators, SupportChat.open, SecretText())
-    private.message.register(support_hint, SupportChat.open)
+    private.message.register(relay_to_operators, StateFilter(SupportChat.open), SecretText())
+    private.message.register(support_hint, StateFilter(SupportChat.open))
     operators = Router(name="support-operators")
     operators.message.filter(OperatorsChat())
     operators.message.register(operator_reply, IsReply())

@@ -1,10 +1,12 @@
-"""SQLite: one serialized writer, one reader (aiosqlite), WAL.
+"""SQLite: one serialized writer, readers on the loop with aiosqlite's thread behind them, WAL.
 
-WAL lets the reader see the last committed state while the writer works, so a read never sees
-another operation's half-done transaction. A read is one hop to aiosqlite's thread
-(``execute_fetchall`` runs, fetches and closes in that one hop). A unit of work takes the write
-lock and commits in a thread, and runs its own short statements on the loop in between (see
-SQLiteWriteSession): a payment costs two hops instead of one per statement.
+WAL lets a reader see the last committed state while the writer works, so a read never sees
+another operation's half-done transaction, and never waits for the writer. A read runs on the
+event loop itself (see SQLiteReadSession): the hot reads are index lookups of microseconds, less
+than a hop to a thread and back. One that runs longer than LOOP_READ_BUDGET is interrupted and
+run again in aiosqlite's thread, so a report or an export never holds up the loop. A unit of work
+takes the write lock and commits in a thread, and runs its own short statements on the loop in
+between (see SQLiteWriteSession): a payment costs two hops instead of one per statement.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, closing
@@ -34,6 +37,11 @@ log = logging.getLogger(__name__)
 # Commits between two WAL checkpoints: about SQLite's own default of 1000 pages.
 CHECKPOINT_EVERY = 500
 _PARAMETER = re.compile(r"\$(\d+)")
+# How long a read may run on the event loop before it is moved to a thread. Hot reads (a balance,
+# a user, a page of history) take tens of microseconds; this only stops the rare long one.
+LOOP_READ_BUDGET = 0.002
+# SQLite virtual-machine steps between two looks at the clock while a read runs on the loop.
+_PROGRESS_STEPS = 5000
 # What a full disk, a read-only file or another process holding the lock look like.
 _UNAVAILABLE = ("locked", "readonly", "read-only", "disk", "unable to open", "full")
 
@@ -61,20 +69,54 @@ def _raise(exc: sqlite3.Error) -> NoReturn:
     raise StorageError(str(exc)) from exc
 
 
+class LoopReader:
+    """A read-only connection used on the event loop, one statement at a time, that gives up
+    (returns None) on a statement running past its budget or on a busy database."""
+
+    def __init__(self, conn: sqlite3.Connection, budget: float) -> None:
+        self._conn = conn
+        self._budget = budget
+        self._deadline = 0.0
+        self.moved = 0  # reads handed to the thread: for benchmarks and logs
+        conn.set_progress_handler(self._over_budget, _PROGRESS_STEPS)
+
+    def _over_budget(self) -> int:
+        return int(time.perf_counter() > self._deadline)
+
+    def fetch(self, sql: str, params: tuple[Any, ...]) -> list[Row] | None:
+        self._deadline = time.perf_counter() + self._budget
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "interrupted" not in str(exc) and not _is_busy(exc):
+                _raise(exc)
+        except sqlite3.Error as exc:
+            _raise(exc)
+        self.moved += 1
+        return None
+
+    def close(self) -> None:
+        self._conn.close()
+
+
 class SQLiteSession:
-    """Statements through aiosqlite's thread: one hop each, the event loop never blocks."""
+    """Reads on the loop (see LoopReader); a slow or blocked one again in aiosqlite's thread."""
 
     dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, loop_reader: LoopReader, conn: aiosqlite.Connection) -> None:
+        self._loop_reader = loop_reader
         self._conn = conn
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        sql, params = _dialect_sql(sql), _bind(args)
+        rows = self._loop_reader.fetch(sql, params)
+        if rows is not None:
+            return rows
         try:
-            rows = await self._conn.execute_fetchall(_dialect_sql(sql), _bind(args))
+            return list(await self._conn.execute_fetchall(sql, params))
         except sqlite3.Error as exc:
             _raise(exc)
-        return list(rows)
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         rows = await self.fetch(sql, *args)
@@ -141,11 +183,15 @@ class SQLiteDatabase(Database):
 
     dialect: ClassVar[str] = "sqlite"
 
-    def __init__(self, path: Path, *, busy_timeout_ms: int = 5000) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout_ms: int = 5000, loop_read_budget: float = LOOP_READ_BUDGET
+    ) -> None:
         self.path = path
         self._busy_timeout_ms = busy_timeout_ms
+        self._loop_read_budget = loop_read_budget
         self._writer: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._loop_reader: LoopReader | None = None
         self._write_lock = asyncio.Lock()
         # The writer's own thread for what may wait (the lock, the disk): a shared pool could
         # fill up with writers waiting for a lock that only a queued commit would release.
@@ -179,6 +225,9 @@ class SQLiteDatabase(Database):
             )
             self._reader.row_factory = sqlite3.Row
             await self._reader.executescript(self._pragmas)
+            self._loop_reader = LoopReader(
+                await self._in_writer_thread(self._open_loop_reader), self._loop_read_budget
+            )
         except sqlite3.Error as exc:
             await self.close()
             raise StorageUnavailable(f"cannot open {self.path}: {exc}") from None
@@ -203,9 +252,25 @@ class SQLiteDatabase(Database):
         )
         return conn
 
+    def _open_loop_reader(self) -> sqlite3.Connection:
+        # Never waits for a lock on the loop (busy_timeout=0): a busy read goes to the thread.
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.executescript(
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
+            " PRAGMA busy_timeout=0;"
+        )
+        return conn
+
+    @property
+    def reads_moved_to_thread(self) -> int:
+        return self._loop_reader.moved if self._loop_reader is not None else 0
+
     async def close(self) -> None:
         if self._checkpointing is not None:
             await self._checkpointing
+        if self._loop_reader is not None:
+            self._loop_reader.close()
         if self._reader is not None:
             await self._reader.close()
         if self._writer is not None:
@@ -213,7 +278,7 @@ class SQLiteDatabase(Database):
                 await self._in_writer_thread(self._writer.close)
         if self._writer_thread is not None:
             self._writer_thread.shutdown(wait=False)
-        self._reader = self._writer = self._writer_thread = None
+        self._reader = self._writer = self._writer_thread = self._loop_reader = None
 
     @property
     def connected(self) -> bool:
@@ -279,9 +344,9 @@ class SQLiteDatabase(Database):
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
-        if self._reader is None:
+        if self._reader is None or self._loop_reader is None:
             raise RuntimeError("the database is not connected")
-        yield UnitOfWork(SQLiteSession(self._reader))
+        yield UnitOfWork(SQLiteSession(self._loop_reader, self._reader))
 
     async def current_version(self) -> int:
         async with self._write_lock:

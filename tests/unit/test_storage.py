@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -191,6 +192,31 @@ async def test_sqlite_pragmas_are_set(tmp_path: object) -> None:
                 assert await uow.session.fetchval("PRAGMA journal_mode") == "wal"
                 assert await uow.session.fetchval("PRAGMA foreign_keys") == 1
                 assert await uow.session.fetchval("PRAGMA synchronous") == 1  # NORMAL
+    finally:
+        await db.close()
+
+
+async def test_sqlite_reads_run_on_the_loop_and_a_slow_one_moves_to_a_thread(
+    tmp_path: Path,
+) -> None:
+    db = SQLiteDatabase(tmp_path / "r.sqlite3")
+    await db.connect()
+    # A report of a million rows: far past the loop's budget, so it is interrupted and run again
+    # in the reader's thread, with the same answer.
+    slow = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)"
+        " SELECT COUNT(*), SUM(i) FROM n"
+    )
+    try:
+        async with db.read() as uow:
+            assert await uow.session.fetchval("SELECT $1 + 1", 41) == 42
+            assert db.reads_moved_to_thread == 0
+            row = await uow.session.fetchrow(slow)
+        assert row is not None and tuple(row) == (1_000_000, 500_000_500_000)
+        assert db.reads_moved_to_thread == 1
+        async with db.read() as uow:  # a read is still refused a write
+            with pytest.raises(StorageError):
+                await uow.session.execute("CREATE TABLE nope (x INTEGER)")
     finally:
         await db.close()
 
