@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.emulator.records import Call, Fault, StoredFile
-from bot.emulator.wire import JSON, ApiMethod, inline_markup
+from bot.emulator.wire import JSON, ApiMethod, inline_markup, json_copy
 
 
 class EmulatorBase:
@@ -134,7 +134,7 @@ class EmulatorBase:
     def _user_json(self, user_id: int) -> JSON:
         if user_id == self.bot_id:
             return self._bot_user()
-        return copy.deepcopy(self._ensure_user(user_id))
+        return json_copy(self._ensure_user(user_id))
 
     def _injection_chat(self, user_id: int, chat_id: int | None) -> int:
         self._ensure_user(user_id)
@@ -196,7 +196,7 @@ class EmulatorBase:
         self._deliveries[update["update_id"]] = 0
         async with self._updates_changed:
             self._updates_changed.notify_all()
-        return copy.deepcopy(update)
+        return json_copy(update)
 
     def _new_query_id(self) -> str:
         # Telegram query ids are long numeric strings; a counter keeps failures readable.
@@ -251,7 +251,7 @@ class EmulatorBase:
         return None if record is None or record["deleted"] else record
 
     def _chat_json(self, chat_id: int) -> JSON:
-        return copy.deepcopy(self._chats.get(chat_id, {"id": chat_id, "type": "private"}))
+        return json_copy(self._chats.get(chat_id, {"id": chat_id, "type": "private"}))
 
     def _message_json(self, record: JSON, *, nested: bool = False) -> JSON:
         """The Telegram Message object of a record (no private keys such as "html")."""
@@ -293,4 +293,4 @@ class EmulatorBase:
         inline = inline_markup(record["reply_markup"])
         if inline is not None:
             message["reply_markup"] = inline
-        return copy.deepcopy(message)
+        return json_copy(message)

@@ -8,7 +8,7 @@ import copy
 from urllib.parse import urlsplit
 
 from bot.emulator.calls import CallsMixin
-from bot.emulator.wire import JSON, OPT_IN_UPDATES, ApiError, Args, bad_request
+from bot.emulator.wire import JSON, OPT_IN_UPDATES, ApiError, Args, bad_request, json_copy
 
 
 class UpdatesMixin(CallsMixin):
@@ -71,7 +71,7 @@ class UpdatesMixin(CallsMixin):
         if args.connected():
             for update in batch:
                 self._deliveries[update["update_id"]] += 1
-        return copy.deepcopy(batch)
+        return json_copy(batch)
 
     def _confirm(self, offset: int) -> None:
         if offset > 0:

@@ -117,6 +117,12 @@ class ApiError(Exception):
         return body
 
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of plain JSON data, several times faster than copy.deepcopy (tests profile
+    the bot with the emulator in the same process, so its copies show up in the figures)."""
+    return json.loads(json.dumps(value))
+
+
 def bad_request(detail: str) -> ApiError:
     return ApiError(400, f"Bad Request: {detail}")
 

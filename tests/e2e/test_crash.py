@@ -18,7 +18,8 @@ from bot.emulator import BotAPIEmulator, Call
 from tests.conftest import TOKEN, count_rows, spawn_bot_process
 
 USERS = [5000 + n for n in range(40)]
-KILLS = 2  # each restart costs seconds: importing aiogram.types is slow
+# One kill here (test_crash_payments kills more): a restart costs seconds of importing aiogram.
+KILLS = 1
 # Each user sends this many messages per burst: one chat's messages are handled in order, at
 # LATENCY per answer, so a burst stays in hand for at least (PER_BURST - 1) x LATENCY.
 PER_BURST = 3

@@ -170,7 +170,7 @@ class PostgresLedgerMachine(LedgerMachine):
 
 LedgerMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
 PostgresLedgerMachine.TestCase.settings = settings(
-    max_examples=30, stateful_step_count=30, deadline=None
+    max_examples=12, stateful_step_count=30, deadline=None
 )
 TestLedgerPropertiesOnSQLite = LedgerMachine.TestCase
 TestLedgerPropertiesOnPostgreSQL = pytest.mark.skipif(
