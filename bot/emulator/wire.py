@@ -8,7 +8,7 @@ import re
 import string
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 JSON = dict[str, Any]
 
@@ -117,10 +117,14 @@ class ApiError(Exception):
         return body
 
 
-def json_copy(value: Any) -> Any:
+_Json = TypeVar("_Json")
+
+
+def json_copy(value: _Json) -> _Json:
     """A deep copy of plain JSON data, several times faster than copy.deepcopy (tests profile
     the bot with the emulator in the same process, so its copies show up in the figures)."""
-    return json.loads(json.dumps(value))
+    copied: _Json = json.loads(json.dumps(value))
+    return copied
 
 
 def bad_request(detail: str) -> ApiError:

@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,19 @@ from aiohttp import web
 from bot.app import Application
 from bot.clock import ShiftedClock
 from bot.config import SUPPORTED_LOCALES, Settings
-from bot.emulator import ApiError, BotAPIEmulator
-from bot.models import Accrual
+from bot.emulator import BotAPIEmulator
+from bot.playground import inspector
+from bot.playground.controls import arm_fault, travel
+from bot.playground.http import (
+    MAX_BODY,
+    api_errors,
+    error_response,
+    event_summary,
+    header_safe,
+    optional_id,
+    read_body,
+    telegram_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +41,7 @@ log = logging.getLogger(__name__)
 PLAYGROUND_TOKEN = "700000001:playground-local-token-never-sent-anywhere"
 OPERATORS_CHAT_ID = -1001000000001
 OPERATORS_CHAT_TITLE = "Giftwallet operators"
-TIME_STEPS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "15days": timedelta(days=15)}
 MAX_TEXT = 8192  # more than Telegram allows, so the bot's own limit can be tried out
-MAX_BODY = 256 * 1024
-ID_LIMIT = 2**52  # Telegram's user and chat ids fit in 52 bits
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
@@ -101,7 +108,7 @@ class Playground:
 
     async def start(self) -> None:
         web_app = web.Application(
-            client_max_size=MAX_BODY, middlewares=[self._same_origin_only, _api_errors]
+            client_max_size=MAX_BODY, middlewares=[self._same_origin_only, api_errors]
         )
         self.emulator.add_routes(web_app)
         self._add_routes(web_app)
@@ -177,16 +184,16 @@ class Playground:
         """Only this page may drive the page's API: the right Host, no foreign Origin, and
         JSON bodies (a form or text/plain POST from another site is refused)."""
         if request.host not in self.allowed_hosts():
-            return _error("unknown Host", status=421)
+            return error_response("unknown Host", status=421)
         origin = request.headers.get("Origin")
         if origin is not None and origin != f"http://{request.host}":
-            return _error("cross-origin requests are refused", status=403)
+            return error_response("cross-origin requests are refused", status=403)
         if (
             request.path.startswith("/api/")
             and request.method == "POST"
             and request.content_type != "application/json"
         ):
-            return _error("send JSON (Content-Type: application/json)", status=415)
+            return error_response("send JSON (Content-Type: application/json)", status=415)
         response: web.StreamResponse = await handler(request)
         return response
 
@@ -259,7 +266,7 @@ class Playground:
         )
 
     async def _chat(self, request: web.Request) -> web.Response:
-        chat_id = _int(request.match_info["chat_id"])
+        chat_id = telegram_id(request.match_info["chat_id"])
         language = request.query.get("language")
         # An invoice card shows how its latest payment went.
         payments = {
@@ -293,109 +300,12 @@ class Playground:
         return web.Response(
             body=data,
             content_type=mime,
-            headers={"Content-Disposition": f'attachment; filename="{_header_safe(name)}"'},
+            headers={"Content-Disposition": f'attachment; filename="{header_safe(name)}"'},
         )
 
     async def _inspector(self, request: web.Request) -> web.Response:
-        """Read-only, through the services: what each user holds and the newest entries."""
         assert self.app is not None
-        t = self.app.i18n("en")
-        balances = []
-        for user in self.emulator.users():
-            record = await self.app.services.users.get(user["id"])
-            if record is None:
-                continue
-            held = await self.app.services.ledger.balances(user["id"])
-            balances.append(
-                {
-                    "id": user["id"],
-                    "name": user["first_name"],
-                    "reachable": record.reachable,
-                    "language": record.language or record.client_language,
-                    "balance": t.money(held.balance),
-                    "cashback_available": t.money(held.cashback_available),
-                    "cashback_pending": t.money(held.cashback_pending),
-                    "certificates": await self.app.services.certificates.count(user["id"]),
-                }
-            )
-        certificates = self.app.services.certificates
-        gifts = [
-            {
-                "code": gift.code,
-                "giver_id": gift.giver_id,
-                "amount": t.money(certificates.money(gift.amount)),
-                "status": gift.status,
-                "claimer_id": gift.claimer_id,
-                "expires": gift.expires_at.isoformat(),
-            }
-            for gift in await self.app.services.gifts.recent(10)
-        ]
-        journal = [
-            {
-                "id": entry.entry_id,
-                "key": entry.key,
-                "kind": entry.kind,
-                "time": entry.created_at.isoformat(),
-                "legs": [
-                    {
-                        "account": leg.account.kind,
-                        "user_id": leg.account.user_id,
-                        "amount": t.money(leg.amount),
-                    }
-                    for leg in entry.legs
-                ],
-            }
-            for entry in await self.app.services.ledger.journal(limit=15)
-        ]
-        cashback = self.app.services.cashback
-        accruals = [
-            {
-                "id": accrual.id,
-                "user_id": accrual.user_id,
-                "source": f"order #{accrual.order_id}" if accrual.order_id else accrual.source,
-                "amount": t.money(cashback.money(accrual.amount or accrual.voided)),
-                "status": accrual.status,
-                "reason": accrual.reason,
-                "date": _accrual_date(accrual).isoformat(),
-            }
-            for accrual in await cashback.recent(12)
-        ]
-        withdrawals = [
-            {
-                "id": request.id,
-                "user_id": request.user_id,
-                "amount": t.money(cashback.money(request.amount)),
-                "card": request.card_last4,
-                "status": request.status,
-                "reason": request.reason,
-            }
-            for request in await cashback.withdrawals(8)
-        ]
-        outbox = [
-            {
-                "id": notice.id,
-                "chat_id": notice.chat_id,
-                "template": notice.template,
-                "attempts": notice.attempts,
-                "state": state,
-                "time": notice.created_at.isoformat(),
-            }
-            for notice, state in await self.app.services.notices.recent(12)
-        ]
-        problems = await self.app.services.ledger.check_invariants()
-        problems += await certificates.drift()
-        problems += await cashback.drift()
-        return web.json_response(
-            {
-                "users": balances,
-                "gifts": gifts,
-                "accruals": accruals,
-                "withdrawals": withdrawals,
-                "outbox": outbox,
-                "journal": journal,
-                "problems": problems,
-            }
-        )
+        return web.json_response(await inspector.snapshot(self.app, self.emulator))
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: every change in any chat, as the emulator reports it."""
@@ -412,7 +322,7 @@ class Playground:
                 except TimeoutError:
                     await response.write(b": keep-alive\n\n")
                     continue
-                payload = json.dumps(_event_summary(event), ensure_ascii=False)
+                payload = json.dumps(event_summary(event), ensure_ascii=False)
                 await response.write(f"data: {payload}\n\n".encode())
         except ConnectionResetError:
             pass  # the page went away
@@ -421,37 +331,37 @@ class Playground:
         return response
 
     async def _send(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await read_body(request)
         text = str(body.get("text", ""))
         if not text.strip() or len(text) > MAX_TEXT:
-            return _error("text must be 1 to 8192 characters")
-        user_id = _int(body.get("user_id"))
-        chat_id = _opt_int(body.get("chat_id"))
-        reply_to = _opt_int(body.get("reply_to_message_id"))
+            return error_response("text must be 1 to 8192 characters")
+        user_id = telegram_id(body.get("user_id"))
+        chat_id = optional_id(body.get("chat_id"))
+        reply_to = optional_id(body.get("reply_to_message_id"))
         try:
             record = await self.emulator.send_text(
                 user_id, text, chat_id=chat_id, reply_to_message_id=reply_to
             )
         except ValueError as exc:
-            return _error(str(exc))
+            return error_response(str(exc))
         return web.json_response({"message": record})
 
     async def _press(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await read_body(request)
         query_id = await self.emulator.press_button(
-            _int(body.get("user_id")),
-            _int(body.get("message_id")),
+            telegram_id(body.get("user_id")),
+            telegram_id(body.get("message_id")),
             str(body.get("data", "")),
-            chat_id=_opt_int(body.get("chat_id")),
+            chat_id=optional_id(body.get("chat_id")),
         )
         return web.json_response({"callback_query_id": query_id})
 
     async def _pay(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await read_body(request)
         outcome = await self.emulator.pay_invoice(
-            _int(body.get("user_id")),
-            _int(body.get("message_id")),
-            chat_id=_opt_int(body.get("chat_id")),
+            telegram_id(body.get("user_id")),
+            telegram_id(body.get("message_id")),
+            chat_id=optional_id(body.get("chat_id")),
         )
         return web.json_response(
             {
@@ -464,15 +374,15 @@ class Playground:
 
     async def _refund(self, request: web.Request) -> web.Response:
         """Telegram refunds a charge on its own (a dispute): the bot gets refunded_payment."""
-        body = await _body(request)
+        body = await read_body(request)
         record = await self.emulator.refund_payment_update(
-            _int(body.get("user_id")), str(body.get("charge_id", ""))
+            telegram_id(body.get("user_id")), str(body.get("charge_id", ""))
         )
         return web.json_response({"message": record})
 
     async def _inline(self, request: web.Request) -> web.Response:
-        body = await _body(request)
-        user_id = _int(body.get("user_id"))
+        body = await read_body(request)
+        user_id = telegram_id(body.get("user_id"))
         mark = self.emulator.call_count()
         query_id = await self.emulator.send_inline_query(user_id, str(body.get("query", ""))[:256])
         try:
@@ -483,26 +393,26 @@ class Playground:
                 timeout=10,
             )
         except TimeoutError:
-            return _error("the bot did not answer the inline query", status=504)
+            return error_response("the bot did not answer the inline query", status=504)
         answered = self.emulator.inline_query(query_id) or {}
         return web.json_response({"query_id": query_id, "results": answered.get("results") or []})
 
     async def _inline_send(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await read_body(request)
         record = await self.emulator.send_inline_result(
-            _int(body.get("user_id")),
-            _int(body.get("chat_id")),
+            telegram_id(body.get("user_id")),
+            telegram_id(body.get("chat_id")),
             str(body.get("query_id", "")),
             str(body.get("result_id", "")),
         )
         return web.json_response({"message": record})
 
     async def _add_user(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await read_body(request)
         name = str(body.get("name", "")).strip()[:64]
         language = str(body.get("language", "en"))
         if not name or language not in SUPPORTED_LOCALES:
-            return _error("a name and a language (ru or en) are needed")
+            return error_response("a name and a language (ru or en) are needed")
         user_id = self._next_user_id
         self._next_user_id += 1
         self._save_person(user_id, name, language)
@@ -510,118 +420,9 @@ class Playground:
         return web.json_response({"id": user_id})
 
     async def _fault(self, request: web.Request) -> web.Response:
-        body = await _body(request)
-        kind = body.get("kind")
-        if kind == "flood":
-            # One fault, taken by whichever comes first: it fires once.
-            self.emulator.fail_next(("sendMessage", "editMessageText"), retry_after=2)
-            return web.json_response(
-                {"armed": "the next send or edit answers 429, retry after 2 s"}
-            )
-        if kind == "block":
-            user_id = _int(body.get("user_id"))
-            if body.get("blocked", True):
-                self.emulator.block(user_id)
-            else:
-                self.emulator.unblock(user_id)
-            return web.json_response({"blocked": bool(body.get("blocked", True))})
-        if kind == "duplicate_payment":
-            self.emulator.duplicate_next_payment()
-            return web.json_response({"armed": "the next successful_payment arrives twice"})
-        return _error("kind must be flood, block or duplicate_payment")
+        return web.json_response(arm_fault(self.emulator, await read_body(request)))
 
     async def _time_travel(self, request: web.Request) -> web.Response:
         assert self.app is not None
-        body = await _body(request)
-        step = TIME_STEPS.get(str(body.get("step")))
-        if step is None:
-            return _error(f"step must be one of {', '.join(TIME_STEPS)}")
-        self.clock.advance(step)
-        jobs = await self.app.run_scheduled_jobs()
-        log.info("event=time_travel step=%s jobs_run=%d", body.get("step"), jobs)
-        return web.json_response(
-            {
-                "now": self.clock.now().isoformat(),
-                "offset_seconds": int(self.clock.offset.total_seconds()),
-                "jobs_run": jobs,
-            }
-        )
-
-
-def _accrual_date(accrual: Accrual) -> datetime:
-    """The date that goes with the status: release for a hold, availability, else creation."""
-    if accrual.status == "on_hold" and accrual.hold_until is not None:
-        return accrual.hold_until
-    return accrual.available_at or accrual.created_at
-
-
-@web.middleware
-async def _api_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """The page gets a JSON reason for a bad request instead of a traceback."""
-    if not request.path.startswith("/api/"):
-        return await handler(request)  # type: ignore[no-any-return]
-    try:
-        response: web.StreamResponse = await handler(request)
-        return response
-    except (ValueError, KeyError, ApiError) as exc:
-        return _error(str(exc))
-
-
-def _event_summary(event: dict[str, Any]) -> dict[str, Any]:
-    """What the page needs to know to refresh: which chat changed, and any toast to show."""
-    keep = (
-        "type",
-        "chat_id",
-        "seq",
-        "text",
-        "show_alert",
-        "callback_query_id",
-        "message_id",
-        "method",
-        "error_code",
-    )
-    summary = {key: event[key] for key in keep if key in event}
-    if "payment" in event:
-        payment = event["payment"]
-        summary["payment"] = {
-            key: payment.get(key)
-            for key in ("status", "error_message", "user_id", "total_amount", "currency")
-        }
-    return summary
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except web.HTTPRequestEntityTooLarge:
-        raise ValueError(f"the body is larger than {MAX_BODY} bytes") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ValueError("the body must be JSON") from None
-    if not isinstance(body, dict):
-        raise ValueError("the body must be a JSON object")
-    return body
-
-
-def _int(value: Any) -> int:
-    """An id as Telegram has them: an integer within 52 bits."""
-    if isinstance(value, bool):
-        raise ValueError(f"not a number: {value!r}")
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"not a number: {str(value)[:40]!r}") from None
-    if not -ID_LIMIT < number < ID_LIMIT:
-        raise ValueError(f"not a Telegram id (more than 52 bits): {str(value)[:40]}")
-    return number
-
-
-def _opt_int(value: Any) -> int | None:
-    return None if value in (None, "") else _int(value)
-
-
-def _header_safe(name: str) -> str:
-    return "".join(ch for ch in name if ch.isprintable() and ch not in '"\\') or "file"
-
-
-def _error(message: str, status: int = 400) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+        body = await read_body(request)
+        return web.json_response(await travel(self.app, self.clock, body.get("step")))
