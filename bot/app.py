@@ -186,6 +186,7 @@ class Application:
             max_attempts=settings.inbox_max_attempts,
             retention=settings.inbox_retention,
             on_parked=ParkedNotifier(self.bot, self.i18n, settings.support_chat_id),
+            users=self.services.users,
         )
         # Notices go out through a session of their own: no retry-after waits inside a send
         # (the sender reschedules instead), and handlers' replies never queue behind notices.

@@ -29,6 +29,7 @@ from aiogram.types import Update
 from pydantic import ValidationError
 
 from bot.clock import Clock
+from bot.services.users import Contact, UserService
 from bot.storage.database import Database
 from bot.storage.errors import StorageError
 from bot.storage.repositories.inbox import InboxRow
@@ -79,6 +80,39 @@ def describe(raw: dict[str, Any]) -> tuple[str, str, int | None]:
     return f"update:{raw.get('update_id')}", kind, user_id
 
 
+# Kinds whose sender aiogram hands to the user middleware, which registers them.
+_CONTACT_KINDS = (
+    "message",
+    "edited_message",
+    "callback_query",
+    "inline_query",
+    "pre_checkout_query",
+)
+
+
+def first_contact(raw: dict[str, Any]) -> Contact | None:
+    """The sender the user middleware will register for this update, when it is plainly one."""
+    kind = next((key for key in raw if key != "update_id"), None)
+    body = raw.get(kind) if kind in _CONTACT_KINDS else None
+    sender = body.get("from") if isinstance(body, dict) else None
+    if not isinstance(sender, dict) or sender.get("is_bot") is not False:
+        return None
+    user_id, name, language = (
+        sender.get("id"),
+        sender.get("first_name"),
+        sender.get("language_code"),
+    )
+    if (
+        type(user_id) is not int
+        or not 0 < user_id < 2**52
+        or not isinstance(name, str)
+        or "\x00" in name
+        or not (language is None or (isinstance(language, str) and len(language) <= 35))
+    ):
+        return None  # anything odd takes the middleware's own path, one update at a time
+    return Contact(user_id, name, language)
+
+
 def _json(raw: dict[str, Any]) -> str:
     """The update as stored: UTF-8 where it can be, \\u escapes where a client sent a lone
     surrogate (broken UTF-16), which no database accepts as text."""
@@ -121,6 +155,7 @@ class Inbox:
         first_backoff: float = 0.5,
         max_backoff: float = 60.0,
         on_parked: OnParked | None = None,
+        users: UserService | None = None,
     ) -> None:
         self.db = db
         self.dispatcher = dispatcher
@@ -132,6 +167,7 @@ class Inbox:
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.on_parked = on_parked
+        self.users = users
         self._lanes: dict[str, deque[InboxRow]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._waiting: deque[str] = deque()
@@ -192,6 +228,7 @@ class Inbox:
         """
         now = self.clock.now()
         rows = []
+        contacts: dict[int, Contact] = {}
         for raw in updates:
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
             if not isinstance(update_id, int):
@@ -199,6 +236,9 @@ class Inbox:
                 continue
             lane, kind, user_id = describe(raw)
             rows.append(InboxRow(update_id, lane, _text(kind), user_id, _json(raw), now, 0, now))
+            contact = first_contact(raw)
+            if contact is not None:
+                contacts[update_id] = contact
         if not rows:
             return None
         async with self.db.unit_of_work() as uow:
@@ -207,8 +247,20 @@ class Inbox:
             known = await uow.inbox.known([row.update_id for row in rows])
             fresh = [row for row in rows if row.update_id not in known]
             await uow.inbox.add(fresh)
+        await self._register([contacts[r.update_id] for r in fresh if r.update_id in contacts])
         self._enqueue(fresh)
         return max(row.update_id for row in rows)
+
+    async def _register(self, contacts: list[Contact]) -> None:
+        """New senders in one transaction before their updates run (a burst of first /starts
+        would otherwise be a transaction each). The updates are stored already: if this fails,
+        each is registered by the user middleware as it runs."""
+        if self.users is None or not contacts:
+            return
+        try:
+            await self.users.register(contacts)
+        except StorageError as exc:
+            log.warning("event=register_batch_failed users=%d error=%s", len(contacts), exc)
 
     def _enqueue(self, rows: Iterable[InboxRow]) -> None:
         for row in rows:

@@ -94,9 +94,9 @@ class LedgerService:
         async with self.db.unit_of_work() as uow:
             await uow.ledger.ensure_system_accounts(self.currency)
 
-    async def open_accounts(self, uow: UnitOfWork, user_id: int) -> None:
-        """A new user's balance and cashback accounts, at zero."""
-        await uow.ledger.ensure_user_accounts(user_id, self.currency)
+    async def open_accounts(self, uow: UnitOfWork, *user_ids: int) -> None:
+        """New users' balance and cashback accounts, at zero."""
+        await uow.ledger.ensure_user_accounts(user_ids, self.currency)
 
     # --- writing ----------------------------------------------------------------------------
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 from bot.clock import Clock
 from bot.lru import LRU
 from bot.models import UserRecord
@@ -12,6 +15,14 @@ from bot.storage.database import Database, retry_on_conflict
 def _printable(text: str) -> str:
     """Clients can send broken UTF-16 (a lone surrogate) in a name; keep what can be stored."""
     return text.encode("utf-8", "replace").decode("utf-8")[:256]
+
+
+class Contact(NamedTuple):
+    """A sender as an update names them."""
+
+    user_id: int
+    first_name: str
+    client_language: str | None
 
 
 # Users remembered in the process; the least recently seen beyond this are read again.
@@ -63,6 +74,46 @@ class UserService:
                 await self.ledger.open_accounts(uow, user_id)
         self._known.put(user_id, user)
         return user
+
+    def knows(self, contact: Contact) -> bool:
+        """Whether ``touch`` would find this contact as it is, without writing."""
+        known = self._known.get(contact.user_id)
+        return (
+            known is not None
+            and known.first_name == _printable(contact.first_name)
+            and known.client_language == contact.client_language
+            and known.reachable
+        )
+
+    @retry_on_conflict()
+    async def register(self, contacts: Sequence[Contact]) -> int:
+        """Register a batch's first contacts in one unit of work, ahead of their updates.
+
+        The inbox calls this for each batch it stores, so that a burst of new users costs one
+        transaction instead of one each. Users already stored are only remembered; one whose
+        name or language changed is left to ``touch``. Returns how many were new.
+        """
+        contacts = list({c.user_id: c for c in contacts if not self.knows(c)}.values())
+        if not contacts:
+            return 0
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            stored = await uow.users.get_many([c.user_id for c in contacts])
+            new = [
+                (c.user_id, _printable(c.first_name), c.client_language)
+                for c in contacts
+                if c.user_id not in stored
+            ]
+            if new:
+                await uow.users.add_many(new, now)
+                await self.ledger.open_accounts(uow, *(user_id for user_id, _, _ in new))
+        for user in stored.values():
+            self._known.put(user.id, user)
+        for user_id, first_name, client_language in new:
+            self._known.put(
+                user_id, UserRecord(user_id, first_name, client_language, None, True, now)
+            )
+        return len(new)
 
     @retry_on_conflict()
     async def set_language(self, user_id: int, language: str) -> None:

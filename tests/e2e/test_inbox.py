@@ -15,6 +15,7 @@ import pytest
 
 from bot.emulator import BotAPIEmulator
 from bot.storage.errors import StorageUnavailable
+from bot.storage.repositories.users import UserRepository
 from tests.conftest import TOKEN, RunningBot, query
 from tests.e2e.test_skeleton import say
 
@@ -327,3 +328,39 @@ async def test_updates_in_groups_get_no_replies_and_odd_senders_no_errors(
     assert spoken_to == {BORIS}
     problems = await query(bot.app.db, "SELECT COUNT(*) FROM inbox WHERE parked_at IS NOT NULL")
     assert problems == [(0,)]
+
+
+async def test_a_burst_of_first_starts_registers_each_batch_at_once(
+    emulator: BotAPIEmulator, bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New senders are registered with the batch that brought them, in one transaction, so
+    their handlers find them and write nothing more for it."""
+    newcomers = [3000 + n for n in range(25)]
+    users = bot.app.services.users
+    registered: list[int] = []
+    written_one_by_one: list[int] = []
+    real_register, real_upsert = users.register, UserRepository.upsert
+
+    async def register(contacts: Any) -> int:
+        registered.append(len(contacts))
+        return await real_register(contacts)
+
+    async def upsert(self: UserRepository, user_id: int, *args: Any) -> Any:
+        written_one_by_one.append(user_id)
+        return await real_upsert(self, user_id, *args)
+
+    monkeypatch.setattr(users, "register", register)
+    monkeypatch.setattr(UserRepository, "upsert", upsert)
+    mark = emulator.call_count()
+    for user in newcomers:
+        emulator.add_user(user, f"New {user}", language_code="ru")
+        await emulator.send_text(user, "/start")
+    for user in newcomers:
+        await emulator.wait_for_call(
+            "sendMessage", lambda c, u=user: int(c.params["chat_id"]) == u, after=mark
+        )
+    assert sum(registered) == len(newcomers) and len(registered) < len(newcomers)
+    assert written_one_by_one == []
+    rows = await query(bot.app.db, "SELECT COUNT(*) FROM accounts WHERE user_id >= 3000")
+    assert rows[0][0] == 3 * len(newcomers)
+    assert await bot.app.services.ledger.check_invariants() == []

@@ -115,7 +115,7 @@ async def test_repositories_of_one_unit_of_work_commit_together(db: Database) ->
     with pytest.raises(IntegrityViolation):
         async with db.unit_of_work() as uow:
             await uow.users.upsert(5, "Eve", "en", NOW)
-            await uow.ledger.ensure_user_accounts(5, "USD")
+            await uow.ledger.ensure_user_accounts([5], "USD")
             # A row that breaks a constraint makes the whole unit roll back.
             await uow.session.execute(
                 "UPDATE accounts SET balance = -1 WHERE user_id = $1 AND kind = 'balance'", 5

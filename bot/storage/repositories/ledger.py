@@ -63,11 +63,11 @@ class LedgerRepository:
 
     # --- accounts ---------------------------------------------------------------------------
 
-    async def ensure_user_accounts(self, user_id: int, currency: str) -> None:
+    async def ensure_user_accounts(self, user_ids: Iterable[int], currency: str) -> None:
         await self.session.executemany(
             "INSERT INTO accounts (user_id, kind, currency) VALUES ($1, $2, $3)"
             " ON CONFLICT (user_id, kind) WHERE user_id IS NOT NULL DO NOTHING",
-            [(user_id, kind, currency) for kind in USER_ACCOUNT_KINDS],
+            [(user_id, kind, currency) for user_id in user_ids for kind in USER_ACCOUNT_KINDS],
         )
 
     async def ensure_system_accounts(self, currency: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.models import UserRecord
@@ -29,6 +30,23 @@ class UserRepository:
     async def get(self, user_id: int) -> UserRecord | None:
         row = await self.session.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1", user_id)
         return _user(row) if row else None
+
+    async def get_many(self, user_ids: Sequence[int]) -> dict[int, UserRecord]:
+        if not user_ids:
+            return {}
+        marks = ", ".join(f"${n}" for n in range(1, len(user_ids) + 1))
+        rows = await self.session.fetch(
+            f"SELECT {_COLUMNS} FROM users WHERE id IN ({marks})", *user_ids
+        )
+        return {row["id"]: _user(row) for row in rows}
+
+    async def add_many(self, users: Iterable[tuple[int, str, str | None]], now: datetime) -> None:
+        """New users (id, first_name, client_language); one already there is left as it is."""
+        await self.session.executemany(
+            "INSERT INTO users (id, first_name, client_language, reachable, created_at, updated_at)"
+            " VALUES ($1, $2, $3, TRUE, $4, $4) ON CONFLICT (id) DO NOTHING",
+            [(user_id, name, language, now) for user_id, name, language in users],
+        )
 
     async def upsert(
         self, user_id: int, first_name: str, client_language: str | None, now: datetime
