@@ -19,6 +19,7 @@ against the echo bot's median in the same run.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import signal
@@ -311,6 +312,11 @@ async def run(
         for workload, count in plans:
             for repeat in range(repeats):
                 for which in (ECHO, GIFTWALLET):  # interleaved: the same noise for both
+                    # The emulator and the load share this process: what earlier runs left
+                    # is collected now and frozen, not walked by a collection mid-run (that
+                    # pause landed in both bots' p99 alike).
+                    gc.collect()
+                    gc.freeze()
                     results.append(
                         await measure(
                             which,
