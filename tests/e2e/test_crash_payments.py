@@ -34,6 +34,7 @@ KILLS = int(os.environ.get("CRASH_KILLS", "2"))
 SEED = int(os.environ.get("CRASH_SEED", "20261201"))
 STARS_PER_ROUND = 10
 GIFTS_PER_ROUND = 3
+BALANCE_MAX = 10_000_000  # in cents: $100,000
 # The pepper the test's services hash with (tests.unit.test_certificates.World), so the bot
 # verifies the passwords they set.
 PEPPER = "p" * 32
@@ -69,7 +70,9 @@ async def test_sigkill_during_payments_orders_and_claims_loses_and_repeats_nothi
     chaos = random.Random(SEED)
     emulator = BotAPIEmulator(token=TOKEN, latency=0.01)
     await emulator.start()
-    world = Shop(database_url)
+    # Fifty rounds of purchases and claims pass BALANCE_MAX ($2,000 by default), which would
+    # refuse claims and payments by design: the cap is raised on both sides.
+    world = Shop(database_url, balance_max=usd(BALANCE_MAX))
     # The services' clock at the bot's (wall-clock) time: gifts must not be born expired.
     world.base.clock.advance(datetime.now(UTC) - world.base.clock.now())
     await world.base.open(*BUYERS, GIVER)
@@ -104,6 +107,7 @@ async def test_sigkill_during_payments_orders_and_claims_loses_and_repeats_nothi
             database_url=database_url,
             LOG_LEVEL="WARNING",
             SECRET_PEPPER=PEPPER,
+            BALANCE_MAX=str(BALANCE_MAX // 100),
         )
 
     try:
