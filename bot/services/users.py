@@ -17,6 +17,13 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")[:256]
 
 
+def _unchanged(user: UserRecord, first_name: str, client_language: str | None) -> bool:
+    """Nothing to write: the client reports what is stored, and the user is reachable."""
+    return (
+        user.first_name == first_name and user.client_language == client_language and user.reachable
+    )
+
+
 class Contact(NamedTuple):
     """A sender as an update names them."""
 
@@ -60,12 +67,7 @@ class UserService:
         """
         first_name = _printable(first_name)
         known = await self.get(user_id)
-        if (
-            known is not None
-            and known.first_name == first_name
-            and known.client_language == client_language
-            and known.reachable
-        ):
+        if known is not None and _unchanged(known, first_name, client_language):
             return known
         self._known.forget(user_id)
         async with self.db.unit_of_work() as uow:
@@ -78,11 +80,8 @@ class UserService:
     def knows(self, contact: Contact) -> bool:
         """Whether ``touch`` would find this contact as it is, without writing."""
         known = self._known.get(contact.user_id)
-        return (
-            known is not None
-            and known.first_name == _printable(contact.first_name)
-            and known.client_language == contact.client_language
-            and known.reachable
+        return known is not None and _unchanged(
+            known, _printable(contact.first_name), contact.client_language
         )
 
     @retry_on_conflict()

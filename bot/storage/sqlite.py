@@ -2,7 +2,7 @@
 
 WAL lets a reader see the last committed state while the writer works, so a read never sees
 another operation's half-done transaction, and never waits for the writer. A read runs on the
-event loop itself (see SQLiteReadSession): the hot reads are index lookups of microseconds, less
+event loop itself (see LoopReader): the hot reads are index lookups of microseconds, less
 than a hop to a thread and back. One that runs longer than LOOP_READ_BUDGET is interrupted and
 run again in aiosqlite's thread, so a report or an export never holds up the loop. A unit of work
 takes the write lock and commits in a thread, and runs its own short statements on the loop in
@@ -224,7 +224,7 @@ class SQLiteDatabase(Database):
                 self.path, isolation_level=None, timeout=self._busy_timeout_ms / 1000
             )
             self._reader.row_factory = sqlite3.Row
-            await self._reader.executescript(self._pragmas)
+            await self._reader.executescript(self._pragmas(self._busy_timeout_ms))
             self._loop_reader = LoopReader(
                 await self._in_writer_thread(self._open_loop_reader), self._loop_read_budget
             )
@@ -232,11 +232,11 @@ class SQLiteDatabase(Database):
             await self.close()
             raise StorageUnavailable(f"cannot open {self.path}: {exc}") from None
 
-    @property
-    def _pragmas(self) -> str:
+    @staticmethod
+    def _pragmas(busy_timeout_ms: int) -> str:
         return (
             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-            f" PRAGMA busy_timeout={int(self._busy_timeout_ms)};"
+            f" PRAGMA busy_timeout={int(busy_timeout_ms)};"
         )
 
     def _open_writer(self) -> sqlite3.Connection:
@@ -256,10 +256,7 @@ class SQLiteDatabase(Database):
         # Never waits for a lock on the loop (busy_timeout=0): a busy read goes to the thread.
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=0, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        conn.executescript(
-            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
-            " PRAGMA busy_timeout=0;"
-        )
+        conn.executescript(self._pragmas(0) + " PRAGMA query_only=ON;")
         return conn
 
     @property
