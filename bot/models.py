@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from bot.money import Money
 
@@ -16,6 +17,7 @@ class UserRecord:
     language: str | None
     reachable: bool
     created_at: datetime
+    version: int = 1  # bumped by every write: the newest copy wins in a cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,18 @@ class Gift:
     closed_at: datetime | None
 
 
+class OrderStatus(StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    DISPUTED = "disputed"
+    DISPUTE_WON = "dispute_won"
+    DISPUTE_LOST = "dispute_lost"
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
     """An order paid from the certificate balance. Amounts are minor units of the ledger
@@ -143,7 +157,7 @@ class Order:
     amount: int
     cashback: int
     refunded: int
-    status: str
+    status: OrderStatus
     tracking: str | None
     created_at: datetime
     updated_at: datetime

@@ -133,8 +133,13 @@ async def bill(ctx: Context) -> None:
     user_id = int(ctx.args[0])
     amount = Money.parse(ctx.args[1], ctx.services.certificates.currency)
     title = " ".join(ctx.args[2:])
+    # Keyed by the command's message: a replayed update bills once.
     order = await ctx.services.orders.create(
-        user_id, title, amount, actor=f"operator:{ctx.operator.id}"
+        user_id,
+        title,
+        amount,
+        key=f"admin-order:{ctx.message.chat.id}:{ctx.message.message_id}",
+        actor=f"operator:{ctx.operator.id}",
     )
     await ctx.say("admin-order-done", id=order.id, user_id=str(user_id))
     buyer = await ctx.services.users.get(user_id)

@@ -83,8 +83,9 @@ async def buy(
     user: UserRecord,
     services: Services,
 ) -> None:
+    card = callback.message.message_id if callback.message is not None else 0
     order = await services.catalog.order(
-        user.id, callback_data.product, callback_data.quantity, t.locale
+        user.id, callback_data.product, callback_data.quantity, t.locale, card=card
     )
     await render_order(callback, t, services, user.id, order.id)
 

@@ -136,9 +136,12 @@ class CatalogService:
         async with self.db.read() as uow:
             return await uow.orders.reserved(product_ids)
 
-    async def order(self, user_id: int, product_id: str, quantity: int, locale: str) -> Order:
+    async def order(
+        self, user_id: int, product_id: str, quantity: int, locale: str, *, card: int
+    ) -> Order:
         """An order for ``quantity`` of a product, its stock reserved in the same unit of work
-        (released again if the order is cancelled)."""
+        (released again if the order is cancelled). ``card`` is the message the Order button
+        sits on: a double tap returns the order it made while that order awaits payment."""
         product = self._products.get(product_id)
         if product is None:
             raise OrderRefused("no_product")
@@ -154,4 +157,6 @@ class CatalogService:
             quantity=quantity,
             product_id=product.id,
             stock=product.stock,
+            key=f"shop-order:{user_id}:{card}:{product.id}:{quantity}",
+            again_once_settled=True,
         )

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from bot.clock import Clock
 from bot.errors import InsufficientFunds, OrderRefused
-from bot.models import Accrual, Order, OrderEvent, PendingOperation
+from bot.models import Accrual, Order, OrderEvent, OrderStatus, PendingOperation
 from bot.money import Money
 from bot.services.cashback import CashbackService
 from bot.services.certificates import CertificateService
@@ -93,12 +93,21 @@ class OrderService:
         title: str,
         amount: Money,
         *,
+        key: str | None = None,
+        again_once_settled: bool = False,
         cashback_percent: Decimal = Decimal(0),
         quantity: int = 1,
         product_id: str | None = None,
         stock: int | None = None,
         actor: str = "buyer",
     ) -> Order:
+        """A new order awaiting payment, its stock reserved in the same unit of work.
+
+        ``key`` makes the creation happen once: a replayed update or a double tap that repeats
+        it gets the order the first one made, and nothing is reserved twice. With
+        ``again_once_settled`` (a shop card's Order button) the key's order is returned only
+        while it awaits payment; once it is paid or cancelled the same card makes a new one.
+        """
         title = " ".join(title.split())[:TITLE_MAX]
         if not title:
             raise OrderRefused("no_title")
@@ -110,12 +119,13 @@ class OrderService:
         async with self.db.unit_of_work() as uow:
             if await uow.users.get(user_id) is None:
                 raise OrderRefused("unknown_user")
-            if (
-                product_id is not None
-                and stock is not None
-                and not await uow.orders.reserve(product_id, quantity, stock)
-            ):
-                raise OrderRefused("sold_out")
+            while key is not None:
+                made = await uow.orders.by_key(key)
+                if made is None:
+                    break
+                if not again_once_settled or made.status == OrderStatus.AWAITING_PAYMENT:
+                    return made
+                key = f"{key}>{made.id}"  # the next order from the same card
             order = await uow.orders.add(
                 user_id=user_id,
                 title=title,
@@ -124,7 +134,21 @@ class OrderService:
                 amount=amount.minor,
                 cashback=amount.percent(cashback_percent).minor,
                 now=now,
+                key=key,
             )
+            if order is None:
+                # A twin with the same key committed first (PostgreSQL waited for it): that
+                # order is the one, and this unit of work has changed nothing.
+                assert key is not None
+                made = await uow.orders.by_key(key)
+                assert made is not None
+                return made
+            if (
+                product_id is not None
+                and stock is not None
+                and not await uow.orders.reserve(product_id, quantity, stock)
+            ):
+                raise OrderRefused("sold_out")
             await uow.orders.add_event(order.id, order.status, actor, None, now)
         return order
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import NamedTuple
 
 from bot.clock import Clock
@@ -10,6 +11,7 @@ from bot.lru import LRU
 from bot.models import UserRecord
 from bot.services.ledger import LedgerService
 from bot.storage.database import Database, retry_on_conflict
+from bot.storage.uow import UnitOfWork
 
 
 def _printable(text: str) -> str:
@@ -39,8 +41,9 @@ CACHED_USERS = 100_000
 class UserService:
     """Every update reads its sender, so records are kept in the process, written through.
 
-    Only this service writes users, and one process polls a token (see the README), so a kept
-    record is never stale; a failed write forgets it.
+    Every write returns the row with its version bumped, and a copy replaces the cached one only
+    if it is not older: a read that raced a write (another lane of the same user, say) can never
+    put the old row back. A failed write forgets the copy.
     """
 
     def __init__(self, db: Database, ledger: LedgerService, clock: Clock) -> None:
@@ -56,8 +59,13 @@ class UserService:
         async with self.db.read() as uow:
             found = await uow.users.get(user_id)
         if found is not None:
-            self._known.put(user_id, found)
+            self._remember(found)
         return found
+
+    def _remember(self, user: UserRecord) -> None:
+        known = self._known.get(user.id)
+        if known is None or known.version <= user.version:
+            self._known.put(user.id, user)
 
     @retry_on_conflict()
     async def touch(self, user_id: int, first_name: str, client_language: str | None) -> UserRecord:
@@ -69,12 +77,17 @@ class UserService:
         known = await self.get(user_id)
         if known is not None and _unchanged(known, first_name, client_language):
             return known
-        self._known.forget(user_id)
-        async with self.db.unit_of_work() as uow:
-            user = await uow.users.upsert(user_id, first_name, client_language, self.clock.now())
-            if known is None:
-                await self.ledger.open_accounts(uow, user_id)
-        self._known.put(user_id, user)
+        try:
+            async with self.db.unit_of_work() as uow:
+                user = await uow.users.upsert(
+                    user_id, first_name, client_language, self.clock.now()
+                )
+                if known is None:
+                    await self.ledger.open_accounts(uow, user_id)
+        except BaseException:
+            self._known.forget(user_id)
+            raise
+        self._remember(user)
         return user
 
     def knows(self, contact: Contact) -> bool:
@@ -107,21 +120,32 @@ class UserService:
                 await uow.users.add_many(new, now)
                 await self.ledger.open_accounts(uow, *(user_id for user_id, _, _ in new))
         for user in stored.values():
-            self._known.put(user.id, user)
+            self._remember(user)
         for user_id, first_name, client_language in new:
-            self._known.put(
-                user_id, UserRecord(user_id, first_name, client_language, None, True, now)
-            )
+            self._remember(UserRecord(user_id, first_name, client_language, None, True, now))
         return len(new)
 
     @retry_on_conflict()
     async def set_language(self, user_id: int, language: str) -> None:
-        self._known.forget(user_id)
-        async with self.db.unit_of_work() as uow:
-            await uow.users.set_language(user_id, language, self.clock.now())
+        await self._write(user_id, lambda uow, now: uow.users.set_language(user_id, language, now))
 
     @retry_on_conflict()
     async def mark_unreachable(self, user_id: int) -> None:
-        self._known.forget(user_id)
-        async with self.db.unit_of_work() as uow:
-            await uow.users.set_reachable(user_id, False, self.clock.now())
+        await self._write(user_id, lambda uow, now: uow.users.set_reachable(user_id, False, now))
+
+    async def _write(
+        self,
+        user_id: int,
+        change: Callable[[UnitOfWork, datetime], Awaitable[UserRecord | None]],
+    ) -> None:
+        """One write of the user's row; the row it returned becomes the cached copy."""
+        try:
+            async with self.db.unit_of_work() as uow:
+                user = await change(uow, self.clock.now())
+        except BaseException:
+            self._known.forget(user_id)
+            raise
+        if user is None:
+            self._known.forget(user_id)
+        else:
+            self._remember(user)

@@ -11,7 +11,7 @@ from bot.money import Money
 from tests.conftest import RunningBot
 from tests.e2e.test_certificates import button_data
 from tests.e2e.test_security_dialogues import ANSWERS, PASSWORD, secret, set_up
-from tests.e2e.test_skeleton import buttons, say, tap
+from tests.e2e.test_skeleton import answer_to, buttons, say, tap
 
 ALICE, BOB = 1001, 1002
 ADMIN = 4242
@@ -219,3 +219,41 @@ async def test_history_pages_and_the_csv_sums_to_the_balance(
         total = sum(Decimal(r["amount"]) for r in rows if r["account"] == account)
         assert total == expected.as_decimal(), account
     assert held.balance == usd(18500 - 2399)
+
+
+async def test_a_double_tap_on_order_makes_one_order(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    bot = await shop(emulator, start_bot)
+    home = await say(emulator, ALICE, "/shop")
+    message_id = home.result["message_id"]
+    listing = await tap_and_edit(emulator, message_id, home, "Home")
+    card = await tap_and_edit(emulator, message_id, listing, "Knitted blanket")
+    # Both presses reach the bot before either is answered. Two orders of one blanket each
+    # would both succeed (2 in stock), so only the key keeps it to one.
+    mark = emulator.call_count()
+    data = button_data(card, "Order")
+    taps = [await emulator.press_button(ALICE, message_id, data) for _ in range(2)]
+    for query_id in taps:
+        answer = await answer_to(emulator, query_id, after=mark)
+        assert not answer.params.get("text"), answer.params
+    first = await emulator.wait_for_call("editMessageText", after=mark)
+    assert "Order #1" in first.params["text"]
+    await bot.settled(emulator)
+    assert (await bot.app.services.orders.page(ALICE, 0))[1] == 1
+    assert (await bot.app.services.catalog.offer("blanket")).available == 1
+    # Once that order is cancelled, the same card (opened again) orders anew.
+    await tap_and_edit(emulator, message_id, first, "Cancel")
+    assert (await bot.app.services.catalog.offer("blanket")).available == 2
+    await emulator.send_callback(ALICE, data, message_id)
+    again = await emulator.wait_for_call(
+        "editMessageText", lambda c: "Order #2" in c.params["text"]
+    )
+    assert "Knitted blanket" in again.params["text"]
+    assert (await bot.app.services.catalog.offer("blanket")).available == 1
+
+
+async def tap_and_edit(emulator: BotAPIEmulator, message_id: int, call: Any, text: str) -> Any:
+    mark = emulator.call_count()
+    await tap(emulator, ALICE, message_id, button_data(call, text))
+    return await emulator.wait_for_call("editMessageText", after=mark)

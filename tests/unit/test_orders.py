@@ -248,3 +248,34 @@ async def test_the_lockout_blocks_paying_even_with_the_right_password(shop: Shop
     shop.base.clock.advance(timedelta(minutes=16))  # the lock is over (and the operation gone)
     await shop.pay_order(ALICE, order.id)
     assert (await shop.balances(ALICE))[0] == 1000
+
+
+async def test_a_keyed_creation_makes_one_order_and_reserves_stock_once(shop: Shop) -> None:
+    async def create() -> object:
+        return await shop.orders.create(
+            ALICE, "Lamp", usd(1500), key="card:7", product_id="lamp", stock=5, quantity=2
+        )
+
+    first, *again = await asyncio.gather(*(create() for _ in range(4)))
+    assert all(order == first for order in again)
+    rows = await shop.base.fetch("SELECT COUNT(*) FROM orders")
+    assert rows[0][0] == 1
+    reserved = await shop.base.fetch("SELECT reserved FROM product_stock WHERE product_id = 'lamp'")
+    assert reserved[0][0] == 2
+
+
+async def test_a_card_makes_a_new_order_only_once_its_order_is_settled(shop: Shop) -> None:
+    async def tap() -> object:
+        return await shop.orders.create(
+            ALICE, "Lamp", usd(1500), key="card:9", again_once_settled=True
+        )
+
+    first = await tap()
+    assert await tap() == first  # a double tap while it awaits payment
+    await shop.orders.cancel(ALICE, first.id)  # type: ignore[attr-defined]
+    second = await tap()
+    assert second.id != first.id  # type: ignore[attr-defined]
+    assert await tap() == second
+    await shop.orders.cancel(ALICE, second.id)  # type: ignore[attr-defined]
+    third = await tap()
+    assert third.id not in (first.id, second.id)  # type: ignore[attr-defined]

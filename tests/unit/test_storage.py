@@ -73,7 +73,15 @@ async def test_upgrade_keeps_existing_data(database_url: str) -> None:
     await first.connect()
     migrations = load_migrations(first.dialect)
     await first.migrate(migrations[:1])
-    await _add_user(first, 7, "Ann")
+    async with first.unit_of_work() as uow:  # the first schema's columns, as a bot of then wrote
+        await uow.session.execute(
+            "INSERT INTO users (id, first_name, client_language, created_at, updated_at)"
+            " VALUES ($1, $2, $3, $4, $4)",
+            7,
+            "Ann",
+            "en",
+            NOW,
+        )
     await first.close()
 
     second = open_database(database_url)

@@ -104,3 +104,20 @@ def test_first_contact_names_only_a_plain_sender(
     raw: dict[str, Any], expected: Contact | None
 ) -> None:
     assert first_contact(raw) == expected
+
+
+async def test_a_read_that_raced_a_write_never_puts_the_old_row_back(
+    world: LedgerWorld,
+) -> None:
+    before = await world.users.touch(ANN, "Ann", "en")
+    await world.users.set_language(ANN, "ru")
+    # A touch from another lane read the row just before that write and caches it late.
+    world.users._remember(before)
+    assert (await world.users.get(ANN)).language == "ru"  # type: ignore[union-attr]
+    await world.users.mark_unreachable(ANN)
+    world.users._remember(before)
+    cached = await world.users.get(ANN)
+    assert cached is not None and (cached.language, cached.reachable) == ("ru", False)
+    # What the cache holds is what is stored.
+    cold = UserService(world.db, world.ledger, world.clock)
+    assert await cold.get(ANN) == cached

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.models import Order, OrderEvent
+from bot.models import Order, OrderEvent, OrderStatus
 from bot.storage.session import Row, Session
 from bot.storage.values import as_datetime
 
@@ -25,7 +25,7 @@ def _order(row: Row) -> Order:
         amount=row["amount"],
         cashback=row["cashback"],
         refunded=row["refunded"],
-        status=row["status"],
+        status=OrderStatus(row["status"]),
         tracking=row["tracking"],
         created_at=as_datetime(row["created_at"]),
         updated_at=as_datetime(row["updated_at"]),
@@ -47,11 +47,13 @@ class OrderRepository:
         amount: int,
         cashback: int,
         now: datetime,
-    ) -> Order:
+        key: str | None,
+    ) -> Order | None:
+        """The new order; None when ``key`` already made one (see :meth:`by_key`)."""
         row = await self.session.fetchrow(
             "INSERT INTO orders (user_id, title, product_id, quantity, amount, cashback,"
-            " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
-            f" RETURNING {_ORDER}",
+            " created_at, updated_at, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)"
+            f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING {_ORDER}",
             user_id,
             title,
             product_id,
@@ -59,9 +61,15 @@ class OrderRepository:
             amount,
             cashback,
             now,
+            key,
         )
-        assert row is not None
-        return _order(row)
+        return _order(row) if row else None
+
+    async def by_key(self, key: str) -> Order | None:
+        row = await self.session.fetchrow(
+            f"SELECT {_ORDER} FROM orders WHERE idempotency_key = $1", key
+        )
+        return _order(row) if row else None
 
     async def get(self, order_id: int) -> Order | None:
         row = await self.session.fetchrow(f"SELECT {_ORDER} FROM orders WHERE id = $1", order_id)

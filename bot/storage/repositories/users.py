@@ -9,7 +9,7 @@ from bot.models import UserRecord
 from bot.storage.session import Row, Session
 from bot.storage.values import as_datetime
 
-_COLUMNS = "id, first_name, client_language, language, reachable, created_at"
+_COLUMNS = "id, first_name, client_language, language, reachable, created_at, version"
 
 
 def _user(row: Row) -> UserRecord:
@@ -20,6 +20,7 @@ def _user(row: Row) -> UserRecord:
         language=row["language"],
         reachable=bool(row["reachable"]),
         created_at=as_datetime(row["created_at"]),
+        version=row["version"],
     )
 
 
@@ -60,7 +61,8 @@ class UserRepository:
                 first_name = excluded.first_name,
                 client_language = excluded.client_language,
                 reachable = TRUE,
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at,
+                version = users.version + 1
             RETURNING {_COLUMNS}
             """,
             user_id,
@@ -71,21 +73,27 @@ class UserRepository:
         assert row is not None
         return _user(row)
 
-    async def set_language(self, user_id: int, language: str, now: datetime) -> None:
-        await self.session.execute(
-            "UPDATE users SET language = $1, updated_at = $2 WHERE id = $3",
+    async def set_language(self, user_id: int, language: str, now: datetime) -> UserRecord | None:
+        row = await self.session.fetchrow(
+            "UPDATE users SET language = $1, updated_at = $2, version = version + 1"
+            f" WHERE id = $3 RETURNING {_COLUMNS}",
             language,
             now,
             user_id,
         )
+        return _user(row) if row else None
 
-    async def set_reachable(self, user_id: int, reachable: bool, now: datetime) -> None:
-        await self.session.execute(
-            "UPDATE users SET reachable = $1, updated_at = $2 WHERE id = $3",
+    async def set_reachable(
+        self, user_id: int, reachable: bool, now: datetime
+    ) -> UserRecord | None:
+        row = await self.session.fetchrow(
+            "UPDATE users SET reachable = $1, updated_at = $2, version = version + 1"
+            f" WHERE id = $3 RETURNING {_COLUMNS}",
             reachable,
             now,
             user_id,
         )
+        return _user(row) if row else None
 
     async def count(self) -> int:
         return int(await self.session.fetchval("SELECT COUNT(*) FROM users"))
