@@ -31,7 +31,7 @@ from bot.middlewares.input_limits import TextLengthMiddleware
 from bot.middlewares.retry import RetryAfterMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware, TokenBuckets
 from bot.money import Money
-from bot.notices import NoticeSender
+from bot.notices import LiveCards, NoticeSender
 from bot.parked import ParkedNotifier
 from bot.polling import InboxPoller
 from bot.reconcile import StarsReconciler
@@ -139,13 +139,14 @@ class Application:
             self.clock,
             settings.order_protection,
             settings.order_confirm_reminder,
+            settings.support_chat_id,
         )
         self.services = Services(
             users=UserService(self.db, ledger, self.clock),
             ledger=ledger,
             security=security,
             cards=CardService(self.db, self.clock),
-            support=SupportService(self.db, self.clock),
+            support=SupportService(self.db, self.clock, settings.support_chat_id),
             certificates=certificates,
             gifts=GiftService(self.db, certificates, security, self.clock),
             orders=orders,
@@ -162,7 +163,7 @@ class Application:
         )
         self.bot.session.middleware(RetryAfterMiddleware())
         self.reconciler = StarsReconciler(
-            self.bot, self.services.certificates, self.i18n, settings.support_chat_id
+            self.bot, self.services.certificates, self.services.notices, settings.support_chat_id
         )
         self.dispatcher = self._dispatcher()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -185,7 +186,7 @@ class Application:
             max_lanes=settings.inbox_max_lanes,
             max_attempts=settings.inbox_max_attempts,
             retention=settings.inbox_retention,
-            on_parked=ParkedNotifier(self.bot, self.i18n, settings.support_chat_id),
+            on_parked=ParkedNotifier(self.services.notices, settings.support_chat_id),
             users=self.services.users,
         )
         # Notices go out through a session of their own: no retry-after waits inside a send
@@ -200,11 +201,14 @@ class Application:
             self.services.notices,
             self.services.users,
             self.i18n,
+            live=LiveCards(self.services),
+            operators_chat=settings.support_chat_id,
             rate=settings.notice_rate,
             poll=settings.notice_poll,
             lease=settings.notice_lease,
             max_attempts=settings.notice_max_attempts,
         )
+        self.db.on_notices = self.notice_sender.wake
         self._sender_task: asyncio.Task[None] | None = None
         self._poller: InboxPoller | None = None
 

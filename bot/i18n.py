@@ -17,7 +17,7 @@ from fluent.runtime import FluentBundle, FluentResource
 from fluent.syntax import ast
 
 from bot.errors import DomainError
-from bot.models import UserRecord
+from bot.models import OrderStatus, UserRecord
 from bot.money import Money
 
 log = logging.getLogger(__name__)
@@ -94,16 +94,18 @@ class Translator:
         )
 
     def error(self, error: DomainError) -> str:
-        """A domain error's message, its money and moments formatted for this locale."""
-        params = {
-            name: self.money(value)
-            if isinstance(value, Money)
-            else self.datetime(value)
-            if isinstance(value, datetime)
-            else value
-            for name, value in error.params.items()
-        }
-        return self(error.key, **params)
+        """A domain error's message, its money, moments and statuses in this locale's words."""
+        return self(error.key, **{name: self.value(v) for name, v in error.params.items()})
+
+    def value(self, value: object) -> object:
+        """A parameter as this locale shows it: money, a moment, an order's status."""
+        if isinstance(value, Money):
+            return self.money(value)
+        if isinstance(value, datetime):
+            return self.datetime(value)
+        if isinstance(value, OrderStatus):
+            return self(f"order-status-{value.replace('_', '-')}")
+        return value
 
     def percent(self, value: Decimal) -> str:
         """A percentage's number as this locale writes it: 1, 2.5 or 2,5 (the % is in the text)."""

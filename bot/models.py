@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 from bot.money import Money
 
@@ -132,6 +133,27 @@ class Gift:
     closed_at: datetime | None
 
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list: its items, its number (from 0), and how many there are in all."""
+
+    items: list[T]
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def more(self) -> bool:
+        return (self.number + 1) * self.size < self.total
+
+
 class OrderStatus(StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"
     PAID = "paid"
@@ -216,3 +238,5 @@ class Notice:
     params: dict[str, object]
     created_at: datetime
     attempts: int
+    card: str | None = None  # the record it shows: "order:12", "ticket:4"
+    follows_card: bool = False  # edits the card's last message in the chat instead

@@ -25,15 +25,27 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import I18n, Translator
 from bot.keyboards.cashback import notice_keyboard, withdrawal_ops_keyboard
 from bot.keyboards.orders import order_reminder_keyboard
 from bot.models import Notice
-from bot.money import Money
-from bot.services.notices import NoticeService, decode
+from bot.reconcile import REPORT as RECONCILE_REPORT
+from bot.screens import Screen
+from bot.screens import certificates as certificate_screens
+from bot.screens import orders as orders_screens
+from bot.screens import support as support_screens
+from bot.services import Services
+from bot.services.notices import OPERATORS_WATCH, NoticeService, decode
+from bot.services.orders import BILLED, CHANGED, OPERATORS_CARD
+from bot.services.support import PAYMENT_TICKET
 from bot.services.users import UserService
 from bot.storage.errors import StorageError
 
@@ -55,53 +67,114 @@ KEYBOARDS: dict[str, Keyboard] = {
 }
 
 
+class LiveCards:
+    """Notices drawn from their record as it is when they go out (an order's card shows its
+    current status and only the buttons that status allows), by their template."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._cards: dict[str, Callable[[Translator, dict[str, Any]], Awaitable[Screen]]] = {
+            BILLED: self._order_billed,
+            CHANGED: self._order_changed,
+            OPERATORS_CARD: self._operators_order,
+            PAYMENT_TICKET: self._payment_ticket,
+            RECONCILE_REPORT: self._reconcile_report,
+        }
+
+    async def draw(self, template: str, t: Translator, params: dict[str, Any]) -> Screen | None:
+        card = self._cards.get(template)
+        return None if card is None else await card(t, params)
+
+    async def _order_billed(self, t: Translator, params: dict[str, Any]) -> Screen:
+        view = await self.services.orders.view(None, int(params["order"]))
+        balances = await self.services.ledger.balances(view.order.user_id)
+        return orders_screens.billed(t, view, balances.balance)
+
+    async def _order_changed(self, t: Translator, params: dict[str, Any]) -> Screen:
+        view = await self.services.orders.view(None, int(params["order"]))
+        return orders_screens.changed(t, view.order, str(params["status"]))
+
+    async def _operators_order(self, t: Translator, params: dict[str, Any]) -> Screen:
+        view = await self.services.orders.view(None, int(params["order"]))
+        return orders_screens.operators_card(t, view)
+
+    async def _reconcile_report(self, t: Translator, params: dict[str, Any]) -> Screen:
+        return certificate_screens.reconcile_report(t, params["problems"])
+
+    async def _payment_ticket(self, t: Translator, params: dict[str, Any]) -> Screen:
+        user_id = str(params["user_id"])
+        charges = await self.services.certificates.recent_charges(int(user_id))
+        return support_screens.payment_ticket(
+            t, str(params["ticket"]), user_id, str(params["name"]), charges
+        )
+
+
 @dataclass
 class Outgoing:
-    """One message: the notices it carries, and the buttons of the last one that has any."""
+    """One message: the notices it carries, and the buttons of the last one that has any.
+
+    A notice that shows a record (a card) goes alone, so its message can be found again."""
 
     ids: list[int] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     keyboard: InlineKeyboardMarkup | None = None
     attempts: int = 0
+    kinds: set[str] = field(default_factory=set)
+    card: str | None = None
+    follows_card: bool = False
 
     @property
     def text(self) -> str:
         return "\n\n".join(self.texts)
 
-    def fits(self, text: str, keyboard: InlineKeyboardMarkup | None) -> bool:
+    def fits(self, notice: Notice, text: str, keyboard: InlineKeyboardMarkup | None) -> bool:
         if not self.ids:
             return True
+        if self.follows_card and notice.follows_card and notice.card == self.card:
+            return True  # a later state of the same card: one edit shows it
+        if self.card is not None or notice.card is not None:
+            return False
         if keyboard is not None and self.keyboard is not None and keyboard != self.keyboard:
             return False  # each set of buttons stays under the notice it belongs to
         return len(self.text) + 2 + len(text) <= MESSAGE_LIMIT
 
     def add(self, notice: Notice, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+        if self.follows_card and notice.follows_card and notice.card == self.card:
+            self.texts.clear()  # drawn from the record as it is now: the newest draw is all
+            self.keyboard = None
         self.ids.append(notice.id)
         self.texts.append(text)
         self.keyboard = keyboard or self.keyboard
         self.attempts = max(self.attempts, notice.attempts)
+        self.kinds.add(notice.kind)
+        self.card = notice.card
+        self.follows_card = notice.follows_card
 
 
-def render(t: Translator, notice: Notice) -> tuple[str, InlineKeyboardMarkup | None]:
+async def render(
+    live: LiveCards | None, t: Translator, notice: Notice
+) -> tuple[str, InlineKeyboardMarkup | None]:
     params = decode(notice.params)
-    shown: dict[str, Any] = {}
-    for name, value in params.items():
-        if isinstance(value, Money):
-            shown[name] = t.money(value)
-        elif isinstance(value, datetime):
-            shown[name] = t.date(value)
-        else:
-            shown[name] = value
+    drawn = None if live is None else await live.draw(notice.template, t, params)
+    if drawn is not None:
+        return drawn.text, drawn.keyboard
+    # A notice names days ("available from 12 March"), not minutes.
+    shown = {
+        name: t.date(value) if isinstance(value, datetime) else t.value(value)
+        for name, value in params.items()
+    }
     keyboard = KEYBOARDS.get(notice.template)
     return t(notice.template, **shown), keyboard(t, params) if keyboard else None
 
 
-def compose(t: Translator, notices: Sequence[Notice]) -> list[Outgoing]:
+async def compose(
+    live: LiveCards | None, t: Translator, notices: Sequence[Notice]
+) -> list[Outgoing]:
     """One chat's due notices as few messages as their length and buttons allow, in order."""
     messages = [Outgoing()]
     for notice in notices:
-        text, keyboard = render(t, notice)
-        if not messages[-1].fits(text, keyboard):
+        text, keyboard = await render(live, t, notice)
+        if not messages[-1].fits(notice, text, keyboard):
             messages.append(Outgoing())
         messages[-1].add(notice, text, keyboard)
     return messages
@@ -142,6 +215,8 @@ class NoticeSender:
         users: UserService,
         i18n: I18n,
         *,
+        live: LiveCards | None = None,
+        operators_chat: int | None = None,
         rate: float,
         poll: timedelta,
         lease: timedelta,
@@ -150,7 +225,9 @@ class NoticeSender:
         self.bot = bot
         self.notices = notices
         self.users = users
+        self.live = live
         self.i18n = i18n
+        self.operators_chat = operators_chat
         self.pacer = SendPacer(rate)
         self.batch = max(1, math.ceil(rate))
         self.poll = poll.total_seconds()
@@ -197,7 +274,7 @@ class NoticeSender:
         for chat_id, queued in chats.items():
             t = self.i18n.for_user(await self.users.get(chat_id))
             try:
-                first, *later = compose(t, queued)
+                first, *later = await compose(self.live, t, queued)
             except Exception as exc:  # a row that cannot be rendered must not block its chat
                 log.exception("event=notice_render_failed chat_id=%s", chat_id)
                 unsendable = Outgoing(ids=[n.id for n in queued])
@@ -214,12 +291,7 @@ class NoticeSender:
 
     async def _send(self, chat_id: int, message: Outgoing) -> None:
         try:
-            await self.bot.send_message(
-                chat_id,
-                message.text,
-                reply_markup=message.keyboard,
-                request_timeout=int(self.send_timeout),
-            )
+            message_id = await self._deliver(chat_id, message)
         except TelegramRetryAfter as exc:
             wait = exc.retry_after
             log.warning("event=notice_flood_wait chat_id=%s retry_after=%s", chat_id, wait)
@@ -232,18 +304,59 @@ class NoticeSender:
             log.exception("event=notice_send_crashed chat_id=%s ids=%s", chat_id, message.ids)
             await self._back_off(chat_id, message, exc)
         else:
-            await self._settle(self.notices.mark_sent(message.ids))
+            card_message = message_id if message.card is not None else None
+            await self._settle(self.notices.mark_sent(message.ids, card_message))
         finally:
             self.pacer.release()
 
+    async def _deliver(self, chat_id: int, message: Outgoing) -> int:
+        """Send the message, or edit the card it follows; the id of the message it is in."""
+        if message.follows_card and message.card is not None:
+            shown = await self.notices.card_message(chat_id, message.card)
+            if shown is not None:
+                try:
+                    await self.bot.edit_message_text(
+                        message.text,
+                        chat_id=chat_id,
+                        message_id=shown,
+                        reply_markup=message.keyboard,
+                        request_timeout=int(self.send_timeout),
+                    )
+                    return shown
+                except TelegramBadRequest as exc:
+                    if "message is not modified" in exc.message:
+                        return shown
+                    # Deleted, or too old to edit: the card is posted again below.
+                    log.info("event=card_edit_failed chat_id=%s reason=%s", chat_id, exc.message)
+        sent = await self.bot.send_message(
+            chat_id,
+            message.text,
+            reply_markup=message.keyboard,
+            request_timeout=int(self.send_timeout),
+        )
+        return sent.message_id
+
     async def _forbidden(self, chat_id: int, message: Outgoing, error: TelegramAPIError) -> None:
-        """A user who blocked the bot keeps their notices until they press /start again."""
-        if await self.users.get(chat_id) is None:  # the operators' chat: nobody to wait for
+        """A user who blocked the bot keeps their notices until they press /start again; if
+        operators acted for them (a bill, an order, a reply), the operators' chat is told."""
+        user = await self.users.get(chat_id)
+        if user is None:  # the operators' chat: nobody to wait for
             await self._back_off(chat_id, message, error)
             return
         log.info("event=notice_recipient_unreachable chat_id=%s", chat_id)
         await self._settle(self.users.mark_unreachable(chat_id))
         await self._settle(self.notices.release(message.ids))
+        if self.operators_chat is not None and message.kinds & OPERATORS_WATCH:
+            await self._settle(
+                self.notices.tell(
+                    self.operators_chat,
+                    "ops-undelivered",
+                    key=f"undelivered:{message.ids[0]}",
+                    user_id=str(chat_id),
+                    name=user.first_name,
+                )
+            )
+        self.wake()
 
     async def _back_off(self, chat_id: int, message: Outgoing, error: Exception) -> None:
         try:

@@ -1,5 +1,9 @@
 """What people hear when the inbox gives up on an update: only what is true, and money is
-never left unseen (a parked payment goes to the operators' chat)."""
+never left unseen (a parked payment goes to the operators' chat).
+
+Both go through the outbox, keyed by the update, so a row parked again after a retry tells
+nobody twice, and an outage of Telegram delays the notice instead of losing it.
+"""
 
 from __future__ import annotations
 
@@ -7,38 +11,41 @@ import json
 import logging
 from typing import Any
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Update
 
-from bot.i18n import I18n
+from bot.services.notices import NoticeService
+from bot.storage.errors import StorageError
 from bot.storage.repositories.inbox import InboxRow
 
 log = logging.getLogger(__name__)
 
+PARKED = "parked"  # the notice kind: what a person hears about their parked update
+
 
 class ParkedNotifier:
-    def __init__(self, bot: Bot, i18n: I18n, operators_chat_id: int | None) -> None:
-        self.bot = bot
-        self.i18n = i18n
+    def __init__(self, notices: NoticeService, operators_chat_id: int | None) -> None:
+        self.notices = notices
         self.operators_chat_id = operators_chat_id
 
     async def __call__(self, row: InboxRow, update: Update | None, error: BaseException) -> None:
         raw: dict[str, Any] = json.loads(row.payload)
         found = raw.get(row.kind)
         body: dict[str, Any] = found if isinstance(found, dict) else {}
-        found = body.get("from")
-        sender: dict[str, Any] = found if isinstance(found, dict) else {}
-        t = self.i18n(self.i18n.pick(None, sender.get("language_code")))
         payment = body.get("successful_payment") if row.kind == "message" else None
         # Only the user's own private chat hears from us; groups the bot ignores never do.
         private = row.user_id is not None and row.lane == str(row.user_id)
-        if isinstance(payment, dict):
-            await self._alert_operators(row, payment)
-            if private and row.user_id is not None:
-                await self._send(row.user_id, t("payment-received-later"))
-        elif private and row.user_id is not None and row.kind in ("message", "callback_query"):
-            await self._send(row.user_id, t("error-internal"))
+        try:
+            if isinstance(payment, dict):
+                await self._alert_operators(row, payment)
+                if private and row.user_id is not None:
+                    await self._tell(row.user_id, "payment-received-later", row)
+            elif private and row.user_id is not None and row.kind in ("message", "callback_query"):
+                await self._tell(row.user_id, "error-internal", row)
+        except StorageError as exc:
+            log.warning("event=parked_notice_failed update_id=%s error=%s", row.update_id, exc)
+
+    async def _tell(self, chat_id: int, template: str, row: InboxRow) -> None:
+        await self.notices.tell(chat_id, template, key=f"parked:{row.update_id}", kind=PARKED)
 
     async def _alert_operators(self, row: InboxRow, payment: dict[str, Any]) -> None:
         if self.operators_chat_id is None:
@@ -49,18 +56,12 @@ class ParkedNotifier:
                 payment.get("telegram_payment_charge_id"),
             )
             return
-        t = self.i18n(self.i18n.default)
-        text = t(
+        await self.notices.tell(
+            self.operators_chat_id,
             "ops-payment-parked",
+            key=f"parked-payment:{row.update_id}",
             update_id=str(row.update_id),
             user_id=str(row.user_id),
             amount=f"{payment.get('total_amount')} {payment.get('currency')}",
             charge_id=str(payment.get("telegram_payment_charge_id")),
         )
-        await self._send(self.operators_chat_id, text)
-
-    async def _send(self, chat_id: int, text: str) -> None:
-        try:
-            await self.bot.send_message(chat_id, text)
-        except TelegramAPIError as exc:
-            log.warning("event=parked_notice_failed chat_id=%s error=%s", chat_id, exc)

@@ -1,23 +1,29 @@
 """Stars reconciliation: Telegram's statement (getStarTransactions) against the ledger.
 
 It needs the Bot, so it lives beside the poller rather than in ``bot/services/``. Differences
-go to the operators' chat; the same set is not posted again until it changes.
+go to the operators' chat through the outbox, keyed by the set of differences: a set already
+reported is remembered in the database and not posted again, by this process or another.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 
 from aiogram import Bot
 from aiogram.types import StarTransaction, TransactionPartnerUser
 
-from bot.i18n import I18n
 from bot.services.certificates import (
     CertificateService,
     Discrepancy,
     StarMovement,
     reconcile,
 )
+from bot.services.notices import NoticeService
+
+# Drawn by the notices sender from the differences it carries.
+REPORT = "ops-reconcile-card"
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +44,13 @@ class StarsReconciler:
         self,
         bot: Bot,
         certificates: CertificateService,
-        i18n: I18n,
+        notices: NoticeService,
         support_chat_id: int | None,
     ) -> None:
         self.bot = bot
         self.certificates = certificates
-        self.i18n = i18n
+        self.notices = notices
         self.support_chat_id = support_chat_id
-        self._reported: frozenset[Discrepancy] = frozenset()
 
     async def statement(self) -> list[StarMovement]:
         movements: list[StarMovement] = []
@@ -71,26 +76,24 @@ class StarsReconciler:
                 problem.user_id,
                 problem.stars,
             )
-        current = frozenset(problems)
-        if (
-            problems
-            and self.support_chat_id is not None
-            and (always_report or current != self._reported)
-        ):
-            ops = self.i18n(self.i18n.default)
-            lines = [
-                ops(
-                    f"ops-discrepancy-{problem.kind.replace('_', '-')}",
-                    charge_id=problem.charge_id,
-                    user_id=str(problem.user_id),
-                    stars=problem.stars,
-                )
-                for problem in problems
-            ]
-            await self.bot.send_message(
-                self.support_chat_id, ops("ops-reconcile-report", lines="\n".join(lines))
+        if problems and self.support_chat_id is not None:
+            await self.notices.tell(
+                self.support_chat_id,
+                REPORT,
+                key=_report_key(problems, again=always_report),
+                problems=[
+                    [problem.kind, problem.charge_id, problem.user_id, problem.stars]
+                    for problem in problems
+                ],
             )
-        self._reported = current
         if not problems:
             log.info("event=stars_reconciled")
         return problems
+
+
+def _report_key(problems: list[Discrepancy], *, again: bool) -> str:
+    """The same differences make the same key; an operator who asks again gets a fresh one."""
+    listed = "\n".join(sorted(repr(problem) for problem in problems))
+    if again:
+        listed += "\n" + secrets.token_hex(8)
+    return "reconcile:" + hashlib.sha256(listed.encode()).hexdigest()[:32]

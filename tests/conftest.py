@@ -140,6 +140,22 @@ class RunningBot:
         await asyncio.wait_for(self.app.inbox.wait_idle(), timeout=limit)
         await self.app.inbox.flush()
 
+    async def notices_out(self, limit: float = 20) -> None:
+        """Every queued notice sent (or failed for good), at Telegram's pace of a chat."""
+        deadline = asyncio.get_running_loop().time() + limit
+        while True:
+            async with self.app.db.read() as uow:
+                queued = await uow.session.fetchval(
+                    "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+                )
+            if not queued:
+                await self.app.notice_sender.drain()
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{queued} notices still queued after {limit} s")
+            self.app.notice_sender.wake()
+            await asyncio.sleep(0.05)
+
     async def stop(self) -> None:
         if self.task is None or self.task.done():
             return

@@ -15,11 +15,8 @@ from aiogram.types import Message
 
 from bot.config import Settings
 from bot.errors import RefundRefused
-from bot.handlers.filters import PrivateChat
-from bot.handlers.orders import notify_buyer, order_text
-from bot.handlers.support import OperatorsChat
+from bot.handlers.filters import OperatorsChat, PrivateChat
 from bot.i18n import I18n, Translator
-from bot.keyboards.orders import order_keyboard
 from bot.models import Order, UserRecord
 from bot.money import Money
 from bot.reconcile import StarsReconciler
@@ -66,10 +63,6 @@ async def reset_password(ctx: Context) -> None:
     target = int(ctx.args[0])
     cleared = await ctx.services.security.admin_reset(ctx.operator.id, target)
     await ctx.say("admin-reset-done" if cleared else "admin-reset-nothing", user_id=str(target))
-    if cleared:
-        record = await ctx.services.users.get(target)
-        if record is not None:
-            await ctx.bot.send_message(target, ctx.i18n.for_user(record)("password-reset-notice"))
 
 
 async def refund(ctx: Context) -> None:
@@ -101,7 +94,7 @@ async def refund(ctx: Context) -> None:
         charge_id,
     )
     try:
-        result = await certificates.reverse(charge_id)
+        result = await certificates.reverse(charge_id, by_operator=True)
     except RefundRefused as refused:
         # Spent between the check and Telegram's answer: refunded, yet not taken back.
         await ctx.say("admin-refund-unreversed", charge_id=charge_id, reason=ctx.t.error(refused))
@@ -112,12 +105,6 @@ async def refund(ctx: Context) -> None:
         amount=ctx.t.money(result.amount),
         user_id=str(purchase.user_id),
     )
-    if result.reversed:
-        record = await ctx.services.users.get(purchase.user_id)
-        t = ctx.i18n.for_user(record)
-        await ctx.bot.send_message(
-            purchase.user_id, t("refund-done", amount=t.money(result.amount))
-        )
 
 
 async def reconcile(ctx: Context) -> None:
@@ -142,15 +129,6 @@ async def bill(ctx: Context) -> None:
         actor=f"operator:{ctx.operator.id}",
     )
     await ctx.say("admin-order-done", id=order.id, user_id=str(user_id))
-    buyer = await ctx.services.users.get(user_id)
-    t = ctx.i18n.for_user(buyer)
-    balances = await ctx.services.ledger.balances(user_id)
-    view = await ctx.services.orders.view(user_id, order.id)
-    await ctx.bot.send_message(
-        user_id,
-        t("order-billed") + "\n\n" + order_text(t, ctx.services, view, balances.balance),
-        reply_markup=order_keyboard(t, order),
-    )
 
 
 def _order_id(ctx: Context) -> int | None:
@@ -161,8 +139,8 @@ def _order_id(ctx: Context) -> int | None:
 
 
 async def _moved(ctx: Context, order: Order) -> None:
-    await ctx.say("admin-order-moved", id=order.id, status=order.status)
-    await notify_buyer(ctx.bot, ctx.services, ctx.i18n, order)
+    """The operator's answer; the buyer and the operators' card hear of it through the outbox."""
+    await ctx.say("admin-order-moved", id=order.id, status=ctx.t.value(order.status))
 
 
 async def ship(ctx: Context) -> None:

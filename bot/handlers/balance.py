@@ -13,11 +13,11 @@ from aiogram.types import (
 )
 
 from bot.handlers.filters import PrivateChat
-from bot.handlers.render import show
 from bot.i18n import Translator
 from bot.keyboards.callbacks import Menu, MenuAction
 from bot.keyboards.menu import balance_keyboard
 from bot.models import UserBalances, UserRecord
+from bot.screens import show
 from bot.services import Services
 
 

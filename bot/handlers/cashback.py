@@ -15,7 +15,6 @@ from bot.config import Settings
 from bot.errors import StaleButton
 from bot.handlers.confirm import ask_to_confirm
 from bot.handlers.filters import PrivateChat, refused_unless_operator
-from bot.handlers.render import show
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import (
     CashbackAction,
@@ -33,6 +32,7 @@ from bot.keyboards.cashback import (
     withdrawal_ops_keyboard,
 )
 from bot.models import Accrual, PendingOperation, UserRecord, Withdrawal
+from bot.screens import show
 from bot.services import Services
 from bot.services.cashback import PAGE_SIZE, REJECT_REASONS
 

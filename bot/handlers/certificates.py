@@ -15,7 +15,6 @@ from aiogram.types import CallbackQuery, LabeledPrice, Message
 from bot.config import Settings
 from bot.errors import StaleButton
 from bot.handlers.filters import PrivateChat
-from bot.handlers.render import show
 from bot.handlers.security import SecretText
 from bot.i18n import Translator
 from bot.keyboards.callbacks import Buy, BuyStep, Menu, MenuAction
@@ -28,21 +27,16 @@ from bot.keyboards.certificates import (
 )
 from bot.models import UserRecord
 from bot.money import Money
+from bot.screens import show
+from bot.screens.certificates import invoice_price
 from bot.services import Services
-from bot.services.certificates import PAGE_SIZE, STARS
+from bot.services.certificates import PAGE_SIZE
 from bot.services.gifts import NOTE_MAX
 
 
 class BuyCertificate(StatesGroup):
     amount = State()
     note = State()
-
-
-def invoice_price(t: Translator, currency: str, amount: int) -> str:
-    """An invoice's price: Stars, or minor units of a currency."""
-    if currency == STARS:
-        return t("price-stars", stars=amount)
-    return t.money(Money(amount, currency))
 
 
 def price_text(t: Translator, services: Services, amount: Money) -> str:

@@ -70,11 +70,35 @@ async def benign_replay(event: ErrorEvent) -> None:
 
 
 async def user_blocked_bot(event: ErrorEvent, services: Services) -> None:
-    """403: the user blocked the bot. Nothing can reach them; remember it, and say nothing."""
-    sender = _sender(event.update)
-    log.info("event=user_unreachable update_id=%s user_id=%s", event.update.update_id, sender)
-    if sender is not None:
-        await services.users.mark_unreachable(sender)
+    """403 while answering an update: the sender blocked the bot. Nothing can reach them;
+    remember it, and say nothing.
+
+    An update answers only where it came from; everyone else hears through the outbox, whose
+    sender charges a 403 to the recipient. So only a private chat's 403 is its sender's; in a
+    group (the operators' chat, say) it means the bot was removed, not that the sender left.
+    """
+    update = event.update
+    sender = _sender(update)
+    if sender is None or _chat_type(update) != "private":
+        log.warning(
+            "event=chat_forbidden update_id=%s user_id=%s chat_type=%s",
+            update.update_id,
+            sender,
+            _chat_type(update),
+        )
+        return
+    log.info("event=user_unreachable update_id=%s user_id=%s", update.update_id, sender)
+    await services.users.mark_unreachable(sender)
+
+
+def _chat_type(update: Update) -> str | None:
+    if update.message is not None:
+        return update.message.chat.type
+    query = update.callback_query
+    if query is not None:
+        # A button on an inline message has no chat: it was pressed in the sender's own client.
+        return query.message.chat.type if query.message is not None else "private"
+    return "private" if update.pre_checkout_query is not None else None
 
 
 def _sender(update: Update) -> int | None:

@@ -34,6 +34,13 @@ class PrivateChat(Filter):
         return False
 
 
+class OperatorsChat(Filter):
+    """A message in the operators' chat (SUPPORT_CHAT_ID)."""
+
+    async def __call__(self, message: Message, settings: Settings) -> bool:
+        return settings.support_chat_id is not None and message.chat.id == settings.support_chat_id
+
+
 class PaymentMessage(Filter):
     """A service message about money: ``successful_payment`` or ``refunded_payment``."""
 

@@ -20,7 +20,6 @@ from bot.config import Settings
 from bot.handlers.certificates import typed_amount
 from bot.handlers.confirm import ask_to_confirm
 from bot.handlers.filters import PrivateChat
-from bot.handlers.render import show
 from bot.handlers.security import SecretText
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import Buy, BuyStep
@@ -33,6 +32,7 @@ from bot.keyboards.certificates import (
 from bot.keyboards.menu import main_menu
 from bot.models import Gift, PendingOperation, UserRecord
 from bot.money import Money
+from bot.screens import show
 from bot.services import Services
 from bot.services.gifts import NOTE_MAX
 

@@ -11,11 +11,11 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.handlers.filters import PrivateChat
-from bot.handlers.render import show
 from bot.i18n import Translator
 from bot.keyboards.callbacks import HistoryPage, Menu, MenuAction
 from bot.models import HistoryItem, UserRecord
 from bot.money import Money
+from bot.screens import show
 from bot.services import Services
 
 KNOWN_KINDS = (

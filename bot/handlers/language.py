@@ -8,12 +8,12 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.config import SUPPORTED_LOCALES
 from bot.handlers.filters import PrivateChat
-from bot.handlers.render import show
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import Menu, MenuAction, SetLanguage
 from bot.keyboards.commands import publish_chat_commands
 from bot.keyboards.menu import language_keyboard, main_menu
 from bot.models import UserRecord
+from bot.screens import show
 from bot.services import Services
 
 

@@ -12,10 +12,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
 from bot.errors import InsufficientFunds
-from bot.handlers.cashback import accrual_state
 from bot.handlers.confirm import ask_to_confirm
 from bot.handlers.filters import PrivateChat, refused_unless_operator
-from bot.handlers.render import show
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import (
     Menu,
@@ -25,16 +23,11 @@ from bot.keyboards.callbacks import (
     OrderOps,
     OrderStep,
 )
-from bot.keyboards.orders import (
-    operators_keyboard,
-    order_keyboard,
-    orders_keyboard,
-    top_up_keyboard,
-)
-from bot.models import Order, PendingOperation, UserRecord
-from bot.money import Money
+from bot.keyboards.orders import top_up_keyboard
+from bot.models import PendingOperation, UserRecord
+from bot.screens import orders as screens
+from bot.screens import show
 from bot.services import Services
-from bot.services.orders import PAGE_SIZE, OrderView
 
 log = logging.getLogger(__name__)
 
@@ -46,68 +39,12 @@ _OPS_STATUS = {
 }
 
 
-def status_label(t: Translator, status: str) -> str:
-    return t(f"order-status-{status.replace('_', '-')}")
-
-
-def order_text(t: Translator, services: Services, view: OrderView, balance: Money | None) -> str:
-    order = view.order
-    money = services.orders.money
-    lines = [
-        t(
-            "order-card",
-            id=order.id,
-            title=order.title,
-            amount=t.money(money(order.amount)),
-            status=status_label(t, order.status),
-        )
-    ]
-    if view.cashback is not None:
-        accrual = view.cashback
-        lines.append(
-            t(
-                "order-card-cashback",
-                cashback=t.money(money(accrual.amount or accrual.voided)),
-                state=accrual_state(t, accrual),
-            )
-        )
-    elif order.cashback and order.status == "awaiting_payment":
-        # Not accrued until paid, but the shopper decides knowing what the goods earn.
-        lines.append(
-            t(
-                "order-card-cashback",
-                cashback=t.money(money(order.cashback)),
-                state=t("accrual-pending"),
-            )
-        )
-    if order.tracking:
-        lines.append(t("order-card-tracking", tracking=order.tracking))
-    if order.refunded:
-        lines.append(t("order-card-refunded", amount=t.money(money(order.refunded))))
-    if order.status == "awaiting_payment" and balance is not None:
-        after = money(balance.minor - order.amount)
-        lines.append(t("order-card-balance", balance=t.money(balance), after=t.money(after)))
-    history = t.lines(
-        t(
-            "order-history-line",
-            date=t.datetime(event.created_at),
-            status=status_label(t, event.status),
-        )
-        for event in view.history
-    )
-    # A blank line before the history: Fluent trims one at the start of a message.
-    lines += ["", t("order-card-history", history=history)]
-    return "\n".join(lines)
-
-
 async def render_order(
     event: Message | CallbackQuery, t: Translator, services: Services, user_id: int, order_id: int
 ) -> None:
     view = await services.orders.view(user_id, order_id)
     balances = await services.ledger.balances(user_id)
-    await show(
-        event, order_text(t, services, view, balances.balance), order_keyboard(t, view.order)
-    )
+    await show(event, screens.card(t, view, balances.balance))
 
 
 async def orders_list(
@@ -120,29 +57,7 @@ async def orders_list(
 ) -> None:
     await state.clear()
     page = callback_data.page if isinstance(callback_data, OrderAction) else 0
-    orders, total = await services.orders.page(user.id, page)
-    if not orders:
-        text = t("orders-empty")
-    else:
-        money = services.orders.money
-        text = t(
-            "orders-list",
-            lines=t.lines(
-                t(
-                    "orders-line",
-                    id=order.id,
-                    title=order.title,
-                    amount=t.money(money(order.amount)),
-                    status=status_label(t, order.status),
-                    date=t.date(order.created_at),
-                )
-                for order in orders
-            ),
-            page=page + 1,
-            pages=max(1, -(-total // PAGE_SIZE)),
-        )
-    more = (page + 1) * PAGE_SIZE < total
-    await show(event, text, orders_keyboard(t, orders, page, more=more))
+    await show(event, screens.orders_list(t, await services.orders.page(user.id, page)))
 
 
 async def open_order(
@@ -198,8 +113,6 @@ async def order_paid(
     order_id = int(str(operation.payload["order"]))
     await message.answer(t("order-paid", id=order_id))
     await render_order(message, t, services, operation.user_id, order_id)
-    assert message.bot is not None
-    await tell_operators(message.bot, settings, i18n, services, order_id)
 
 
 async def buyer_change(
@@ -208,11 +121,8 @@ async def buyer_change(
     t: Translator,
     user: UserRecord,
     services: Services,
-    settings: Settings,
-    i18n: I18n,
-    bot: Bot,
 ) -> None:
-    """Cancel, confirm receipt or open a dispute; a dispute also reaches the operators."""
+    """Cancel, confirm receipt or open a dispute; the operators' card follows (outbox)."""
     change = {
         OrderStep.CANCEL: services.orders.cancel,
         OrderStep.CONFIRM: services.orders.confirm_receipt,
@@ -220,34 +130,9 @@ async def buyer_change(
     }[callback_data.step]
     await change(user.id, callback_data.order_id)
     await render_order(callback, t, services, user.id, callback_data.order_id)
-    if callback_data.step is OrderStep.DISPUTE:
-        await tell_operators(bot, settings, i18n, services, callback_data.order_id)
 
 
 # --- operators ------------------------------------------------------------------------------
-
-
-async def tell_operators(
-    bot: Bot, settings: Settings, i18n: I18n, services: Services, order_id: int
-) -> None:
-    """The order's message in the operators' chat, with the buttons its status allows."""
-    if settings.support_chat_id is None:
-        return
-    ops = i18n(i18n.default)
-    view = await services.orders.view(None, order_id)
-    await bot.send_message(
-        settings.support_chat_id,
-        operators_text(ops, services, view),
-        reply_markup=operators_keyboard(ops, view.order),
-    )
-
-
-def operators_text(ops: Translator, services: Services, view: OrderView) -> str:
-    return (
-        ops("ops-order", user_id=str(view.order.user_id))
-        + "\n"
-        + order_text(ops, services, view, None)
-    )
 
 
 async def operator_button(
@@ -257,31 +142,17 @@ async def operator_button(
     services: Services,
     settings: Settings,
     i18n: I18n,
-    bot: Bot,
 ) -> None:
+    """Ship, deliver or settle from the card; the card and the buyer hear of it through the
+    outbox, and a button the order has moved past is refused with its current state."""
     ops = i18n(i18n.default)
     if await refused_unless_operator(callback, user.id, settings, ops):
         return
-    order = await services.orders.operator_action(
+    await services.orders.operator_action(
         user.id, callback_data.order_id, _OPS_STATUS[callback_data.step]
     )
-    view = await services.orders.view(None, order.id)
-    await show(callback, operators_text(ops, services, view), operators_keyboard(ops, order))
-    await notify_buyer(bot, services, i18n, order)
-
-
-async def notify_buyer(bot: Bot, services: Services, i18n: I18n, order: Order) -> None:
-    buyer = await services.users.get(order.user_id)
-    t = i18n.for_user(buyer)
-    await bot.send_message(
-        order.user_id,
-        t(
-            "order-notice",
-            id=order.id,
-            status=status_label(t, order.status),
-        ),
-        reply_markup=order_keyboard(t, order),
-    )
+    view = await services.orders.view(None, callback_data.order_id)
+    await show(callback, screens.operators_card(ops, view))
 
 
 def create_router() -> Router:

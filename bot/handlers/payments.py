@@ -8,6 +8,7 @@ one changes nothing and sends nothing.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.filters import Command
@@ -16,7 +17,6 @@ from aiogram.types import Message, PreCheckoutQuery
 
 from bot.config import Settings
 from bot.errors import PaymentUnmatched, RefundRefused
-from bot.handlers.certificates import invoice_price
 from bot.handlers.filters import PaymentMessage, PrivateChat
 from bot.handlers.gifts import show_gift
 from bot.handlers.orders import render_order
@@ -63,10 +63,10 @@ async def successful_payment(
             payment.telegram_payment_charge_id,
         )
         await _tell_operators(
-            bot,
+            services,
             settings,
-            i18n,
             "ops-payment-unmatched",
+            key=f"unmatched:{payment.telegram_payment_charge_id}",
             user_id=str(user.id),
             charge_id=payment.telegram_payment_charge_id,
         )
@@ -116,10 +116,10 @@ async def refunded_payment(
         )
         ops = i18n(i18n.default)
         await _tell_operators(
-            bot,
+            services,
             settings,
-            i18n,
             "ops-refund-unreversed",
+            key=f"unreversed:{refund.telegram_payment_charge_id}",
             user_id=str(user.id),
             charge_id=refund.telegram_payment_charge_id,
             reason=ops.error(refused),
@@ -130,12 +130,11 @@ async def refunded_payment(
 
 
 async def _tell_operators(
-    bot: Bot, settings: Settings, i18n: I18n, key: str, **params: object
+    services: Services, settings: Settings, template: str, *, key: str, **params: Any
 ) -> None:
-    if settings.support_chat_id is None:
-        return
-    ops = i18n(i18n.default)
-    await bot.send_message(settings.support_chat_id, ops(key, **params))
+    """Through the outbox, once per ``key``: a replayed update tells the operators once."""
+    if settings.support_chat_id is not None:
+        await services.notices.tell(settings.support_chat_id, template, key=key, **params)
 
 
 async def paysupport(
@@ -143,40 +142,15 @@ async def paysupport(
     t: Translator,
     user: UserRecord,
     services: Services,
-    settings: Settings,
-    i18n: I18n,
-    bot: Bot,
     state: FSMContext,
 ) -> None:
     """A payment-support ticket: the operators see the user's recent charges at once."""
-    if settings.support_chat_id is None:
+    if not services.support.available:
         await message.answer(t("support-unavailable"), reply_markup=back_to_menu(t))
         return
-    ticket, _ = await services.support.open_ticket(user.id)
-    ops = i18n(i18n.default)
-    charges = await services.certificates.recent_charges(user.id)
-    lines = [
-        ops(
-            "ops-charge-line",
-            charge_id=charge.telegram_charge_id or "",
-            amount=ops.money(services.certificates.money(charge.amount)),
-            price=invoice_price(ops, charge.invoice_currency, charge.invoice_amount),
-            status=charge.status,
-            date=ops.datetime(charge.paid_at or charge.created_at),
-        )
-        for charge in charges
-    ]
-    sent = await bot.send_message(
-        settings.support_chat_id,
-        ops(
-            "ops-paysupport",
-            ticket=str(ticket),
-            user_id=str(user.id),
-            name=user.first_name,
-            charges=ops.lines(lines) or ops("ops-no-charges"),
-        ),
+    ticket = await services.support.open_payment_ticket(
+        user.id, user.first_name, key=f"paysupport:{message.chat.id}:{message.message_id}"
     )
-    await services.support.relayed(ticket, sent.message_id)
     await state.set_state(SupportChat.open)
     await message.answer(t("paysupport-opened", ticket=str(ticket)))
 

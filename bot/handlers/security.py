@@ -20,12 +20,12 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.errors import OperationGone
 from bot.handlers.filters import PrivateChat
-from bot.handlers.render import show
 from bot.i18n import Translator
 from bot.keyboards.callbacks import Menu, MenuAction, PickQuestion, Security, SecurityAction
 from bot.keyboards.menu import main_menu
 from bot.keyboards.security import cancel_keyboard, questions_keyboard, security_menu
 from bot.models import UserRecord
+from bot.screens import show
 from bot.services import Services
 from bot.services.security import PASSWORD_MAX, PASSWORD_MIN, QUESTION_CODES, QUESTIONS_PER_USER
 

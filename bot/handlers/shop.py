@@ -9,12 +9,12 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.filters import PrivateChat
 from bot.handlers.orders import render_order
-from bot.handlers.render import show
 from bot.i18n import Translator
 from bot.keyboards.callbacks import Menu, MenuAction, Shop, ShopStep
 from bot.keyboards.orders import category_keyboard, product_keyboard, shop_keyboard
 from bot.models import UserRecord
 from bot.money import Money
+from bot.screens import show
 from bot.services import Services
 from bot.services.catalog import PAGE_SIZE
 

@@ -8,11 +8,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.filters import PrivateChat
-from bot.handlers.render import show
 from bot.i18n import Translator
 from bot.keyboards.callbacks import Menu, MenuAction
 from bot.keyboards.menu import main_menu
 from bot.models import UserRecord
+from bot.screens import show
 
 
 async def start(message: Message, t: Translator, state: FSMContext, user: UserRecord) -> None:

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.config import Settings
-from bot.handlers.filters import PrivateChat
-from bot.handlers.render import show
+from bot.handlers.filters import OperatorsChat, PrivateChat
 from bot.handlers.security import SecretText
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import Menu, MenuAction
 from bot.keyboards.menu import back_to_menu, main_menu
 from bot.models import UserRecord
+from bot.screens import show
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -26,13 +25,6 @@ log = logging.getLogger(__name__)
 
 class SupportChat(StatesGroup):
     open = State()
-
-
-class OperatorsChat(Filter):
-    """A message in the operators' chat (SUPPORT_CHAT_ID)."""
-
-    async def __call__(self, message: Message, settings: Settings) -> bool:
-        return settings.support_chat_id is not None and message.chat.id == settings.support_chat_id
 
 
 class IsReply(Filter):
@@ -45,10 +37,9 @@ async def open_ticket(
     t: Translator,
     user: UserRecord,
     services: Services,
-    settings: Settings,
     state: FSMContext,
 ) -> None:
-    if settings.support_chat_id is None:
+    if not services.support.available:
         await show(event, t("support-unavailable"), back_to_menu(t))
         return
     ticket, _ = await services.support.open_ticket(user.id)
@@ -61,25 +52,14 @@ async def relay_to_operators(
     t: Translator,
     user: UserRecord,
     services: Services,
-    settings: Settings,
-    i18n: I18n,
-    bot: Bot,
     state: FSMContext,
 ) -> None:
-    assert settings.support_chat_id is not None
-    ticket, _ = await services.support.open_ticket(user.id)
-    ops = i18n(i18n.default)
-    sent = await bot.send_message(
-        settings.support_chat_id,
-        ops(
-            "support-relayed",
-            ticket=str(ticket),
-            user_id=str(user.id),
-            name=user.first_name,
-            text=message.text or "",
-        ),
+    ticket = await services.support.relay(
+        user.id,
+        user.first_name,
+        message.text or "",
+        key=f"relay:{message.chat.id}:{message.message_id}",
     )
-    await services.support.relayed(ticket, sent.message_id)
     data = await state.get_data()
     if data.get("acknowledged") != ticket:
         await state.update_data(acknowledged=ticket)
@@ -95,9 +75,6 @@ async def close_ticket(
     t: Translator,
     user: UserRecord,
     services: Services,
-    settings: Settings,
-    i18n: I18n,
-    bot: Bot,
     state: FSMContext,
 ) -> None:
     ticket = await services.support.close(user.id)
@@ -105,27 +82,21 @@ async def close_ticket(
     if ticket is None:
         await message.answer(t("support-nothing-open"), reply_markup=main_menu(t))
         return
-    if settings.support_chat_id is not None:
-        ops = i18n(i18n.default)
-        await bot.send_message(
-            settings.support_chat_id, ops("support-closed-ops", ticket=str(ticket))
-        )
     await message.answer(t("support-closed", ticket=str(ticket)), reply_markup=main_menu(t))
 
 
-async def operator_reply(message: Message, services: Services, i18n: I18n, bot: Bot) -> None:
+async def operator_reply(message: Message, services: Services, i18n: I18n) -> None:
     """A reply to a relayed message goes to the ticket's user, in their language."""
     replied = message.reply_to_message
     if replied is None or not message.text:
         return
-    target = await services.support.reply_target(replied.message_id)
+    ticket = await services.support.reply(
+        replied.message_id, message.text, key=f"reply:{message.chat.id}:{message.message_id}"
+    )
     ops = i18n(i18n.default)
-    if target is None:
+    if ticket is None:
         await message.reply(ops("support-reply-unknown"))
         return
-    ticket, user_id = target
-    t = i18n.for_user(await services.users.get(user_id))
-    await bot.send_message(user_id, t("support-reply", ticket=str(ticket), text=message.text))
     await message.reply(ops("support-delivered", ticket=str(ticket)))
 
 

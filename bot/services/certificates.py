@@ -40,6 +40,7 @@ from bot.services.ledger import (
     LedgerService,
     Leg,
 )
+from bot.services.notices import ACCOUNT, write_notice
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
 
@@ -327,9 +328,12 @@ class CertificateService:
             raise RefundRefused("cashback_spent", cashback=cashback)
 
     @retry_on_conflict()
-    async def reverse(self, charge_id: str) -> RefundResult:
+    async def reverse(self, charge_id: str, *, by_operator: bool = False) -> RefundResult:
         """Take a refunded charge's money back out of the balance (or the unclaimed gift),
-        with its cashback, once. Raises RefundRefused when that money is no longer there."""
+        with its cashback, once. Raises RefundRefused when that money is no longer there.
+
+        Refunded ``by_operator``, the payer hears of it through the outbox; otherwise it is
+        the payer's own update (Telegram's refunded_payment) and its handler answers."""
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
             repo = uow.certificates
@@ -363,6 +367,10 @@ class CertificateService:
             )
             await repo.mark_refunded(purchase.id, now)
             await uow.cashback.void_purchase(purchase.id, "refunded", now)
+            if by_operator:
+                await write_notice(
+                    uow, purchase.user_id, ACCOUNT, "refund-done", now, amount=amount
+                )
             refunded = await repo.purchase_by_charge(charge_id)
             assert refunded is not None
         log.info(

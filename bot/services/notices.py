@@ -24,7 +24,12 @@ GIFT_EXPIRED = "gift_expired"
 SWITCHABLE = (CASHBACK_AVAILABLE, ORDER_REMINDER, GIFT_EXPIRED)
 # Always sent: money a person is owed an answer about, and the operators' work.
 WITHDRAWAL = "withdrawal"
+ORDER = "order"  # the buyer's bill and every change of their order
+ACCOUNT = "account"  # a password reset or a refund by an operator
+SUPPORT = "support"  # an operator's reply
 OPERATORS = "operators"
+# What operators did for a person: if it cannot reach them, the operators' chat is told.
+OPERATORS_WATCH = frozenset({WITHDRAWAL, ORDER, ACCOUNT, SUPPORT})
 
 # A failed send waits 2 s, 4 s, 8 s... but never more than an hour.
 BACKOFF_BASE = timedelta(seconds=2)
@@ -61,10 +66,28 @@ async def write_notice(
     kind: str,
     template: str,
     now: datetime,
+    *,
+    card: str | None = None,
+    follows_card: bool = False,
+    key: str | None = None,
     **params: Any,
 ) -> bool:
-    """Queue a notice in the caller's unit of work; False when the user switched it off."""
-    return await uow.outbox.add(chat_id, kind, template, encode(params), now)
+    """Queue a notice in the caller's unit of work; False when the user switched it off or
+    ``key`` queued it before.
+
+    ``card`` names the record the message shows (``order:12``); with ``follows_card`` the
+    message is that record's card in the chat: the last one sent is edited, not sent again.
+    """
+    return await uow.outbox.add(
+        chat_id,
+        kind,
+        template,
+        encode(params),
+        now,
+        card=card,
+        follows_card=follows_card,
+        key=key,
+    )
 
 
 class NoticeService:
@@ -99,9 +122,44 @@ class NoticeService:
             return await uow.outbox.claim(now, now + lease, limit, now - chat_gap)
 
     @retry_on_conflict()
-    async def mark_sent(self, ids: Sequence[int]) -> None:
+    async def tell(
+        self,
+        chat_id: int,
+        template: str,
+        *,
+        key: str,
+        kind: str = OPERATORS,
+        card: str | None = None,
+        follows_card: bool = False,
+        **params: Any,
+    ) -> bool:
+        """A notice that reports no change of our own (a payment that matched nothing, a
+        parked update, a reconciliation): queued once per ``key``, however often it is told."""
         async with self.db.unit_of_work() as uow:
-            await uow.outbox.mark_sent(ids, self.clock.now())
+            return await write_notice(
+                uow,
+                chat_id,
+                kind,
+                template,
+                self.clock.now(),
+                card=card,
+                follows_card=follows_card,
+                key=key,
+                **params,
+            )
+
+    async def card_message(self, chat_id: int, card: str) -> int | None:
+        async with self.db.read() as uow:
+            return await uow.outbox.card_message(chat_id, card)
+
+    async def message_card(self, chat_id: int, message_id: int) -> str | None:
+        async with self.db.read() as uow:
+            return await uow.outbox.message_card(chat_id, message_id)
+
+    @retry_on_conflict()
+    async def mark_sent(self, ids: Sequence[int], message_id: int | None = None) -> None:
+        async with self.db.unit_of_work() as uow:
+            await uow.outbox.mark_sent(ids, self.clock.now(), message_id)
 
     @retry_on_conflict()
     async def release(self, ids: Sequence[int], delay: timedelta = timedelta(0)) -> None:

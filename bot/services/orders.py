@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.clock import Clock
 from bot.errors import InsufficientFunds, OrderRefused
-from bot.models import Accrual, Order, OrderEvent, OrderStatus, PendingOperation
+from bot.models import Accrual, Order, OrderEvent, OrderStatus, Page, PendingOperation
 from bot.money import Money
 from bot.services.cashback import CashbackService
 from bot.services.certificates import CertificateService
 from bot.services.ledger import ORDERS, Account
-from bot.services.notices import ORDER_REMINDER, write_notice
+from bot.services.notices import OPERATORS, ORDER, ORDER_REMINDER, write_notice
 from bot.services.security import SecurityService
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
@@ -35,6 +35,10 @@ from bot.storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 PAY = "order_pay"
+# Notices about an order, drawn from the order as it is when they go out.
+BILLED = "order-billed"
+CHANGED = "order-changed"
+OPERATORS_CARD = "ops-order-card"
 PAGE_SIZE = 5
 TITLE_MAX = 120
 _AUTO_BATCH = 100
@@ -58,6 +62,7 @@ class OrderView:
     order: Order
     history: list[OrderEvent]
     cashback: Accrual | None = None
+    buyer: str | None = None  # the buyer's first name, for the operators
 
 
 class OrderService:
@@ -70,8 +75,10 @@ class OrderService:
         clock: Clock,
         protection: timedelta,
         reminder: timedelta = timedelta(days=3),
+        operators_chat: int | None = None,
     ) -> None:
         self.db = db
+        self.operators_chat = operators_chat
         self.certificates = certificates
         self.cashback = cashback
         self.ledger = certificates.ledger
@@ -150,6 +157,10 @@ class OrderService:
             ):
                 raise OrderRefused("sold_out")
             await uow.orders.add_event(order.id, order.status, actor, None, now)
+            if actor != "buyer":  # billed by an operator: the bill goes to the buyer
+                await write_notice(
+                    uow, user_id, ORDER, BILLED, now, card=f"order:{order.id}", order=order.id
+                )
         return order
 
     # --- reading ------------------------------------------------------------------------------
@@ -162,13 +173,15 @@ class OrderService:
                 raise OrderRefused("not_found", order=order_id)
             history = await uow.orders.events(order_id)
             accrual = await uow.cashback.of_order(order_id)
-        return OrderView(order, history, accrual)
+            buyer = await uow.users.get(order.user_id) if user_id is None else None
+        return OrderView(order, history, accrual, buyer.first_name if buyer else None)
 
-    async def page(self, user_id: int, page: int) -> tuple[list[Order], int]:
+    async def page(self, user_id: int, page: int) -> Page[Order]:
+        page = max(page, 0)
         async with self.db.read() as uow:
-            orders = await uow.orders.page(user_id, PAGE_SIZE, max(page, 0) * PAGE_SIZE)
+            orders = await uow.orders.page(user_id, PAGE_SIZE, page * PAGE_SIZE)
             total = await uow.orders.count(user_id)
-        return orders, total
+        return Page(orders, page, PAGE_SIZE, total)
 
     async def payable_now(self, user_id: int) -> Order | None:
         """The newest unpaid order that the balance covers now: after a top-up it comes back
@@ -213,6 +226,7 @@ class OrderService:
         )
         await self.cashback.accrue_order(uow, order)
         await uow.orders.add_event(order.id, "paid", "buyer", None, now)
+        await self._tell_operators(uow, order, now)
         log.info(
             "event=order_paid user_id=%s order=%s amount=%s", order.user_id, order.id, order.amount
         )
@@ -250,7 +264,7 @@ class OrderService:
     ) -> Order:
         """ship, deliver, open or settle a dispute; audited with who did it."""
         if status not in ALLOWED_FROM:
-            raise OrderRefused("illegal", order=order_id, status=status)
+            raise ValueError(f"not a status an operator sets: {status!r}")
         async with self.db.unit_of_work() as uow:
             order = await self._operators_order(uow, order_id)
             return await self._operator_change(uow, actor_id, order, status, tracking, refund)
@@ -363,15 +377,21 @@ class OrderService:
         """One status change with its money, in the caller's unit of work."""
         expected = ALLOWED_FROM[status]
         if order.status not in expected:
-            raise OrderRefused("illegal", order=order.id, status=status, current=order.status)
+            raise OrderRefused(
+                "illegal", order=order.id, status=OrderStatus(status), current=order.status
+            )
         was_paid = order.status != "awaiting_payment"
         refund = refund if was_paid else 0
         now = self.clock.now()
         changed = await uow.orders.move(
             order.id, expected, status, now, tracking=tracking, refunded=refund
         )
-        if changed is None:
-            raise OrderRefused("illegal", order=order.id, status=status, current="changed")
+        if changed is None:  # changed by someone else since it was read
+            current = await uow.orders.get(order.id)
+            assert current is not None
+            raise OrderRefused(
+                "illegal", order=order.id, status=OrderStatus(status), current=current.status
+            )
         if refund:
             await self._refund(uow, order, refund, status)
         if status == "cancelled" and order.product_id is not None:
@@ -379,7 +399,35 @@ class OrderService:
         if status in ("completed", "dispute_lost", "dispute_won") and order.cashback:
             await self.cashback.hold_order(uow, changed)
         await uow.orders.add_event(order.id, status, actor, tracking, now)
+        if was_paid:  # the operators' card, posted when it was paid, follows every change
+            await self._tell_operators(uow, changed, now)
+        if actor != "buyer":  # the buyer answered themselves; anyone else tells them
+            await write_notice(
+                uow,
+                order.user_id,
+                ORDER,
+                CHANGED,
+                now,
+                card=f"order:{order.id}",
+                order=order.id,
+                status=status,
+            )
         return changed
+
+    async def _tell_operators(self, uow: UnitOfWork, order: Order, now: datetime) -> None:
+        """The order's card in the operators' chat, as it is when the notice goes out: posted
+        once, then edited in place."""
+        if self.operators_chat is not None:
+            await write_notice(
+                uow,
+                self.operators_chat,
+                OPERATORS,
+                OPERATORS_CARD,
+                now,
+                card=f"order:{order.id}",
+                follows_card=True,
+                order=order.id,
+            )
 
     async def _refund(self, uow: UnitOfWork, order: Order, amount: int, reason: str) -> None:
         """Money back on the balance at once, as a certificate of its own, and the share of

@@ -29,6 +29,7 @@ from bot.errors import (
 )
 from bot.models import PendingOperation, SecretRecord
 from bot.services.hashing import SecretHasher
+from bot.services.notices import ACCOUNT, write_notice
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
 
@@ -311,9 +312,12 @@ class SecurityService:
     @retry_on_conflict()
     async def admin_reset(self, actor_id: int, user_id: int) -> bool:
         """Forget a user's password and answers so they set them anew; audited."""
+        now = self.clock.now()
         async with self.db.unit_of_work() as uow:
             cleared = await uow.security.clear(user_id)
-            await uow.security.audit(actor_id, user_id, "reset_password", self.clock.now())
+            await uow.security.audit(actor_id, user_id, "reset_password", now)
+            if cleared:
+                await write_notice(uow, user_id, ACCOUNT, "password-reset-notice", now)
         log.warning(
             "event=password_reset_by_operator actor_id=%s user_id=%s cleared=%s",
             actor_id,

@@ -44,6 +44,7 @@ TABLES: tuple[tuple[str, str, bool], ...] = (
     ("withdrawals", "id", True),
     ("outbox", "id", True),
     ("notice_muted", "user_id", False),
+    ("chat_messages", "id", True),
 )
 PAGE = 5000
 

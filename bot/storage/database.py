@@ -28,6 +28,14 @@ T = TypeVar("T")
 
 class Database(ABC):
     dialect: ClassVar[str]
+    # Called after a unit of work that queued notices commits: the sender looks at once
+    # instead of at its next poll.
+    on_notices: Callable[[], None] | None = None
+
+    def committed(self, uow: UnitOfWork) -> None:
+        """What follows a commit (each backend calls it)."""
+        if uow.queued_notices and self.on_notices is not None:
+            self.on_notices()
 
     @abstractmethod
     async def connect(self) -> None:

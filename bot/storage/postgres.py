@@ -128,8 +128,9 @@ class PostgresDatabase(Database):
                 await transaction.start()
             except (asyncpg.PostgresError, OSError) as exc:
                 _raise(exc)
+            uow = UnitOfWork(PostgresSession(conn))
             try:
-                yield UnitOfWork(PostgresSession(conn))
+                yield uow
             except BaseException:
                 await transaction.rollback()
                 raise
@@ -137,6 +138,7 @@ class PostgresDatabase(Database):
                 await transaction.commit()
             except (asyncpg.PostgresError, OSError) as exc:
                 _raise(exc)
+        self.committed(uow)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:

@@ -293,13 +293,15 @@ class SQLiteDatabase(Database):
         async with self._write_lock:
             conn = self._writer_connection()
             await self._without_waiting_if_possible(conn, "BEGIN IMMEDIATE")
+            uow = UnitOfWork(SQLiteWriteSession(conn))
             try:
-                yield UnitOfWork(SQLiteWriteSession(conn))
+                yield uow
                 await self._without_waiting_if_possible(conn, "COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+        self.committed(uow)
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0 and self._checkpointing is None:
             self._checkpointing = asyncio.create_task(self._checkpoint())

@@ -27,6 +27,10 @@ class UnitOfWork:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.queued_notices = False
+
+    def _queued_notice(self) -> None:
+        self.queued_notices = True
 
     @cached_property
     def users(self) -> UserRepository:
@@ -70,4 +74,4 @@ class UnitOfWork:
 
     @cached_property
     def outbox(self) -> OutboxRepository:
-        return OutboxRepository(self.session)
+        return OutboxRepository(self.session, on_queued=self._queued_notice)

@@ -135,6 +135,7 @@ async def test_an_orders_cashback_is_held_with_its_date_then_available(
     await services.orders.operator_action(ADMIN, order.id, "shipped")
     await services.orders.operator_action(ADMIN, order.id, "delivered")
     await services.orders.confirm_receipt(ALICE, order.id)
+    await bot.notices_out()  # the buyer heard of shipping and delivery first
     release = clock.now() + timedelta(days=14)
     screen = await say(emulator, ALICE, "/cashback")
     text = screen.params["text"]
@@ -148,6 +149,7 @@ async def test_an_orders_cashback_is_held_with_its_date_then_available(
     assert await services.cashback.release_due() == 0  # not yet
     clock.advance(timedelta(days=14, minutes=1))
     assert await services.cashback.release_due() == 100
+    await bot.notices_out()
     screen = await say(emulator, ALICE, "/cashback")
     assert "Available: <b>$1.50</b>" in screen.params["text"]
     assert "order #1 · <b>$1.00</b> · available since" in screen.params["text"]

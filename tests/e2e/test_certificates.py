@@ -233,6 +233,7 @@ async def test_operator_refund_reverses_the_credit_once(
     await bot.settled(emulator)
     balances = await bot.app.services.ledger.balances(ALICE)
     assert balances.balance == usd(0) and balances.cashback_available == usd(0)
+    await bot.notices_out()  # the payer hears through the outbox
     notice = emulator.last_message(ALICE)
     assert notice is not None and "refund of $50.00" in notice["text"]
 

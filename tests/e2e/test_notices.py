@@ -72,6 +72,7 @@ async def test_the_cashback_notice_speaks_the_users_language_and_its_buttons_wor
     await services.orders.operator_action(ADMIN, order.id, "shipped")
     await services.orders.operator_action(ADMIN, order.id, "delivered")
     await services.orders.confirm_receipt(ALICE, order.id)
+    await bot.notices_out()  # the buyer heard of shipping and delivery
 
     clock.advance(timedelta(days=14, minutes=1))
     mark = emulator.call_count()

@@ -179,7 +179,7 @@ async def test_the_shop_browses_orders_and_reserves_stock(
         "answerCallbackQuery", lambda c: c.params["callback_query_id"] == forged
     )
     assert "from 1 to 10" in answer.params["text"]
-    assert (await bot.app.services.orders.page(ALICE, 0))[1] == 1
+    assert (await bot.app.services.orders.page(ALICE, 0)).total == 1
 
 
 async def test_history_pages_and_the_csv_sums_to_the_balance(
@@ -240,7 +240,7 @@ async def test_a_double_tap_on_order_makes_one_order(
     first = await emulator.wait_for_call("editMessageText", after=mark)
     assert "Order #1" in first.params["text"]
     await bot.settled(emulator)
-    assert (await bot.app.services.orders.page(ALICE, 0))[1] == 1
+    assert (await bot.app.services.orders.page(ALICE, 0)).total == 1
     assert (await bot.app.services.catalog.offer("blanket")).available == 1
     # Once that order is cancelled, the same card (opened again) orders anew.
     await tap_and_edit(emulator, message_id, first, "Cancel")

@@ -34,6 +34,7 @@ async def test_the_reminder_goes_once_then_the_order_completes_by_itself(
         await services.orders.operator_action(ADMIN, order.id, "shipped")
         await services.orders.operator_action(ADMIN, order.id, "delivered")
         orders.append(order)
+    await bot.notices_out()  # the buyer heard of shipping and delivery, a second apart
 
     async def travel(delta: timedelta) -> None:
         clock.advance(delta)

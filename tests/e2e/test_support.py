@@ -54,7 +54,7 @@ async def test_a_ticket_relays_both_ways_and_closes(
     answer = await emulator.wait_for_call("sendMessage", to_chat(ALICE), after=mark)
     assert "Support (ticket #1)" in answer.params["text"] and "Refunded" in answer.params["text"]
     delivered = await emulator.wait_for_call("sendMessage", to_chat(OPERATORS), after=mark)
-    assert "Delivered to ticket #1" in delivered.params["text"]  # DEFAULT_LOCALE there
+    assert "Sent to ticket #1" in delivered.params["text"]  # DEFAULT_LOCALE there
     mark = emulator.call_count()
     closed = await say(emulator, ALICE, "/close")
     assert "Ticket #1 is closed" in closed.params["text"]

@@ -328,7 +328,7 @@ async def test_support_relay_both_ways_in_the_operators_pane(
     await page.fill("#ops-input", "Уже в пути!")
     await page.press("#ops-input", "Enter")
     await bot_says(page, "Уже в пути!")
-    await page.locator("#ops-messages .bubble", has_text="Delivered to ticket #1").wait_for()
+    await page.locator("#ops-messages .bubble", has_text="Sent to ticket #1").wait_for()
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "support-relay.png"))
 

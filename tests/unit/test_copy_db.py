@@ -82,8 +82,11 @@ async def source(tmp_path: Path) -> AsyncIterator[LedgerWorld]:
             status="available",
             now=now,
         )
-        await uow.outbox.add(102, "cashback_available", "notice-x", {"amount": 1}, now)
+        await uow.outbox.add(-100, "operators", "ops-order-card", {"order": 1}, now, card="order:1")
         await uow.outbox.set_muted(101, "gift_expired", True)
+    async with world.db.unit_of_work() as uow:  # sent: its message is remembered
+        (notice,) = await uow.outbox.claim(now, now, 1, now)
+        await uow.outbox.mark_sent([notice.id], now, message_id=77)
     try:
         yield world
     finally:
@@ -133,6 +136,7 @@ async def test_copy_keeps_every_row_balance_and_history(
             "withdrawals": (0, 0),
             "outbox": (1, 1),
             "notice_muted": (1, 1),
+            "chat_messages": (1, 1),
         }
         assert await target.ledger.check_invariants() == []
         for user in USERS:

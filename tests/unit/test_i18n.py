@@ -43,7 +43,11 @@ _KEY_PATTERNS = (
     re.compile(r"""\)\s*,\s*["']([a-z]+-[a-z0-9-]+)["']\s*\)"""),  # ((states...), "key")
     re.compile(r"""\bsay\(\s*["']([a-z][a-z0-9-]*)["']"""),  # operators' ctx.say("key")
     # a notice's template, written on its own line among write_notice's arguments
-    re.compile(r"""^\s+["']((?:notice|ops)-[a-z0-9-]+)["'],$""", re.MULTILINE),
+    re.compile(r"""^\s+["']((?:notice|ops|support)-[a-z0-9-]+)["'],$""", re.MULTILINE),
+    # a notice's template among the arguments of the calls that queue one
+    re.compile(
+        r"""\b(?:write_notice|tell|_tell|_to_operators)\([^)]*?["']([a-z]+-[a-z0-9-]+)["']"""
+    ),
     re.compile(r"""["']([a-z]+-[a-z0-9-]+)["']\s+if\s"""),  # "key" if ... else "other"
     re.compile(r"""\bi18n,\s*["']([a-z]+-[a-z0-9-]+)["']"""),  # _tell_operators(..., i18n, "key")
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from bot.storage.values import as_datetime
 # running side by side in schemas of their own) never wait for each other.
 _CLAIM_LOCK = "SELECT pg_advisory_xact_lock(hashtext('giftwallet.outbox.' || current_schema()))"
 
-_NOTICE = "id, chat_id, kind, template, params, created_at, attempts"
+_NOTICE = "id, chat_id, kind, template, params, created_at, attempts, card, follows_card"
 
 # A row is claimable when it is due, not leased, its chat is reachable, nothing went to its chat
 # since $4 (the per-chat pace, kept in the database so every sender and a restart honour it), and
@@ -49,6 +49,8 @@ def _notice(row: Row) -> Notice:
         params=json.loads(params) if isinstance(params, str) else dict(params),
         created_at=as_datetime(row["created_at"]),
         attempts=row["attempts"],
+        card=row["card"],
+        follows_card=bool(row["follows_card"]),
     )
 
 
@@ -57,27 +59,44 @@ def _marks(start: int, count: int) -> str:
 
 
 class OutboxRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, on_queued: Callable[[], None] | None = None) -> None:
         self.session = session
+        self._on_queued = on_queued
 
     async def add(
-        self, chat_id: int, kind: str, template: str, params: dict[str, Any], now: datetime
+        self,
+        chat_id: int,
+        kind: str,
+        template: str,
+        params: dict[str, Any],
+        now: datetime,
+        *,
+        card: str | None = None,
+        follows_card: bool = False,
+        key: str | None = None,
     ) -> bool:
-        """Queue a notice, unless the user switched its kind off; True when queued."""
+        """Queue a notice, unless the user switched its kind off or ``key`` queued it before;
+        True when queued."""
         if await self.session.fetchval(
             "SELECT 1 FROM notice_muted WHERE user_id = $1 AND kind = $2", chat_id, kind
         ):
             return False
-        await self.session.execute(
-            "INSERT INTO outbox (chat_id, kind, template, params, created_at, next_attempt_at)"
-            " VALUES ($1, $2, $3, $4, $5, $5)",
+        row = await self.session.fetchrow(
+            "INSERT INTO outbox (chat_id, kind, template, params, created_at, next_attempt_at,"
+            " card, follows_card, idempotency_key) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)"
+            " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
             chat_id,
             kind,
             template,
             json.dumps(params, separators=(",", ":")),
             now,
+            card,
+            follows_card,
+            key,
         )
-        return True
+        if row is not None and self._on_queued is not None:
+            self._on_queued()
+        return row is not None
 
     async def claim(
         self, now: datetime, lease_until: datetime, limit: int, chat_quiet_since: datetime
@@ -102,13 +121,47 @@ class OutboxRepository:
         )
         return sorted((_notice(row) for row in rows), key=lambda notice: notice.id)
 
-    async def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
+    async def mark_sent(
+        self, ids: Sequence[int], now: datetime, message_id: int | None = None
+    ) -> None:
+        """Sent as one message: its parameters are blanked (a relayed text is not kept), and
+        the rows that show a record remember the message, to edit it or map a reply to it."""
         await self.session.execute(
-            "UPDATE outbox SET sent_at = $1, lease_until = NULL"
+            "UPDATE outbox SET sent_at = $1, lease_until = NULL, params = '{}'"
             f" WHERE id IN ({_marks(2, len(ids))})",
             now,
             *ids,
         )
+        if message_id is None:
+            return
+        await self.session.execute(
+            "INSERT INTO chat_messages (chat_id, message_id, card, created_at)"
+            " SELECT chat_id, $1, card, $2 FROM outbox"
+            f" WHERE id IN ({_marks(3, len(ids))}) AND card IS NOT NULL"
+            " ORDER BY id DESC LIMIT 1"
+            " ON CONFLICT (chat_id, message_id) DO NOTHING",
+            message_id,
+            now,
+            *ids,
+        )
+
+    async def card_message(self, chat_id: int, card: str) -> int | None:
+        """The newest message the sender put in ``chat_id`` for ``card``."""
+        value = await self.session.fetchval(
+            "SELECT MAX(message_id) FROM chat_messages WHERE chat_id = $1 AND card = $2",
+            chat_id,
+            card,
+        )
+        return None if value is None else int(value)
+
+    async def message_card(self, chat_id: int, message_id: int) -> str | None:
+        """The record a message the sender put in ``chat_id`` shows."""
+        value = await self.session.fetchval(
+            "SELECT card FROM chat_messages WHERE chat_id = $1 AND message_id = $2",
+            chat_id,
+            message_id,
+        )
+        return None if value is None else str(value)
 
     async def retry_later(
         self, ids: Sequence[int], at: datetime, error: str, *, counts: bool = True

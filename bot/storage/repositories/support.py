@@ -32,21 +32,25 @@ class SupportRepository:
             ticket_id,
         )
 
-    async def add_message(self, operators_message_id: int, ticket_id: int, now: datetime) -> None:
-        await self.session.execute(
-            "INSERT INTO support_messages (operators_message_id, ticket_id, created_at)"
-            " VALUES ($1, $2, $3) ON CONFLICT (operators_message_id) DO NOTHING",
-            operators_message_id,
-            ticket_id,
-            now,
+    async def ticket_of_message(self, chat_id: int, message_id: int) -> tuple[int, int] | None:
+        """(ticket id, user id) of the open ticket a message in the operators' chat shows: a
+        relayed message the outbox sent, or one relayed before the outbox did it."""
+        card = await self.session.fetchval(
+            "SELECT card FROM chat_messages WHERE chat_id = $1 AND message_id = $2",
+            chat_id,
+            message_id,
         )
-
-    async def ticket_of_message(self, operators_message_id: int) -> tuple[int, int] | None:
-        """(ticket id, user id) of an open ticket that a relayed message belongs to."""
-        row = await self.session.fetchrow(
-            "SELECT t.id, t.user_id FROM support_messages m"
-            " JOIN support_tickets t ON t.id = m.ticket_id"
-            " WHERE m.operators_message_id = $1 AND t.closed_at IS NULL",
-            operators_message_id,
+        if card is not None and str(card).startswith("ticket:"):
+            ticket = int(str(card).removeprefix("ticket:"))
+        else:
+            found = await self.session.fetchval(
+                "SELECT ticket_id FROM support_messages WHERE operators_message_id = $1",
+                message_id,
+            )
+            if found is None:
+                return None
+            ticket = int(found)
+        user = await self.session.fetchval(
+            "SELECT user_id FROM support_tickets WHERE id = $1 AND closed_at IS NULL", ticket
         )
-        return (int(row[0]), int(row[1])) if row else None
+        return None if user is None else (ticket, int(user))

@@ -1,8 +1,9 @@
-"""Showing a screen: edit the message a button sits on, or send a new one."""
+"""A screen, and showing it: edit the message a button sits on, or send a new one."""
 
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -10,10 +11,17 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 log = logging.getLogger(__name__)
 
 
+class Screen(NamedTuple):
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
 async def show(
-    event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+    event: Message | CallbackQuery, text: str | Screen, markup: InlineKeyboardMarkup | None = None
 ) -> None:
     """A button edits its own message in place; a command gets a new message."""
+    if isinstance(text, Screen):
+        text, markup = text
     if isinstance(event, Message):
         await event.answer(text, reply_markup=markup)
         return

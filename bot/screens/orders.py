@@ -1,0 +1,120 @@
+"""Orders as the buyer and the operators see them: the card with its history, the list, and
+the notices about a change."""
+
+from __future__ import annotations
+
+from bot.i18n import Translator
+from bot.keyboards.orders import operators_keyboard, order_keyboard, orders_keyboard
+from bot.models import Order, Page
+from bot.money import Money
+from bot.screens.base import Screen
+from bot.screens.cashback import accrual_state
+from bot.services.orders import OrderView
+
+
+def status_label(t: Translator, status: str) -> str:
+    return t(f"order-status-{status.replace('_', '-')}")
+
+
+def _money(t: Translator, minor: int) -> str:
+    return t.money(Money(minor, t.currency))
+
+
+def order_text(t: Translator, view: OrderView, balance: Money | None = None) -> str:
+    """The card: what, how much, its status and cashback, and its history. With the buyer's
+    ``balance``, an unpaid order also says what paying it leaves."""
+    order = view.order
+    lines = [
+        t(
+            "order-card",
+            id=order.id,
+            title=order.title,
+            amount=_money(t, order.amount),
+            status=status_label(t, order.status),
+        )
+    ]
+    if view.cashback is not None:
+        accrual = view.cashback
+        lines.append(
+            t(
+                "order-card-cashback",
+                cashback=_money(t, accrual.amount or accrual.voided),
+                state=accrual_state(t, accrual),
+            )
+        )
+    elif order.cashback and order.status == "awaiting_payment":
+        # Not accrued until paid, but the shopper decides knowing what the goods earn.
+        lines.append(
+            t("order-card-cashback", cashback=_money(t, order.cashback), state=t("accrual-pending"))
+        )
+    if order.tracking:
+        lines.append(t("order-card-tracking", tracking=order.tracking))
+    if order.refunded:
+        lines.append(t("order-card-refunded", amount=_money(t, order.refunded)))
+    if order.status == "awaiting_payment" and balance is not None:
+        after = _money(t, balance.minor - order.amount)
+        lines.append(t("order-card-balance", balance=t.money(balance), after=after))
+    history = t.lines(
+        t(
+            "order-history-line",
+            date=t.datetime(event.created_at),
+            status=status_label(t, event.status),
+        )
+        for event in view.history
+    )
+    # A blank line before the history: Fluent trims one at the start of a message.
+    lines += ["", t("order-card-history", history=history)]
+    return "\n".join(lines)
+
+
+def card(t: Translator, view: OrderView, balance: Money | None) -> Screen:
+    """The buyer's card, with the buttons its status allows."""
+    return Screen(order_text(t, view, balance), order_keyboard(t, view.order))
+
+
+def billed(t: Translator, view: OrderView, balance: Money | None) -> Screen:
+    """An operator's bill, as the buyer receives it."""
+    return Screen(
+        t("order-billed") + "\n\n" + order_text(t, view, balance), order_keyboard(t, view.order)
+    )
+
+
+def changed(t: Translator, order: Order, status: str) -> Screen:
+    """The buyer hears of a change someone else made (an operator, the scheduler), with the
+    buttons the order's current status allows."""
+    return Screen(
+        t("order-notice", id=order.id, status=status_label(t, status)), order_keyboard(t, order)
+    )
+
+
+def operators_card(ops: Translator, view: OrderView) -> Screen:
+    """The order's card in the operators' chat: who bought it, its state in words, and only
+    the buttons that state allows."""
+    buyer = view.buyer or "—"
+    text = (
+        ops("ops-order", user_id=str(view.order.user_id), name=buyer) + "\n" + order_text(ops, view)
+    )
+    return Screen(text, operators_keyboard(ops, view.order))
+
+
+def orders_list(t: Translator, page: Page[Order]) -> Screen:
+    if not page.items:
+        text = t("orders-empty")
+    else:
+        text = t(
+            "orders-list",
+            lines=t.lines(
+                t(
+                    "orders-line",
+                    id=order.id,
+                    title=order.title,
+                    amount=_money(t, order.amount),
+                    status=status_label(t, order.status),
+                    date=t.date(order.created_at),
+                )
+                for order in page.items
+            ),
+            page=page.number + 1,
+            pages=page.pages,
+        )
+    return Screen(text, orders_keyboard(t, page.items, page.number, more=page.more))
