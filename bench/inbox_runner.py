@@ -8,9 +8,9 @@ from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 
-from bot.clock import SystemClock
-from bot.inbox import Inbox
-from bot.polling import InboxPoller
+from bot.domain.clock import SystemClock
+from bot.runtime.inbox import Inbox
+from bot.runtime.polling import InboxPoller
 from bot.storage.database import open_database
 
 

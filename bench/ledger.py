@@ -32,8 +32,8 @@ from typing import Any
 import aiosqlite
 import asyncpg
 
-from bot.clock import SystemClock
-from bot.money import Money
+from bot.domain.clock import SystemClock
+from bot.domain.money import Money
 from bot.services.ledger import TELEGRAM_PAYMENTS, Account, LedgerService
 from bot.storage.database import Database, open_database
 from bot.storage.repositories.ledger import SYSTEM_ACCOUNT_KINDS, USER_ACCOUNT_KINDS

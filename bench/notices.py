@@ -30,8 +30,8 @@ from typing import Any
 from bench.common import resident_memory, scratch_schema
 from bot.app import Application
 from bot.config import Settings
+from bot.domain.money import Money
 from bot.emulator import BotAPIEmulator, Call
-from bot.money import Money
 from bot.services.notices import WITHDRAWAL, write_notice
 
 TOKEN = "123456:bench-token-for-the-local-emulator-only"

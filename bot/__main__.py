@@ -153,7 +153,7 @@ async def _inbox(settings: Settings, retry: int | None) -> int:
 
 
 async def _copy_db(settings: Settings, source_url: str, target_url: str) -> int:
-    from bot.clock import SystemClock
+    from bot.domain.clock import SystemClock
     from bot.services.ledger import LedgerService
     from bot.storage.copy import copy_database
     from bot.storage.database import open_database, redact

@@ -18,24 +18,25 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommandScopeDefault
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.clock import Clock, SystemClock
 from bot.config import SUPPORTED_LOCALES, Settings
-from bot.errors import TransientFault
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.errors import TransientFault
+from bot.domain.money import Money
 from bot.handlers import create_root_router
 from bot.i18n import I18n
-from bot.inbox import Inbox
 from bot.keyboards.commands import bot_commands
 from bot.middlewares.callbacks import AnswerCallbackMiddleware
 from bot.middlewares.context import UserContextMiddleware
 from bot.middlewares.input_limits import TextLengthMiddleware
 from bot.middlewares.retry import RetryAfterMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware, TokenBuckets
-from bot.money import Money
-from bot.notices import LiveCards, NoticeSender
-from bot.parked import ParkedNotifier
-from bot.polling import InboxPoller
-from bot.reconcile import StarsReconciler
-from bot.scheduler import register_jobs
+from bot.runtime.inbox import Inbox
+from bot.runtime.notices import LiveCards, NoticeSender
+from bot.runtime.parked import ParkedNotifier
+from bot.runtime.polling import InboxPoller
+from bot.runtime.reconcile import StarsReconciler
+from bot.runtime.scheduler import register_jobs
+from bot.runtime.telegram_session import telegram_session
 from bot.services import Services
 from bot.services.cards import CardService
 from bot.services.cashback import CashbackPolicy, CashbackService
@@ -52,7 +53,6 @@ from bot.services.users import UserService
 from bot.storage.database import open_database
 from bot.storage.errors import StorageUnavailable
 from bot.storage.fsm import DatabaseStorage
-from bot.telegram_session import telegram_session
 
 log = logging.getLogger(__name__)
 

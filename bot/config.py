@@ -177,7 +177,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _certificate_limits(self) -> Settings:
-        from bot.money import Money
+        from bot.domain.money import Money
 
         try:
             for amount in (

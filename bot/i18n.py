@@ -16,9 +16,9 @@ from babel.numbers import format_currency, format_decimal
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.syntax import ast
 
-from bot.errors import DomainError
-from bot.models import OrderStatus, UserRecord
-from bot.money import Money
+from bot.domain.errors import DomainError
+from bot.domain.models import OrderStatus, UserRecord
+from bot.domain.money import Money
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from bot.app import Application
-from bot.clock import Clock, ShiftedClock
 from bot.config import Settings
+from bot.domain.clock import Clock, ShiftedClock
 from bot.emulator import BotAPIEmulator
 from bot.log_setup import LOG_FORMAT, RedactingFormatter
 from bot.storage.database import Database, open_database

@@ -14,12 +14,12 @@ from aiogram.filters import Filter
 from aiogram.types import Message
 
 from bot.config import Settings
-from bot.errors import RefundRefused
+from bot.domain.errors import RefundRefused
+from bot.domain.models import Order, UserRecord
+from bot.domain.money import Money
 from bot.handlers.filters import OperatorsChat, PrivateChat
 from bot.i18n import I18n, Translator
-from bot.models import Order, UserRecord
-from bot.money import Money
-from bot.reconcile import StarsReconciler
+from bot.runtime.reconcile import StarsReconciler
 from bot.services import Services
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ from aiogram.types import (
     Message,
 )
 
+from bot.domain.models import UserBalances, UserRecord
 from bot.handlers.filters import PrivateChat
 from bot.i18n import Translator
 from bot.keyboards.callbacks import Menu, MenuAction
 from bot.keyboards.menu import balance_keyboard
-from bot.models import UserBalances, UserRecord
 from bot.screens import show
 from bot.services import Services
 

@@ -12,13 +12,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.domain.models import SavedCard, UserRecord
+from bot.handlers.dialogs import SecretText, take_secret
 from bot.handlers.filters import PrivateChat
-from bot.handlers.security import SecretText, take_secret
 from bot.i18n import Translator
 from bot.keyboards.callbacks import CardAction, CardStep, Menu, MenuAction
 from bot.keyboards.cards import cards_keyboard, confirm_delete_keyboard
 from bot.keyboards.security import cancel_keyboard
-from bot.models import SavedCard, UserRecord
 from bot.screens import show
 from bot.services import Services
 from bot.services.cards import MAX_CARDS, CardNumber, check_number

@@ -12,8 +12,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
-from bot.errors import StaleButton
-from bot.handlers.confirm import ask_to_confirm
+from bot.domain.errors import StaleButton
+from bot.domain.models import Accrual, PendingOperation, UserRecord, Withdrawal
+from bot.handlers.dialogs import ask_to_confirm
 from bot.handlers.filters import PrivateChat, refused_unless_operator
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import (
@@ -31,7 +32,6 @@ from bot.keyboards.cashback import (
     reject_reasons_keyboard,
     withdrawal_ops_keyboard,
 )
-from bot.models import Accrual, PendingOperation, UserRecord, Withdrawal
 from bot.screens import show
 from bot.services import Services
 from bot.services.cashback import PAGE_SIZE, REJECT_REASONS

@@ -13,9 +13,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, LabeledPrice, Message
 
 from bot.config import Settings
-from bot.errors import StaleButton
+from bot.domain.errors import StaleButton
+from bot.domain.models import UserRecord
+from bot.domain.money import Money
+from bot.handlers.dialogs import SecretText, typed_amount
 from bot.handlers.filters import PrivateChat
-from bot.handlers.security import SecretText
 from bot.i18n import Translator
 from bot.keyboards.callbacks import Buy, BuyStep, Menu, MenuAction
 from bot.keyboards.certificates import (
@@ -25,8 +27,6 @@ from bot.keyboards.certificates import (
     note_keyboard,
     purpose_keyboard,
 )
-from bot.models import UserRecord
-from bot.money import Money
 from bot.screens import show
 from bot.screens.certificates import invoice_price
 from bot.services import Services
@@ -68,14 +68,6 @@ async def buy_screen(
         unit=t.money(unit),
     )
     await show(event, text, buy_keyboard(t, policy.nominals))
-
-
-async def typed_amount(state: FSMContext, services: Services) -> Money:
-    """The amount this conversation holds; a button that outlived it is stale."""
-    typed = (await state.get_data()).get("amount")
-    if not isinstance(typed, int):
-        raise StaleButton()
-    return services.certificates.money(typed)
 
 
 async def _amount_of(callback_data: Buy, services: Services, state: FSMContext) -> Money:

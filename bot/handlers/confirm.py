@@ -9,48 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot.config import Settings
+from bot.domain.models import PendingOperation, UserRecord
+from bot.handlers.dialogs import Confirm, SecretText, take_secret
 from bot.handlers.filters import PrivateChat
-from bot.handlers.security import CONFIRM_STATE, SecretText, Setup, take_secret
 from bot.i18n import I18n, Translator
 from bot.keyboards.menu import main_menu
 from bot.keyboards.security import cancel_keyboard
-from bot.models import PendingOperation, UserRecord
 from bot.services import Services
-from bot.services.security import PASSWORD_MAX, PASSWORD_MIN
-
-
-class Confirm(StatesGroup):
-    password = State()
-
-
-assert Confirm.password.state == CONFIRM_STATE
-
-
-async def ask_to_confirm(
-    bot: Bot, state: FSMContext, t: Translator, services: Services, operation: PendingOperation
-) -> None:
-    chat_id = operation.user_id
-    if not await services.security.has_password(operation.user_id):
-        await state.set_state(Setup.password)
-        await state.set_data({"then_confirm": operation.id})
-        await bot.send_message(
-            chat_id,
-            f"{t('confirm-needs-password')}\n\n{t('password-setup-intro')}\n\n"
-            f"{t('password-rules', min=PASSWORD_MIN, max=PASSWORD_MAX)}",
-            reply_markup=cancel_keyboard(t),
-        )
-        return
-    await state.set_state(Confirm.password)
-    await state.set_data({"operation": operation.id})
-    await bot.send_message(chat_id, t("confirm-prompt"), reply_markup=cancel_keyboard(t))
-
 
 # What a feature shows once its operation has run, by the operation's kind.
 FollowUp = Callable[

@@ -16,7 +16,7 @@ from aiogram.exceptions import (
 from aiogram.filters import ExceptionTypeFilter, Filter
 from aiogram.types import ErrorEvent, Update
 
-from bot.errors import DomainError, TransientFault
+from bot.domain.errors import DomainError, TransientFault
 from bot.i18n import I18n, Translator
 from bot.services import Services
 

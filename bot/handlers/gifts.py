@@ -17,67 +17,28 @@ from aiogram.types import (
 )
 
 from bot.config import Settings
-from bot.handlers.certificates import typed_amount
-from bot.handlers.confirm import ask_to_confirm
+from bot.domain.models import PendingOperation, UserRecord
+from bot.handlers.dialogs import SecretText, ask_to_confirm, typed_amount
 from bot.handlers.filters import PrivateChat
-from bot.handlers.security import SecretText
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import Buy, BuyStep
 from bot.keyboards.certificates import (
     cancel_to_buy,
     gift_claim_keyboard,
-    gift_share_keyboard,
     note_keyboard,
 )
 from bot.keyboards.menu import main_menu
-from bot.models import Gift, PendingOperation, UserRecord
-from bot.money import Money
+from bot.screens import gifts as gift_screens
 from bot.screens import show
 from bot.services import Services
 from bot.services.gifts import NOTE_MAX
 
-GIFT_PREFIX = "gift_"
 _GIFT_ARGS = re.compile(r"^gift_[A-Za-z0-9]{1,40}$")
 
 
 class GiveFromBalance(StatesGroup):
     amount = State()
     note = State()
-
-
-def gift_link(bot_username: str, code: str) -> str:
-    return f"https://t.me/{bot_username}?start={GIFT_PREFIX}{code}"
-
-
-def _card_text(t: Translator, services: Services, gift: Gift) -> str:
-    text = t("gift-card", amount=t.money(services.certificates.money(gift.amount)))
-    if gift.note:
-        text += "\n\n" + t("gift-card-note", note=gift.note)
-    return text
-
-
-async def show_gift(
-    message: Message,
-    t: Translator,
-    services: Services,
-    gift: Gift,
-    *,
-    cashback: Money | None = None,
-) -> None:
-    """The giver's view of a new gift: the link, a Share button, when it comes back unclaimed."""
-    me = await message.bot.me()  # type: ignore[union-attr]
-    link = gift_link(me.username or "", gift.code)
-    text = t(
-        "gift-ready",
-        amount=t.money(services.certificates.money(gift.amount)),
-        link=link,
-        expires=t.date(gift.expires_at),
-    )
-    if gift.note:
-        text += "\n\n" + t("gift-card-note", note=gift.note)
-    if cashback is not None and cashback.minor > 0:
-        text += "\n" + t("gift-cashback", cashback=t.money(cashback))
-    await message.answer(text, reply_markup=gift_share_keyboard(t, link, gift.code))
 
 
 async def claim(
@@ -89,7 +50,7 @@ async def claim(
     state: FSMContext,
 ) -> None:
     await state.clear()
-    code = (command.args or "").removeprefix(GIFT_PREFIX).lower()
+    code = (command.args or "").removeprefix(gift_screens.GIFT_PREFIX).lower()
     claimed = await services.gifts.claim(user.id, code)
     giver = await services.users.get(claimed.gift.giver_id)
     text = t(
@@ -107,18 +68,18 @@ async def inline_gift(
     query: InlineQuery, t: Translator, user: UserRecord, services: Services, bot: Bot
 ) -> None:
     """``@bot gift_<code>`` from the Share button: the giver's own card, for any chat."""
-    code = query.query.strip().removeprefix(GIFT_PREFIX).lower()
+    code = query.query.strip().removeprefix(gift_screens.GIFT_PREFIX).lower()
     gift = await services.gifts.shareable(user.id, code)
     if gift is None:
         await query.answer([], cache_time=0, is_personal=True)
         return
     me = await bot.me()
-    link = gift_link(me.username or "", gift.code)
+    link = gift_screens.gift_link(me.username or "", gift.code)
     result = InlineQueryResultArticle(
         id=f"gift-{gift.id}",
         title=t("gift-inline-title", amount=t.money(services.certificates.money(gift.amount))),
         description=t("gift-inline-description"),
-        input_message_content=InputTextMessageContent(message_text=_card_text(t, services, gift)),
+        input_message_content=InputTextMessageContent(message_text=gift_screens.card_text(t, gift)),
         reply_markup=gift_claim_keyboard(t, link),
     )
     await query.answer([result], cache_time=0, is_personal=True)
@@ -204,11 +165,9 @@ async def gift_confirmed(
     i18n: I18n,
 ) -> None:
     """After the password: the new gift's card (the confirm step calls this by kind)."""
-    gift = await services.gifts.latest_of(operation.user_id)
-    if gift is None:
-        await message.answer(t("confirm-done"), reply_markup=main_menu(t))
-        return
-    await show_gift(message, t, services, gift)
+    gift = await services.gifts.made_by(operation)
+    me = await message.bot.me()  # type: ignore[union-attr]
+    await show(message, gift_screens.ready(t, gift, me.username or ""))
 
 
 async def hint_amount(message: Message, t: Translator) -> None:
@@ -237,4 +196,4 @@ class _InlineGift(Filter):
     """An inline query that is a gift code from the Share button."""
 
     async def __call__(self, query: InlineQuery) -> bool:
-        return query.query.strip().startswith(GIFT_PREFIX)
+        return query.query.strip().startswith(gift_screens.GIFT_PREFIX)

@@ -10,11 +10,11 @@ from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain.models import HistoryItem, UserRecord
+from bot.domain.money import Money
 from bot.handlers.filters import PrivateChat
 from bot.i18n import Translator
 from bot.keyboards.callbacks import HistoryPage, Menu, MenuAction
-from bot.models import HistoryItem, UserRecord
-from bot.money import Money
 from bot.screens import show
 from bot.services import Services
 

@@ -7,12 +7,12 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import SUPPORTED_LOCALES
+from bot.domain.models import UserRecord
 from bot.handlers.filters import PrivateChat
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import Menu, MenuAction, SetLanguage
 from bot.keyboards.commands import publish_chat_commands
 from bot.keyboards.menu import language_keyboard, main_menu
-from bot.models import UserRecord
 from bot.screens import show
 from bot.services import Services
 

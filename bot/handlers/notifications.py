@@ -7,11 +7,11 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot.domain.models import UserRecord
 from bot.handlers.filters import PrivateChat
 from bot.i18n import Translator
 from bot.keyboards.callbacks import NoticeToggle
 from bot.keyboards.cashback import notifications_keyboard
-from bot.models import UserRecord
 from bot.screens import show
 from bot.services import Services
 from bot.services.notices import SWITCHABLE

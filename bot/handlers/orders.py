@@ -11,8 +11,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
-from bot.errors import InsufficientFunds
-from bot.handlers.confirm import ask_to_confirm
+from bot.domain.errors import InsufficientFunds
+from bot.domain.models import PendingOperation, UserRecord
+from bot.handlers.dialogs import ask_to_confirm
 from bot.handlers.filters import PrivateChat, refused_unless_operator
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import (
@@ -24,7 +25,6 @@ from bot.keyboards.callbacks import (
     OrderStep,
 )
 from bot.keyboards.orders import top_up_keyboard
-from bot.models import PendingOperation, UserRecord
 from bot.screens import orders as screens
 from bot.screens import show
 from bot.services import Services
@@ -37,14 +37,6 @@ _OPS_STATUS = {
     OpsStep.WON: "dispute_won",
     OpsStep.LOST: "dispute_lost",
 }
-
-
-async def render_order(
-    event: Message | CallbackQuery, t: Translator, services: Services, user_id: int, order_id: int
-) -> None:
-    view = await services.orders.view(user_id, order_id)
-    balances = await services.ledger.balances(user_id)
-    await show(event, screens.card(t, view, balances.balance))
 
 
 async def orders_list(
@@ -67,7 +59,9 @@ async def open_order(
     user: UserRecord,
     services: Services,
 ) -> None:
-    await render_order(callback, t, services, user.id, callback_data.order_id)
+    await show(
+        callback, screens.card(t, await services.orders.card(user.id, callback_data.order_id))
+    )
 
 
 async def pay(
@@ -112,7 +106,7 @@ async def order_paid(
     """After the password: the paid order's card (the confirm step calls this by kind)."""
     order_id = int(str(operation.payload["order"]))
     await message.answer(t("order-paid", id=order_id))
-    await render_order(message, t, services, operation.user_id, order_id)
+    await show(message, screens.card(t, await services.orders.card(operation.user_id, order_id)))
 
 
 async def buyer_change(
@@ -129,7 +123,9 @@ async def buyer_change(
         OrderStep.DISPUTE: services.orders.open_dispute,
     }[callback_data.step]
     await change(user.id, callback_data.order_id)
-    await render_order(callback, t, services, user.id, callback_data.order_id)
+    await show(
+        callback, screens.card(t, await services.orders.card(user.id, callback_data.order_id))
+    )
 
 
 # --- operators ------------------------------------------------------------------------------

@@ -16,14 +16,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, PreCheckoutQuery
 
 from bot.config import Settings
-from bot.errors import PaymentUnmatched, RefundRefused
+from bot.domain.errors import PaymentUnmatched, RefundRefused
+from bot.domain.models import UserRecord
+from bot.handlers.dialogs import SupportChat
 from bot.handlers.filters import PaymentMessage, PrivateChat
-from bot.handlers.gifts import show_gift
-from bot.handlers.orders import render_order
-from bot.handlers.support import SupportChat
 from bot.i18n import I18n, Translator
 from bot.keyboards.menu import back_to_menu, main_menu
-from bot.models import UserRecord
+from bot.screens import gifts as gift_screens
+from bot.screens import orders as order_screens
+from bot.screens import show
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ async def successful_payment(
         return  # Telegram delivered this payment again: it was credited and answered before.
     amount = services.certificates.money(result.purchase.amount)
     if result.gift is not None:
-        await show_gift(message, t, services, result.gift, cashback=result.cashback)
+        me = await bot.me()
+        await show(message, gift_screens.ready(t, result.gift, me.username or "", result.cashback))
         return
     await message.answer(
         t(
@@ -89,7 +91,7 @@ async def successful_payment(
     )
     order = await services.orders.payable_now(user.id)
     if order is not None:  # topped up for this order: here it is again, ready to pay
-        await render_order(message, t, services, user.id, order.id)
+        await show(message, order_screens.card(t, await services.orders.card(user.id, order.id)))
 
 
 async def refunded_payment(

@@ -12,31 +12,24 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, Filter, StateFilter
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.errors import OperationGone
+from bot.domain.errors import OperationGone
+from bot.domain.models import UserRecord
+from bot.handlers.dialogs import Confirm, SecretText, Setup, take_secret
 from bot.handlers.filters import PrivateChat
 from bot.i18n import Translator
 from bot.keyboards.callbacks import Menu, MenuAction, PickQuestion, Security, SecurityAction
 from bot.keyboards.menu import main_menu
 from bot.keyboards.security import cancel_keyboard, questions_keyboard, security_menu
-from bot.models import UserRecord
 from bot.screens import show
 from bot.services import Services
 from bot.services.security import PASSWORD_MAX, PASSWORD_MIN, QUESTION_CODES, QUESTIONS_PER_USER
 
 log = logging.getLogger(__name__)
-
-
-class Setup(StatesGroup):
-    password = State()
-    repeat = State()
-    question = State()
-    answer = State()
 
 
 class Change(StatesGroup):
@@ -49,33 +42,6 @@ class Recover(StatesGroup):
     answer = State()
     password = State()
     repeat = State()
-
-
-# handlers/confirm.py's state, named here to avoid importing it back (it imports this module).
-CONFIRM_STATE = "Confirm:password"
-
-
-class SecretText(Filter):
-    """Plain text that is not a command: what a password or an answer looks like."""
-
-    async def __call__(self, message: Message) -> bool:
-        return message.text is not None and not message.text.startswith("/")
-
-
-async def take_secret(message: Message) -> str:
-    """The text, and the message gone from the chat. If Telegram refuses the deletion the
-    dialogue goes on; the log says so, without the secret."""
-    secret = message.text or ""
-    try:
-        await message.delete()
-    except TelegramAPIError as exc:
-        log.warning(
-            "event=secret_delete_failed user_id=%s message_id=%s error=%s",
-            message.chat.id,
-            message.message_id,
-            type(exc).__name__,
-        )
-    return secret
 
 
 def _rules(t: Translator) -> str:
@@ -212,7 +178,7 @@ async def setup_answer(
     await state.clear()
     if data.get("then_confirm"):
         # Set up on the way to a payment: now confirm that payment with the new password.
-        await state.set_state(CONFIRM_STATE)
+        await state.set_state(Confirm.password)
         await state.set_data({"operation": data["then_confirm"]})
         await message.answer(f"{t('password-set-done')}\n\n{t('confirm-prompt')}")
         return

@@ -7,13 +7,13 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.domain.models import UserRecord
+from bot.domain.money import Money
 from bot.handlers.filters import PrivateChat
-from bot.handlers.orders import render_order
 from bot.i18n import Translator
 from bot.keyboards.callbacks import Menu, MenuAction, Shop, ShopStep
 from bot.keyboards.orders import category_keyboard, product_keyboard, shop_keyboard
-from bot.models import UserRecord
-from bot.money import Money
+from bot.screens import orders as order_screens
 from bot.screens import show
 from bot.services import Services
 from bot.services.catalog import PAGE_SIZE
@@ -87,7 +87,7 @@ async def buy(
     order = await services.catalog.order(
         user.id, callback_data.product, callback_data.quantity, t.locale, card=card
     )
-    await render_order(callback, t, services, user.id, order.id)
+    await show(callback, order_screens.card(t, await services.orders.card(user.id, order.id)))
 
 
 def create_router() -> Router:

@@ -8,23 +8,18 @@ import logging
 from aiogram import F, Router
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.domain.models import UserRecord
+from bot.handlers.dialogs import SecretText, SupportChat
 from bot.handlers.filters import OperatorsChat, PrivateChat
-from bot.handlers.security import SecretText
 from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import Menu, MenuAction
 from bot.keyboards.menu import back_to_menu, main_menu
-from bot.models import UserRecord
 from bot.screens import show
 from bot.services import Services
 
 log = logging.getLogger(__name__)
-
-
-class SupportChat(StatesGroup):
-    open = State()
 
 
 class IsReply(Filter):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain.models import SavedCard
 from bot.i18n import Translator
 from bot.keyboards.callbacks import CardAction, CardStep, Menu, MenuAction
-from bot.models import SavedCard
 
 
 def cards_keyboard(t: Translator, cards: list[SavedCard], *, room: bool) -> InlineKeyboardMarkup:

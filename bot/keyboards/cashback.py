@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain.models import SavedCard
 from bot.i18n import Translator
 from bot.keyboards.cache import built_once
 from bot.keyboards.callbacks import (
@@ -19,7 +20,6 @@ from bot.keyboards.callbacks import (
     WithdrawalOps,
     WithdrawalStep,
 )
-from bot.models import SavedCard
 from bot.services.cashback import REJECT_REASONS
 
 

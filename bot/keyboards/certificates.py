@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain.money import Money
 from bot.i18n import Translator
 from bot.keyboards.cache import built_once
 from bot.keyboards.callbacks import Buy, BuyStep, Menu, MenuAction
-from bot.money import Money
 
 
 @built_once

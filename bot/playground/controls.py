@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.app import Application
-from bot.clock import ShiftedClock
+from bot.domain.clock import ShiftedClock
 from bot.emulator import BotAPIEmulator
 from bot.playground.http import telegram_id
 

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.app import Application
+from bot.domain.models import Accrual
 from bot.emulator import BotAPIEmulator
-from bot.models import Accrual
 
 
 async def snapshot(app: Application, emulator: BotAPIEmulator) -> dict[str, Any]:

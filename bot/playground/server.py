@@ -19,8 +19,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.app import Application
-from bot.clock import ShiftedClock
 from bot.config import SUPPORTED_LOCALES, Settings
+from bot.domain.clock import ShiftedClock
 from bot.emulator import BotAPIEmulator
 from bot.playground import inspector
 from bot.playground.controls import arm_fault, travel

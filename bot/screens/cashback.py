@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.domain.models import Accrual
 from bot.i18n import Translator
-from bot.models import Accrual
 
 
 def accrual_state(t: Translator, accrual: Accrual) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.domain.money import Money
 from bot.i18n import Translator
-from bot.money import Money
 from bot.screens.base import Screen
 from bot.services.certificates import STARS
 

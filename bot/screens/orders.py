@@ -3,10 +3,10 @@ the notices about a change."""
 
 from __future__ import annotations
 
+from bot.domain.models import Order, Page
+from bot.domain.money import Money
 from bot.i18n import Translator
 from bot.keyboards.orders import operators_keyboard, order_keyboard, orders_keyboard
-from bot.models import Order, Page
-from bot.money import Money
 from bot.screens.base import Screen
 from bot.screens.cashback import accrual_state
 from bot.services.orders import OrderView
@@ -20,10 +20,10 @@ def _money(t: Translator, minor: int) -> str:
     return t.money(Money(minor, t.currency))
 
 
-def order_text(t: Translator, view: OrderView, balance: Money | None = None) -> str:
+def order_text(t: Translator, view: OrderView) -> str:
     """The card: what, how much, its status and cashback, and its history. With the buyer's
-    ``balance``, an unpaid order also says what paying it leaves."""
-    order = view.order
+    balance, an unpaid order also says what paying it leaves."""
+    order, balance = view.order, view.balance
     lines = [
         t(
             "order-card",
@@ -67,16 +67,14 @@ def order_text(t: Translator, view: OrderView, balance: Money | None = None) -> 
     return "\n".join(lines)
 
 
-def card(t: Translator, view: OrderView, balance: Money | None) -> Screen:
+def card(t: Translator, view: OrderView) -> Screen:
     """The buyer's card, with the buttons its status allows."""
-    return Screen(order_text(t, view, balance), order_keyboard(t, view.order))
+    return Screen(order_text(t, view), order_keyboard(t, view.order))
 
 
-def billed(t: Translator, view: OrderView, balance: Money | None) -> Screen:
+def billed(t: Translator, view: OrderView) -> Screen:
     """An operator's bill, as the buyer receives it."""
-    return Screen(
-        t("order-billed") + "\n\n" + order_text(t, view, balance), order_keyboard(t, view.order)
-    )
+    return Screen(t("order-billed") + "\n\n" + order_text(t, view), order_keyboard(t, view.order))
 
 
 def changed(t: Translator, order: Order, status: str) -> Screen:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.domain.models import Purchase
+from bot.domain.money import Money
 from bot.i18n import Translator
-from bot.models import Purchase
-from bot.money import Money
 from bot.screens.base import Screen
 from bot.screens.certificates import invoice_price
 

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import Clock
-from bot.errors import CardDuplicate, CardInvalid, CardLimit, StaleButton
-from bot.models import SavedCard
+from bot.domain.clock import Clock
+from bot.domain.errors import CardDuplicate, CardInvalid, CardLimit, StaleButton
+from bot.domain.models import SavedCard
 from bot.storage.database import Database, retry_on_conflict
 
 log = logging.getLogger(__name__)

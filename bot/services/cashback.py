@@ -17,10 +17,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.clock import Clock
-from bot.errors import CashbackRefused, StaleButton
-from bot.models import Accrual, Order, PendingOperation, Withdrawal
-from bot.money import Money
+from bot.domain.clock import Clock
+from bot.domain.errors import CashbackRefused, StaleButton
+from bot.domain.models import Accrual, Order, PendingOperation, Withdrawal
+from bot.domain.money import Money
 from bot.services.certificates import CertificateService
 from bot.services.ledger import CASHBACK_EXPENSE, WITHDRAWALS, Account
 from bot.services.notices import CASHBACK_AVAILABLE, OPERATORS, WITHDRAWAL, write_notice
@@ -244,11 +244,12 @@ class CashbackService:
         return await self.security.create_operation(
             user_id,
             WITHDRAW,
+            key=f"withdraw:{user_id}:{card.id}:{available.minor}",
             amount=available.minor,
             payload={"card": card.id, "last4": card.last4},
         )
 
-    async def _withdraw(self, uow: UnitOfWork, operation: PendingOperation) -> None:
+    async def _withdraw(self, uow: UnitOfWork, operation: PendingOperation) -> int:
         assert operation.amount is not None
         card = await uow.cards.get(operation.user_id, int(str(operation.payload["card"])))
         if card is None:
@@ -289,6 +290,7 @@ class CashbackService:
             request.id,
             request.amount,
         )
+        return request.id
 
     async def withdrawal(self, request_id: int) -> Withdrawal:
         async with self.db.read() as uow:
@@ -361,7 +363,9 @@ class CashbackService:
         amount = min(balances.cashback_available, room)
         if amount.minor <= 0:
             raise CashbackRefused("cap", cap=self.certificates.policy.balance_max)
-        return await self.security.create_operation(user_id, MOVE, amount=amount.minor)
+        return await self.security.create_operation(
+            user_id, MOVE, key=f"cashback-move:{user_id}:{amount.minor}", amount=amount.minor
+        )
 
     async def _move(self, uow: UnitOfWork, operation: PendingOperation) -> None:
         assert operation.amount is not None

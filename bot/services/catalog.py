@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.errors import OrderRefused
-from bot.models import Order
-from bot.money import Money
+from bot.domain.errors import OrderRefused
+from bot.domain.models import Order
+from bot.domain.money import Money
 from bot.services.orders import OrderService
 from bot.storage.database import Database
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from bot.clock import Clock
-from bot.errors import (
+from bot.domain.clock import Clock
+from bot.domain.errors import (
     BalanceCapExceeded,
     CheckoutRefused,
     InsufficientFunds,
@@ -29,8 +29,8 @@ from bot.errors import (
     PaymentUnmatched,
     RefundRefused,
 )
-from bot.models import Certificate, Gift, Purchase
-from bot.money import Money, currency_exponent
+from bot.domain.models import Certificate, Gift, Purchase
+from bot.domain.money import Money, currency_exponent
 from bot.services.ledger import (
     CASHBACK_EXPENSE,
     GIFT_ESCROW,

@@ -7,13 +7,14 @@ claimer's balance exactly once; an unclaimed code returns to the giver after GIF
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.clock import Clock
-from bot.errors import (
+from bot.domain.clock import Clock
+from bot.domain.errors import (
     GiftCodeInvalid,
     GiftCodeLocked,
     GiftNoteInvalid,
@@ -21,8 +22,8 @@ from bot.errors import (
     GiftUnavailable,
     InsufficientFunds,
 )
-from bot.models import Gift, PendingOperation
-from bot.money import Money
+from bot.domain.models import Gift, PendingOperation
+from bot.domain.money import Money
 from bot.services.certificates import CertificateService, new_gift_code
 from bot.services.ledger import GIFT_ESCROW, Account
 from bot.services.notices import GIFT_EXPIRED, write_notice
@@ -85,11 +86,18 @@ class GiftService:
     ) -> PendingOperation:
         """A pending operation the payment password confirms; nothing moves before that."""
         await self.check_can_give(user_id, amount)
+        # Keyed by what is given: a double tap confirms one gift; another amount or note is
+        # another operation.
+        noted = hashlib.sha256((note or "").encode()).hexdigest()[:12]
         return await self.security.create_operation(
-            user_id, FROM_BALANCE, amount=amount.minor, payload={"note": note}
+            user_id,
+            FROM_BALANCE,
+            key=f"gift-from-balance:{user_id}:{amount.minor}:{noted}",
+            amount=amount.minor,
+            payload={"note": note},
         )
 
-    async def _give_from_balance(self, uow: UnitOfWork, operation: PendingOperation) -> None:
+    async def _give_from_balance(self, uow: UnitOfWork, operation: PendingOperation) -> int:
         assert operation.amount is not None
         amount = Money(operation.amount, self.ledger.currency)
         await self.certificates.spend(
@@ -117,6 +125,15 @@ class GiftService:
             gift.id,
             amount.minor,
         )
+        return gift.id
+
+    async def made_by(self, operation: PendingOperation) -> Gift:
+        """The gift a confirmed gift-from-balance operation made."""
+        assert operation.result_id is not None, "confirmed operations carry what they made"
+        async with self.db.read() as uow:
+            gift = await uow.certificates.gift_by_id(operation.result_id)
+        assert gift is not None
+        return gift
 
     async def latest_of(self, user_id: int) -> Gift | None:
         async with self.db.read() as uow:

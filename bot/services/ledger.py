@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import Clock
-from bot.errors import IdempotencyConflict, InsufficientFunds
-from bot.models import HistoryItem, UserBalances
-from bot.money import Money
+from bot.domain.clock import Clock
+from bot.domain.errors import IdempotencyConflict, InsufficientFunds
+from bot.domain.models import HistoryItem, UserBalances
+from bot.domain.money import Money
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.repositories.ledger import JournalRow, NegativeBalanceError
 from bot.storage.uow import UnitOfWork

@@ -1,6 +1,6 @@
 """Notices are written as outbox rows in the unit of work of the event that causes them.
 
-A row holds a message key and its parameters; the sender (``bot/notices.py``, beside the poller)
+A row holds a message key and its parameters; the sender (``bot/runtime/notices.py``)
 renders it in the recipient's language when it goes out. Money and moments are kept as plain
 JSON and formatted at that time.
 """
@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.clock import Clock
-from bot.models import Notice
-from bot.money import Money
+from bot.domain.clock import Clock
+from bot.domain.models import Notice
+from bot.domain.money import Money
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
 

@@ -16,14 +16,14 @@ and voids the matching share of that cashback. Every change is a row in the orde
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bot.clock import Clock
-from bot.errors import InsufficientFunds, OrderRefused
-from bot.models import Accrual, Order, OrderEvent, OrderStatus, Page, PendingOperation
-from bot.money import Money
+from bot.domain.clock import Clock
+from bot.domain.errors import InsufficientFunds, OrderRefused
+from bot.domain.models import Accrual, Order, OrderEvent, OrderStatus, Page, PendingOperation
+from bot.domain.money import Money
 from bot.services.cashback import CashbackService
 from bot.services.certificates import CertificateService
 from bot.services.ledger import ORDERS, Account
@@ -63,6 +63,7 @@ class OrderView:
     history: list[OrderEvent]
     cashback: Accrual | None = None
     buyer: str | None = None  # the buyer's first name, for the operators
+    balance: Money | None = None  # the buyer's balance, for what paying it leaves
 
 
 class OrderService:
@@ -176,6 +177,12 @@ class OrderService:
             buyer = await uow.users.get(order.user_id) if user_id is None else None
         return OrderView(order, history, accrual, buyer.first_name if buyer else None)
 
+    async def card(self, user_id: int | None, order_id: int) -> OrderView:
+        """The buyer's view of their order, with their balance."""
+        view = await self.view(user_id, order_id)
+        balances = await self.ledger.balances(view.order.user_id)
+        return replace(view, balance=balances.balance)
+
     async def page(self, user_id: int, page: int) -> Page[Order]:
         page = max(page, 0)
         async with self.db.read() as uow:
@@ -206,10 +213,14 @@ class OrderService:
         if balances.balance < amount:
             raise InsufficientFunds(needed=amount, available=balances.balance)
         return await self.security.create_operation(
-            user_id, PAY, amount=order.amount, payload={"order": order.id}
+            user_id,
+            PAY,
+            key=f"order-pay:{order.id}",
+            amount=order.amount,
+            payload={"order": order.id},
         )
 
-    async def _pay(self, uow: UnitOfWork, operation: PendingOperation) -> None:
+    async def _pay(self, uow: UnitOfWork, operation: PendingOperation) -> int:
         order_id = int(str(operation.payload["order"]))
         now = self.clock.now()
         order = await uow.orders.move(order_id, ALLOWED_FROM["paid"], "paid", now)
@@ -230,6 +241,7 @@ class OrderService:
         log.info(
             "event=order_paid user_id=%s order=%s amount=%s", order.user_id, order.id, order.amount
         )
+        return order.id
 
     # --- the lifecycle ------------------------------------------------------------------------
 

@@ -11,13 +11,13 @@ import logging
 import secrets
 import unicodedata
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from itertools import pairwise
 from typing import Any
 
-from bot.clock import Clock
-from bot.errors import (
+from bot.domain.clock import Clock
+from bot.domain.errors import (
     AccountLocked,
     InvalidAnswer,
     NoPassword,
@@ -27,7 +27,7 @@ from bot.errors import (
     WrongAnswers,
     WrongPassword,
 )
-from bot.models import PendingOperation, SecretRecord
+from bot.domain.models import PendingOperation, SecretRecord
 from bot.services.hashing import SecretHasher
 from bot.services.notices import ACCOUNT, write_notice
 from bot.storage.database import Database, retry_on_conflict
@@ -72,7 +72,8 @@ _COMMON = frozenset(
     }
 )
 
-Executor = Callable[[UnitOfWork, PendingOperation], Awaitable[None]]
+# Runs a confirmed operation in the caller's unit of work; the id of what it made, if anything.
+Executor = Callable[[UnitOfWork, PendingOperation], Awaitable[int | None]]
 
 
 def normalize_answer(answer: str) -> str:
@@ -254,29 +255,46 @@ class SecurityService:
         self._executors[kind] = executor
 
     @retry_on_conflict()
+    @retry_on_conflict()
     async def create_operation(
         self,
         user_id: int,
         kind: str,
         *,
+        key: str,
         amount: int | None = None,
         payload: dict[str, Any] | None = None,
         ttl: timedelta = timedelta(minutes=10),
     ) -> PendingOperation:
+        """What the password will confirm, created once per ``key``: a double tap or a replayed
+        update gets the operation that is still waiting. Once it ran, was cancelled or expired,
+        the same key makes a new one."""
         if kind not in self._executors:
             raise LookupError(f"no executor for operations of kind {kind!r}")
         now = self.clock.now()
-        operation = PendingOperation(
-            id=secrets.token_urlsafe(9),
-            user_id=user_id,
-            kind=kind,
-            amount=amount,
-            payload=dict(payload or {}),
-            created_at=now,
-            expires_at=now + ttl,
-        )
         async with self.db.unit_of_work() as uow:
-            await uow.security.add_operation(operation)
+            while True:
+                made = await uow.security.operation_by_key(key)
+                if made is None:
+                    break
+                if made.user_id == user_id and made.kind == kind and made.live(now):
+                    return made
+                key = f"{key}>{made.id}"
+            operation = PendingOperation(
+                id=secrets.token_urlsafe(9),
+                user_id=user_id,
+                kind=kind,
+                amount=amount,
+                payload=dict(payload or {}),
+                created_at=now,
+                expires_at=now + ttl,
+                key=key,
+            )
+            if not await uow.security.add_operation(operation):
+                # A twin with the same key committed first: that one is the operation.
+                twin = await uow.security.operation_by_key(key)
+                assert twin is not None
+                return twin
         return operation
 
     async def confirm_operation(
@@ -293,7 +311,10 @@ class SecurityService:
             operation = await uow.security.claim_operation(operation_id, user_id, self.clock.now())
             if operation is None:
                 raise OperationGone()
-            await self._executors[operation.kind](uow, operation)
+            made = await self._executors[operation.kind](uow, operation)
+            if made is not None:
+                await uow.security.set_operation_result(operation.id, made)
+                operation = replace(operation, result_id=made)
         log.info(
             "event=operation_confirmed user_id=%s kind=%s operation=%s",
             user_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.clock import Clock
+from bot.domain.clock import Clock
 from bot.services.notices import OPERATORS, SUPPORT, write_notice
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork

@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from bot.clock import Clock
+from bot.domain.clock import Clock
+from bot.domain.models import UserRecord
 from bot.lru import LRU
-from bot.models import UserRecord
 from bot.services.ledger import LedgerService
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.errors import TransientFault
+from bot.domain.errors import TransientFault
 
 
 class StorageError(TransientFault):

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from bot.domain.money import Money
 from bot.emulator import BotAPIEmulator
-from bot.money import Money
 from bot.services.ledger import CASHBACK_EXPENSE, TELEGRAM_PAYMENTS, Account
 from tests.conftest import RunningBot, query
 from tests.e2e.test_skeleton import answer_to, buttons, say, tap

@@ -8,9 +8,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.clock import ShiftedClock
+from bot.domain.clock import ShiftedClock
+from bot.domain.money import Money
 from bot.emulator import BotAPIEmulator
-from bot.money import Money
 from tests.conftest import RunningBot, query
 from tests.e2e.test_cards import NUMBER, add_card
 from tests.e2e.test_certificates import button_data, buy

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from bot.domain.money import Money
 from bot.emulator import BotAPIEmulator
-from bot.money import Money
 from tests.conftest import RunningBot, query
 from tests.e2e.test_skeleton import buttons, say, tap
 

@@ -3,10 +3,10 @@ a user without a password sets one up on the way."""
 
 from __future__ import annotations
 
+from bot.domain.models import PendingOperation
+from bot.domain.money import Money
 from bot.emulator import BotAPIEmulator
-from bot.handlers.confirm import ask_to_confirm
-from bot.models import PendingOperation
-from bot.money import Money
+from bot.handlers.dialogs import ask_to_confirm
 from bot.services.ledger import ORDERS, TELEGRAM_PAYMENTS, Account
 from bot.storage.uow import UnitOfWork
 from tests.conftest import RunningBot
@@ -41,7 +41,9 @@ async def prepare(bot: RunningBot) -> PendingOperation:
         )
 
     app.services.security.register("test_payment", pay)
-    operation = await app.services.security.create_operation(ALICE, "test_payment", amount=14799)
+    operation = await app.services.security.create_operation(
+        ALICE, "test_payment", key="test:1", amount=14799
+    )
     state = app.dispatcher.fsm.get_context(bot=app.bot, chat_id=ALICE, user_id=ALICE)
     await ask_to_confirm(app.bot, state, app.i18n("en"), app.services, operation)
     return operation

@@ -21,9 +21,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
+from bot.domain.models import Purchase
 from bot.emulator import BotAPIEmulator, PaymentOutcome
 from bot.keyboards.callbacks import OrderAction, OrderStep
-from bot.models import Purchase
 from tests.conftest import TOKEN, spawn_bot_process
 from tests.e2e.test_security_dialogues import PASSWORD  # one the secrets scan looks for
 from tests.unit.test_orders import Shop, usd

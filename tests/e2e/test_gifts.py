@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.domain.money import Money
 from bot.emulator import BotAPIEmulator
-from bot.money import Money
 from tests.conftest import RunningBot
 from tests.e2e.test_certificates import button_data, buy, open_buy
 from tests.e2e.test_security_dialogues import ANSWERS, PASSWORD, secret, set_up

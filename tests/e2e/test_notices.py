@@ -15,10 +15,10 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.clock import ShiftedClock
+from bot.domain.clock import ShiftedClock
 from bot.emulator import BotAPIEmulator, Call
 from bot.i18n import I18n
-from bot.notices import NoticeSender
+from bot.runtime.notices import NoticeSender
 from bot.services.ledger import LedgerService
 from bot.services.notices import WITHDRAWAL, NoticeService, write_notice
 from bot.services.users import UserService

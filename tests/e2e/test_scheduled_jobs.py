@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.clock import ShiftedClock
+from bot.domain.clock import ShiftedClock
 from bot.emulator import BotAPIEmulator
 from tests.conftest import query
 from tests.e2e.test_cashback import ADMIN, ALICE, press, usd, wallet

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.clock import ShiftedClock
+from bot.domain.clock import ShiftedClock
 from bot.emulator import BotAPIEmulator, Call
 from tests.conftest import RunningBot, query
 from tests.e2e.test_skeleton import buttons, say, tap

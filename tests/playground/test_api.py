@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.money import Money
+from bot.domain.money import Money
 from bot.playground.server import DEMO_USERS, PLAYGROUND_TOKEN, Playground
 from bot.services.ledger import TELEGRAM_PAYMENTS, Account
 
@@ -165,7 +165,7 @@ async def test_time_travel_moves_the_clock_and_runs_jobs(
     playground: Playground, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = playground.clock.now()
-    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+    with caplog.at_level(logging.INFO, logger="bot.runtime.scheduler"):
         status, body = await post(http, "/api/time", {"step": "15days"})
     assert status == 200 and body["jobs_run"] >= 1
     # The ledger audit ran and found the books in order.
@@ -178,7 +178,7 @@ async def test_time_travel_moves_the_clock_and_runs_jobs(
     async with playground.app.db.unit_of_work() as uow:
         await uow.session.execute("UPDATE accounts SET balance = balance + 1 WHERE kind = 'orders'")
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+    with caplog.at_level(logging.INFO, logger="bot.runtime.scheduler"):
         status, _ = await post(http, "/api/time", {"step": "hour"})
     assert status == 200
     assert "event=ledger_invariant_violated" in caplog.text and "caches 1" in caplog.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.clock import FrozenClock
+from bot.domain.clock import FrozenClock
 from bot.services.ledger import LedgerService
 from bot.services.users import UserService
 from bot.storage.database import Database, open_database

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.errors import CardDuplicate, CardInvalid, CardLimit, StaleButton
+from bot.domain.errors import CardDuplicate, CardInvalid, CardLimit, StaleButton
 from bot.services.cards import CardService, brand_of, check_expiry, check_number, luhn_valid
 from tests.unit.ledger_support import LedgerWorld
 

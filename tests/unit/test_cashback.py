@@ -10,9 +10,15 @@ from decimal import Decimal
 
 import pytest
 
-from bot.errors import AccountLocked, BalanceCapExceeded, CashbackRefused, WrongPassword
+from bot.domain.errors import (
+    AccountLocked,
+    BalanceCapExceeded,
+    CashbackRefused,
+    OperationGone,
+    WrongPassword,
+)
 from bot.services.cards import CardService, check_number
-from bot.services.cashback import CashbackService
+from bot.services.cashback import MOVE, CashbackService
 from bot.services.security import QUESTION_CODES
 from tests.unit.test_orders import ALICE, BOB, OPERATOR, PASSWORD, Shop, usd
 
@@ -276,9 +282,13 @@ async def test_move_to_balance_stops_at_the_cap(database_url: str) -> None:
         await world.security.set_up(ALICE, password, QUESTION_CODES[:3], answers)
         await world.pay(ALICE, 20000)  # balance $200.00, cashback $2.00, room for $1.00
         first = await world.cashback.prepare_move(ALICE)
-        second = await world.cashback.prepare_move(ALICE)
-        assert first.amount == second.amount == 100
+        assert await world.cashback.prepare_move(ALICE) == first  # a double tap: one operation
+        assert first.amount == 100
+        # A move asked for elsewhere meanwhile (another device, say): its own operation.
+        second = await world.security.create_operation(ALICE, MOVE, key="elsewhere", amount=100)
         await world.security.confirm_operation(ALICE, first.id, PASSWORD)
+        with pytest.raises(OperationGone):  # the double tap's confirmation runs nothing
+            await world.security.confirm_operation(ALICE, first.id, PASSWORD)
         with pytest.raises(BalanceCapExceeded):  # the room went before this password came
             await world.security.confirm_operation(ALICE, second.id, PASSWORD)
         assert await world.balances(ALICE) == (20100, 0, 100)

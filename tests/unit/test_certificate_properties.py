@@ -24,7 +24,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from bot.errors import (
+from bot.domain.errors import (
     BalanceCapExceeded,
     CashbackRefused,
     GiftOwnCode,
@@ -33,7 +33,7 @@ from bot.errors import (
     OrderRefused,
     RefundRefused,
 )
-from bot.money import Money
+from bot.domain.money import Money
 from bot.services.cards import CardService, check_number
 from bot.services.ledger import ORDERS
 from bot.services.security import QUESTION_CODES

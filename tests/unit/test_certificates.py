@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.errors import (
+from bot.domain.errors import (
     BalanceCapExceeded,
     GiftCodeInvalid,
     GiftCodeLocked,
@@ -19,8 +19,8 @@ from bot.errors import (
     InvalidAmount,
     PaymentUnmatched,
 )
-from bot.models import Certificate
-from bot.money import Money
+from bot.domain.models import Certificate
+from bot.domain.money import Money
 from bot.services.cashback import CashbackPolicy, CashbackService
 from bot.services.certificates import (
     CertificatePolicy,

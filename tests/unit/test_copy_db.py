@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 
-from bot.money import Money
+from bot.domain.money import Money
 from bot.services.ledger import ORDERS, TELEGRAM_PAYMENTS, Account
 from bot.storage.copy import CopyRefused, copy_database
 from bot.storage.fsm import DatabaseStorage

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import SUPPORTED_LOCALES
-from bot.errors import (
+from bot.domain.errors import (
     CardInvalid,
     CashbackRefused,
     CheckoutRefused,
@@ -23,9 +23,9 @@ from bot.errors import (
     RefusedInput,
     WeakPassword,
 )
+from bot.domain.money import Money
 from bot.handlers.history import ACCOUNTS, KNOWN_KINDS
 from bot.i18n import I18n, pick_locale
-from bot.money import Money
 from bot.services.cashback import REJECT_REASONS, VOID_REASONS
 from bot.services.notices import SWITCHABLE
 from bot.services.security import QUESTION_CODES

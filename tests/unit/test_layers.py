@@ -62,3 +62,55 @@ def test_no_method_has_a_twin_that_differs_by_taking_a_connection() -> None:
                     if name.endswith("_in") and name.removesuffix("_in") in names
                 ]
     assert twins == []
+
+
+# Everything above storage: what storage may never import.
+ABOVE_STORAGE = {
+    "bot.services",
+    "bot.screens",
+    "bot.handlers",
+    "bot.keyboards",
+    "bot.middlewares",
+    "bot.runtime",
+    "bot.webapp",
+    "bot.app",
+    "bot.i18n",
+    "bot.playground",
+    "bot.emulator",
+}
+
+
+def test_storage_imports_nothing_above_it() -> None:
+    assert _offenders(_modules(BOT / "storage"), ABOVE_STORAGE) == []
+
+
+def test_domain_imports_no_other_part_of_the_bot() -> None:
+    paths = _modules(BOT / "domain")
+    imported = {name for path in paths for name in _imports(path) if name.startswith("bot.")}
+    assert {name for name in imported if not name.startswith("bot.domain")} == set()
+
+
+def test_handlers_import_no_other_handler_but_filters_and_dialogs() -> None:
+    shared = {"bot.handlers.filters", "bot.handlers.dialogs"}
+    offenders = [
+        f"{path.name} imports {name}"
+        for path in _modules(BOT / "handlers")
+        if path.name != "__init__.py"  # it collects the routers
+        for name in sorted(_imports(path))
+        if name.startswith("bot.handlers") and name not in shared
+    ]
+    assert offenders == []
+
+
+def test_services_and_screens_import_no_handler_and_no_runtime() -> None:
+    paths = _modules(BOT / "services") + _modules(BOT / "screens")
+    assert _offenders(paths, {"bot.handlers", "bot.runtime", "bot.app"}) == []
+
+
+def test_only_the_cli_imports_the_playground() -> None:
+    outside = [
+        p
+        for p in _modules(BOT)
+        if "playground" not in p.relative_to(BOT).parts and p.name != "__main__.py"
+    ]
+    assert _offenders(outside, {"bot.playground"}) == []

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.errors import IdempotencyConflict, InsufficientFunds
-from bot.money import Money
+from bot.domain.errors import IdempotencyConflict, InsufficientFunds
+from bot.domain.money import Money
 from bot.services.ledger import (
     ORDERS,
     TELEGRAM_PAYMENTS,

@@ -18,8 +18,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from bot.errors import IdempotencyConflict, InsufficientFunds
-from bot.money import Money
+from bot.domain.errors import IdempotencyConflict, InsufficientFunds
+from bot.domain.money import Money
 from bot.services.ledger import (
     CASHBACK_EXPENSE,
     ORDERS,

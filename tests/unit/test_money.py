@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.errors import InvalidAmount
+from bot.domain.errors import InvalidAmount
+from bot.domain.money import Money
 from bot.i18n import I18n
-from bot.money import Money
 
 
 @pytest.mark.parametrize(

@@ -10,14 +10,14 @@ from decimal import Decimal
 
 import pytest
 
-from bot.errors import (
+from bot.domain.errors import (
     AccountLocked,
     InsufficientFunds,
     OperationGone,
     OrderRefused,
     WrongPassword,
 )
-from bot.money import Money
+from bot.domain.money import Money
 from bot.services.orders import OrderService
 from bot.services.security import QUESTION_CODES
 from tests.unit.test_certificates import World
@@ -279,3 +279,37 @@ async def test_a_card_makes_a_new_order_only_once_its_order_is_settled(shop: Sho
     await shop.orders.cancel(ALICE, second.id)  # type: ignore[attr-defined]
     third = await tap()
     assert third.id not in (first.id, second.id)  # type: ignore[attr-defined]
+
+
+async def test_a_double_tap_on_pay_confirms_one_operation_that_names_its_order(
+    shop: Shop,
+) -> None:
+    await shop.pay(ALICE, 5000)
+    order = await shop.orders.create(ALICE, "Lamp", usd(1500))
+    first = await shop.orders.prepare_payment(ALICE, order.id)
+    assert await shop.orders.prepare_payment(ALICE, order.id) == first
+    done = await shop.security.confirm_operation(ALICE, first.id, PASSWORD)
+    assert done.result_id == order.id
+    with pytest.raises(OrderRefused):  # paid: nothing left to prepare
+        await shop.orders.prepare_payment(ALICE, order.id)
+    # A cancelled operation's key makes a new one for the next order's Pay.
+    other = await shop.orders.create(ALICE, "Cup", usd(500))
+    cancelled = await shop.orders.prepare_payment(ALICE, other.id)
+    await shop.security.cancel_operation(ALICE, cancelled.id)
+    fresh = await shop.orders.prepare_payment(ALICE, other.id)
+    assert fresh.id != cancelled.id and fresh.key != cancelled.key
+    assert (await shop.balances(ALICE))[0] == 3500
+
+
+async def test_a_gift_from_the_balance_shows_the_gift_its_operation_made(shop: Shop) -> None:
+    await shop.pay(ALICE, 5000)
+    gifts = shop.gifts
+    small = await gifts.prepare_from_balance(ALICE, usd(1000), None)
+    assert await gifts.prepare_from_balance(ALICE, usd(1000), None) == small
+    large = await gifts.prepare_from_balance(ALICE, usd(2000), "for Bob")
+    assert large.id != small.id
+    small_done = await shop.security.confirm_operation(ALICE, small.id, PASSWORD)
+    await shop.security.confirm_operation(ALICE, large.id, PASSWORD)
+    made = await gifts.made_by(small_done)
+    assert (made.amount, made.note) == (1000, None)  # not the newest gift ($20.00)
+    assert (await gifts.latest_of(ALICE)).amount == 2000  # type: ignore[union-attr]

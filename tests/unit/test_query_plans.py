@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.money import Money
+from bot.domain.money import Money
 from bot.services.ledger import ORDERS, TELEGRAM_PAYMENTS, Account
 from bot.storage.session import Row, Session
 from bot.storage.sqlite import _dialect_sql

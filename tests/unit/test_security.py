@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.errors import (
+from bot.domain.errors import (
     AccountLocked,
     NoPassword,
     OperationGone,
@@ -18,8 +18,8 @@ from bot.errors import (
     WrongAnswers,
     WrongPassword,
 )
-from bot.models import PendingOperation
-from bot.money import Money
+from bot.domain.models import PendingOperation
+from bot.domain.money import Money
 from bot.services.hashing import SecretHasher
 from bot.services.ledger import ORDERS, TELEGRAM_PAYMENTS, Account
 from bot.services.security import (
@@ -215,7 +215,7 @@ async def test_a_pending_operation_runs_once_and_only_for_its_owner(
         )
 
     security.register("test_payment", pay)
-    operation = await security.create_operation(ANN, "test_payment", amount=1201)
+    operation = await security.create_operation(ANN, "test_payment", key="t:1", amount=1201)
     with pytest.raises(OperationGone):  # somebody else's
         await security.confirm_operation(BOB, operation.id, PASSWORD)
     with pytest.raises(WrongPassword):  # counts, runs nothing
@@ -227,11 +227,11 @@ async def test_a_pending_operation_runs_once_and_only_for_its_owner(
         await security.confirm_operation(ANN, operation.id, PASSWORD)
     assert (await world.ledger.balances(ANN)).balance == Money(3799, "USD")
 
-    expired = await security.create_operation(ANN, "test_payment", amount=1)
+    expired = await security.create_operation(ANN, "test_payment", key="t:2", amount=1)
     world.clock.advance(timedelta(minutes=11))
     with pytest.raises(OperationGone):
         await security.confirm_operation(ANN, expired.id, PASSWORD)
-    cancelled = await security.create_operation(ANN, "test_payment", amount=1)
+    cancelled = await security.create_operation(ANN, "test_payment", key="t:3", amount=1)
     await security.cancel_operation(ANN, cancelled.id)
     with pytest.raises(OperationGone):
         await security.confirm_operation(ANN, cancelled.id, PASSWORD)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.inbox import first_contact
+from bot.runtime.inbox import first_contact
 from bot.services.users import Contact, UserService
 from tests.unit.ledger_support import LedgerWorld
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.models import SavedCard
+from bot.domain.models import SavedCard
 from bot.storage.session import Row, Session
 
 _COLUMNS = "id, user_id, brand, first6, last4, exp_month, exp_year"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.models import Certificate, Gift, Purchase
+from bot.domain.models import Certificate, Gift, Purchase
 from bot.storage.session import Row, Session
 from bot.storage.values import as_datetime
 

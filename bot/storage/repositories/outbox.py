@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.models import Notice
+from bot.domain.models import Notice
 from bot.storage.session import Row, Session
 from bot.storage.values import as_datetime
 

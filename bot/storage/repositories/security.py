@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from bot.models import PendingOperation, SecretRecord
+from bot.domain.models import PendingOperation, SecretRecord
 from bot.storage.session import Row, Session
 from bot.storage.values import as_datetime
 
@@ -37,6 +37,9 @@ def _operation(row: Row) -> PendingOperation:
         created_at=as_datetime(row["created_at"]),
         expires_at=as_datetime(row["expires_at"]),
         executed_at=_maybe(row["executed_at"]),
+        cancelled_at=_maybe(row["cancelled_at"]),
+        key=row["idempotency_key"],
+        result_id=row["result_id"],
     )
 
 
@@ -44,7 +47,10 @@ _SECRET_COLUMNS = (
     "user_id, password_hash, questions, answer_hashes, failures, window_started, locked_until,"
     " locks"
 )
-_OPERATION_COLUMNS = "id, user_id, kind, amount, payload, created_at, expires_at, executed_at"
+_OPERATION_COLUMNS = (
+    "id, user_id, kind, amount, payload, created_at, expires_at, executed_at, cancelled_at,"
+    " idempotency_key, result_id"
+)
 
 
 class SecurityRepository:
@@ -157,10 +163,12 @@ class SecurityRepository:
 
     # --- pending operations ---------------------------------------------------------------------
 
-    async def add_operation(self, operation: PendingOperation) -> None:
-        await self.session.execute(
+    async def add_operation(self, operation: PendingOperation) -> bool:
+        """False when an operation with its key exists already (see :meth:`operation_by_key`)."""
+        row = await self.session.fetchrow(
             "INSERT INTO pending_operations (id, user_id, kind, amount, payload, created_at,"
-            " expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            " expires_at, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
             operation.id,
             operation.user_id,
             operation.kind,
@@ -168,6 +176,19 @@ class SecurityRepository:
             json.dumps(operation.payload, ensure_ascii=False),
             operation.created_at,
             operation.expires_at,
+            operation.key,
+        )
+        return row is not None
+
+    async def operation_by_key(self, key: str) -> PendingOperation | None:
+        row = await self.session.fetchrow(
+            f"SELECT {_OPERATION_COLUMNS} FROM pending_operations WHERE idempotency_key = $1", key
+        )
+        return _operation(row) if row else None
+
+    async def set_operation_result(self, operation_id: str, result_id: int) -> None:
+        await self.session.execute(
+            "UPDATE pending_operations SET result_id = $1 WHERE id = $2", result_id, operation_id
         )
 
     async def operation(self, operation_id: str) -> PendingOperation | None:

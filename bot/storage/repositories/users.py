@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from bot.models import UserRecord
+from bot.domain.models import UserRecord
 from bot.storage.session import Row, Session
 from bot.storage.values import as_datetime
 

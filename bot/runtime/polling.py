@@ -23,7 +23,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import TelegramMethod
 
-from bot.inbox import Inbox
+from bot.runtime.inbox import Inbox
 from bot.storage.errors import StorageError
 
 log = logging.getLogger(__name__)

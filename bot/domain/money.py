@@ -9,7 +9,7 @@ from typing import Self
 
 from babel.numbers import get_currency_precision
 
-from bot.errors import InvalidAmount
+from bot.domain.errors import InvalidAmount
 
 # Digits, then an optional separator and 1-2 (or currency-precision) decimals. Nothing else:
 # no sign, no exponent, no thousands separators, no "NaN"/"inf".

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from bot.money import Money
+from bot.domain.money import Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,13 @@ class PendingOperation:
     created_at: datetime
     expires_at: datetime
     executed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    key: str | None = None  # the idempotency key it was created with
+    result_id: int | None = None  # what its executor made: an order, a gift, a withdrawal
+
+    def live(self, now: datetime) -> bool:
+        """Still waiting for its password: not run, cancelled or expired."""
+        return self.executed_at is None and self.cancelled_at is None and now < self.expires_at
 
 
 @dataclass(frozen=True, slots=True)

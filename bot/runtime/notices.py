@@ -33,11 +33,11 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.domain.models import Notice
 from bot.i18n import I18n, Translator
 from bot.keyboards.cashback import notice_keyboard, withdrawal_ops_keyboard
 from bot.keyboards.orders import order_reminder_keyboard
-from bot.models import Notice
-from bot.reconcile import REPORT as RECONCILE_REPORT
+from bot.runtime.reconcile import REPORT as RECONCILE_REPORT
 from bot.screens import Screen
 from bot.screens import certificates as certificate_screens
 from bot.screens import orders as orders_screens
@@ -86,9 +86,8 @@ class LiveCards:
         return None if card is None else await card(t, params)
 
     async def _order_billed(self, t: Translator, params: dict[str, Any]) -> Screen:
-        view = await self.services.orders.view(None, int(params["order"]))
-        balances = await self.services.ledger.balances(view.order.user_id)
-        return orders_screens.billed(t, view, balances.balance)
+        view = await self.services.orders.card(None, int(params["order"]))
+        return orders_screens.billed(t, view)
 
     async def _order_changed(self, t: Translator, params: dict[str, Any]) -> Screen:
         view = await self.services.orders.view(None, int(params["order"]))

@@ -28,7 +28,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from pydantic import ValidationError
 
-from bot.clock import Clock
+from bot.domain.clock import Clock
 from bot.services.users import Contact, UserService
 from bot.storage.database import Database
 from bot.storage.errors import StorageError
