@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
 from bot.domain.errors import StaleButton
-from bot.domain.models import Accrual, PendingOperation, UserRecord, Withdrawal
+from bot.domain.models import Accrual, PendingOperation, UserRecord
 from bot.handlers.dialogs import ask_to_confirm
 from bot.handlers.filters import PrivateChat, refused_unless_operator
 from bot.i18n import I18n, Translator
@@ -30,25 +30,13 @@ from bot.keyboards.cashback import (
     cashback_keyboard,
     pick_card_keyboard,
     reject_reasons_keyboard,
-    withdrawal_ops_keyboard,
 )
+from bot.screens import cashback as screens
 from bot.screens import show
 from bot.services import Services
 from bot.services.cashback import PAGE_SIZE, REJECT_REASONS
 
 log = logging.getLogger(__name__)
-
-
-def accrual_state(t: Translator, accrual: Accrual) -> str:
-    """Where an accrual stands, with its date: what users of cashback services ask first."""
-    if accrual.status == "on_hold" and accrual.hold_until is not None:
-        return t("accrual-on-hold", date=t.date(accrual.hold_until))
-    if accrual.status == "available":
-        return t("accrual-available", date=t.date(accrual.available_at or accrual.created_at))
-    if accrual.status == "voided":
-        reason = (accrual.reason or "other").replace("_", "-")
-        return t("accrual-voided", reason=t(f"accrual-reason-{reason}"))
-    return t("accrual-pending")
 
 
 def accrual_line(t: Translator, services: Services, accrual: Accrual) -> str:
@@ -63,7 +51,7 @@ def accrual_line(t: Translator, services: Services, accrual: Accrual) -> str:
         date=t.date(accrual.created_at),
         source=source,
         amount=t.money(services.cashback.money(amount)),
-        state=accrual_state(t, accrual),
+        state=screens.accrual_state(t, accrual),
     )
 
 
@@ -211,34 +199,6 @@ async def moved(
 # --- operators ------------------------------------------------------------------------------
 
 
-async def withdrawal_text(ops: Translator, services: Services, request: Withdrawal) -> str:
-    """The request as the operators see it, with who decided it (by name) and how."""
-    text = ops(
-        "ops-withdrawal",
-        request=request.id,
-        user=str(request.user_id),
-        amount=ops.money(services.cashback.money(request.amount)),
-        last4=request.card_last4,
-    )
-    if request.status == "requested":
-        return text
-    reason = (request.reason or "").replace("_", "-")
-    actor = str(request.decided_by)
-    if request.decided_by is not None:
-        known = await services.users.get(request.decided_by)
-        actor = known.first_name if known is not None else actor
-    return "\n".join(
-        [
-            text,
-            ops(
-                f"ops-withdrawal-{request.status}",
-                actor=actor,
-                reason=ops(f"withdrawal-reason-{reason}") if reason else "",
-            ),
-        ]
-    )
-
-
 async def withdrawal_button(
     callback: CallbackQuery,
     callback_data: WithdrawalOps,
@@ -253,26 +213,20 @@ async def withdrawal_button(
     request_id = callback_data.request_id
     step = callback_data.step
     if step in (WithdrawalStep.REJECT, WithdrawalStep.BACK):
-        request = await services.cashback.withdrawal(request_id)
-        if request.status == "requested":
-            keyboard = (
-                reject_reasons_keyboard(ops, request_id)
-                if step is WithdrawalStep.REJECT
-                else withdrawal_ops_keyboard(ops, request_id)
-            )
-            await show(callback, await withdrawal_text(ops, services, request), keyboard)
-            return
-        await show(callback, await withdrawal_text(ops, services, request))
+        card = screens.withdrawal_card(ops, await services.cashback.view(request_id))
+        if step is WithdrawalStep.REJECT and card.keyboard is not None:  # still undecided
+            card = card._replace(keyboard=reject_reasons_keyboard(ops, request_id))
+        await show(callback, card)
         return
     reason = None
     if step is WithdrawalStep.REASON:
         if not 0 <= callback_data.reason < len(REJECT_REASONS):
             raise StaleButton()
         reason = REJECT_REASONS[callback_data.reason]
-    request = await services.cashback.decide_withdrawal(
+    await services.cashback.decide_withdrawal(
         user.id, request_id, approve=step is WithdrawalStep.APPROVE, reason=reason
     )
-    await show(callback, await withdrawal_text(ops, services, request))
+    await show(callback, screens.withdrawal_card(ops, await services.cashback.view(request_id)))
 
 
 def create_router() -> Router:

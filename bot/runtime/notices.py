@@ -35,14 +35,16 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.domain.models import Notice
 from bot.i18n import I18n, Translator
-from bot.keyboards.cashback import notice_keyboard, withdrawal_ops_keyboard
+from bot.keyboards.cashback import notice_keyboard
 from bot.keyboards.orders import order_reminder_keyboard
 from bot.runtime.reconcile import REPORT as RECONCILE_REPORT
 from bot.screens import Screen
+from bot.screens import cashback as cashback_screens
 from bot.screens import certificates as certificate_screens
 from bot.screens import orders as orders_screens
 from bot.screens import support as support_screens
 from bot.services import Services
+from bot.services.cashback import OPERATORS_CARD as WITHDRAWAL_CARD
 from bot.services.notices import OPERATORS_WATCH, NoticeService, decode
 from bot.services.orders import BILLED, CHANGED, OPERATORS_CARD
 from bot.services.support import PAYMENT_TICKET
@@ -62,7 +64,6 @@ Keyboard = Callable[[Translator, dict[str, Any]], InlineKeyboardMarkup]
 # Buttons under a notice, by its message key.
 KEYBOARDS: dict[str, Keyboard] = {
     "notice-cashback-available": lambda t, params: notice_keyboard(t),
-    "ops-withdrawal": lambda t, params: withdrawal_ops_keyboard(t, int(params["request"])),
     "notice-order-reminder": lambda t, params: order_reminder_keyboard(t, int(params["order"])),
 }
 
@@ -79,6 +80,7 @@ class LiveCards:
             OPERATORS_CARD: self._operators_order,
             PAYMENT_TICKET: self._payment_ticket,
             RECONCILE_REPORT: self._reconcile_report,
+            WITHDRAWAL_CARD: self._withdrawal,
         }
 
     async def draw(self, template: str, t: Translator, params: dict[str, Any]) -> Screen | None:
@@ -96,6 +98,10 @@ class LiveCards:
     async def _operators_order(self, t: Translator, params: dict[str, Any]) -> Screen:
         view = await self.services.orders.view(None, int(params["order"]))
         return orders_screens.operators_card(t, view)
+
+    async def _withdrawal(self, t: Translator, params: dict[str, Any]) -> Screen:
+        view = await self.services.cashback.view(int(params["request"]))
+        return cashback_screens.withdrawal_card(t, view)
 
     async def _reconcile_report(self, t: Translator, params: dict[str, Any]) -> Screen:
         return certificate_screens.reconcile_report(t, params["problems"])

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from bot.domain.models import Accrual
+from bot.domain.money import Money
 from bot.i18n import Translator
+from bot.keyboards.cashback import withdrawal_ops_keyboard
+from bot.screens.base import Screen
+from bot.services.cashback import WithdrawalView
 
 
 def accrual_state(t: Translator, accrual: Accrual) -> str:
@@ -16,3 +20,26 @@ def accrual_state(t: Translator, accrual: Accrual) -> str:
         reason = (accrual.reason or "other").replace("_", "-")
         return t("accrual-voided", reason=t(f"accrual-reason-{reason}"))
     return t("accrual-pending")
+
+
+def withdrawal_card(ops: Translator, view: WithdrawalView) -> Screen:
+    """A withdrawal request as the operators see it: who asked, and who decided it and how.
+    While it waits, Approve and Reject; once decided, no buttons."""
+    request = view.request
+    text = ops(
+        "ops-withdrawal",
+        request=request.id,
+        user=str(request.user_id),
+        name=view.user,
+        amount=ops.money(Money(request.amount, ops.currency)),
+        last4=request.card_last4,
+    )
+    if request.status == "requested":
+        return Screen(text, withdrawal_ops_keyboard(ops, request.id))
+    reason = (request.reason or "").replace("_", "-")
+    decided = ops(
+        f"ops-withdrawal-{request.status}",
+        actor=view.actor or "—",
+        reason=ops(f"withdrawal-reason-{reason}") if reason else "",
+    )
+    return Screen(f"{text}\n{decided}")

@@ -54,6 +54,17 @@ class CashbackSummary:
     next_release: Accrual | None
 
 
+# The operators' card of a withdrawal request, drawn from the request when it goes out.
+OPERATORS_CARD = "ops-withdrawal-card"
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalView:
+    request: Withdrawal
+    user: str  # the first name of who asked
+    actor: str | None  # the first name of the operator who decided
+
+
 class CashbackService:
     def __init__(
         self,
@@ -272,18 +283,7 @@ class CashbackService:
             self.money(operation.amount),
             user_id=operation.user_id,
         )
-        if self.policy.support_chat_id is not None:
-            await write_notice(
-                uow,
-                self.policy.support_chat_id,
-                OPERATORS,
-                "ops-withdrawal",
-                now,
-                request=request.id,
-                user=operation.user_id,
-                amount=self.money(request.amount),
-                last4=card.last4,
-            )
+        await self._tell_operators(uow, request.id, now)
         log.info(
             "event=withdrawal_requested user_id=%s request=%s amount=%s",
             operation.user_id,
@@ -298,6 +298,40 @@ class CashbackService:
         if request is None:
             raise StaleButton()
         return request
+
+    async def _tell_operators(self, uow: UnitOfWork, request_id: int, now: datetime) -> None:
+        """The request's card in the operators' chat, drawn as the request is when it goes out:
+        posted once, then edited when it is decided."""
+        if self.policy.support_chat_id is not None:
+            await write_notice(
+                uow,
+                self.policy.support_chat_id,
+                OPERATORS,
+                OPERATORS_CARD,
+                now,
+                card=f"withdrawal:{request_id}",
+                follows_card=True,
+                request=request_id,
+            )
+
+    async def view(self, request_id: int) -> WithdrawalView:
+        """A request as the operators see it: with the names of who asked and who decided."""
+        async with self.db.read() as uow:
+            request = await uow.cashback.withdrawal(request_id)
+            if request is None:
+                raise StaleButton()
+            people = await uow.users.get_many(
+                [request.user_id] + ([request.decided_by] if request.decided_by else [])
+            )
+        user = people.get(request.user_id)
+        actor = people.get(request.decided_by) if request.decided_by else None
+        return WithdrawalView(
+            request,
+            user.first_name if user else str(request.user_id),
+            actor.first_name
+            if actor
+            else (str(request.decided_by) if request.decided_by else None),
+        )
 
     async def withdrawal_of(self, operation: PendingOperation) -> Withdrawal:
         async with self.db.read() as uow:
@@ -332,6 +366,7 @@ class CashbackService:
                     self.money(request.amount),
                     user_id=request.user_id,
                 )
+            await self._tell_operators(uow, request.id, now)
             await write_notice(
                 uow,
                 request.user_id,

@@ -88,7 +88,7 @@ async def test_withdraw_names_the_minimum_then_goes_to_a_saved_card(
     assert rows == [("requested", 100, "0009")]
     # The operators' copy waits in the outbox, written in the same unit of work.
     queued = await query(bot.app.db, "SELECT chat_id, template FROM outbox ORDER BY id")
-    assert (OPERATORS, "ops-withdrawal") in queued
+    assert (OPERATORS, "ops-withdrawal-card") in queued
     assert await bot.app.services.ledger.check_invariants() == []
 
 

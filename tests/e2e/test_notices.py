@@ -275,7 +275,10 @@ async def test_operators_reject_then_approve_withdrawals_and_the_user_hears_both
         return await emulator.wait_for_call("editMessageText", to(OPERATORS), after=mark)
 
     first = await request_withdrawal()
-    assert "Withdrawal request #1" in first.params["text"] and "User: 1001" in first.params["text"]
+    assert (
+        "Withdrawal request #1" in first.params["text"]
+        and "User: Alice (id 1001)" in first.params["text"]
+    )
     assert "$2.00" in first.params["text"] and "•••• 1111" in first.params["text"]
     reasons = await operator_press(first, "Reject")
     mark = emulator.call_count()

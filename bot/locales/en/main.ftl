@@ -541,7 +541,7 @@ withdrawal-reason-details-mismatch = Details do not match
 withdrawal-reason-policy = Against the rules
 ops-withdrawal =
     💸 Withdrawal request #{ $request }
-    User: { $user }
+    User: { $name } (id { $user })
     Amount: <b>{ $amount }</b> to the card •••• { $last4 }
 ops-withdrawal-approve = ✅ Approve (paid)
 ops-withdrawal-reject = ❌ Reject…

@@ -546,7 +546,7 @@ withdrawal-reason-details-mismatch = Данные не совпадают
 withdrawal-reason-policy = Нарушение правил
 ops-withdrawal =
     💸 Заявка на вывод №{ $request }
-    Пользователь: { $user }
+    Пользователь: { $name } (id { $user })
     Сумма: <b>{ $amount }</b> на карту •••• { $last4 }
 ops-withdrawal-approve = ✅ Одобрить (выплачено)
 ops-withdrawal-reject = ❌ Отклонить…
