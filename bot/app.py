@@ -35,6 +35,7 @@ from bot.runtime.notices import LiveCards, NoticeSender
 from bot.runtime.parked import ParkedNotifier
 from bot.runtime.polling import InboxPoller
 from bot.runtime.reconcile import StarsReconciler
+from bot.runtime.refunds import StarsRefunds
 from bot.runtime.scheduler import register_jobs
 from bot.runtime.telegram_session import telegram_session
 from bot.services import Services
@@ -98,6 +99,7 @@ def certificate_policy(settings: Settings) -> CertificatePolicy:
         cashback_percent=settings.certificate_cashback_percent,
         fiat=settings.payment_provider_token is not None,
         gift_ttl=settings.gift_ttl,
+        operators_chat=settings.support_chat_id,
     )
 
 
@@ -229,6 +231,7 @@ class Application:
             clock=self.clock,
             services=self.services,
             reconciler=self.reconciler,
+            refunds=StarsRefunds(self.bot, self.services.certificates),
         )
         dispatcher.update.outer_middleware(UserContextMiddleware(self.services.users, self.i18n))
         throttling = ThrottlingMiddleware(self.flood_control)

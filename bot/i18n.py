@@ -105,6 +105,8 @@ class Translator:
             return self.datetime(value)
         if isinstance(value, OrderStatus):
             return self(f"order-status-{value.replace('_', '-')}")
+        if isinstance(value, DomainError):
+            return self.error(value)
         return value
 
     def percent(self, value: Decimal) -> str:

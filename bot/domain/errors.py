@@ -6,7 +6,10 @@ Services never format text themselves.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # money's parser raises InvalidAmount from here
+    from bot.domain.money import Money
 
 
 class TransientFault(Exception):
@@ -44,7 +47,14 @@ class InvalidAmount(RefusedInput):
 
 
 class InsufficientFunds(DomainError):
+    """The balance does not cover a spend: how much was needed, and how much there is."""
+
     key = "error-insufficient-funds"
+
+    def __init__(self, *, needed: Money, available: Money) -> None:
+        super().__init__(needed=needed, available=available)
+        self.needed = needed
+        self.available = available
 
 
 class IdempotencyConflict(DomainError):

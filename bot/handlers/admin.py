@@ -8,18 +8,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest
+from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.types import Message
 
 from bot.config import Settings
-from bot.domain.errors import RefundRefused
 from bot.domain.models import Order, UserRecord
 from bot.domain.money import Money
 from bot.handlers.filters import OperatorsChat, PrivateChat
 from bot.i18n import I18n, Translator
 from bot.runtime.reconcile import StarsReconciler
+from bot.runtime.refunds import StarsRefunds
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -40,16 +39,16 @@ class Context:
         operator: UserRecord,
         services: Services,
         i18n: I18n,
-        bot: Bot,
         reconciler: StarsReconciler,
+        refunds: StarsRefunds,
     ) -> None:
         self.message = message
         self.t = t
         self.operator = operator
         self.services = services
         self.i18n = i18n
-        self.bot = bot
         self.reconciler = reconciler
+        self.refunds = refunds
         self.args = (message.text or "").split()[1:]
 
     async def say(self, key: str, **params: object) -> None:
@@ -66,44 +65,21 @@ async def reset_password(ctx: Context) -> None:
 
 
 async def refund(ctx: Context) -> None:
-    """Refund a charge in Stars, then take its money back out of the balance.
-
-    Telegram is asked only when the money is still there to take back; its
-    CHARGE_ALREADY_REFUNDED counts as done, so a repeated command is harmless.
-    """
+    """Refund a charge in Stars and take its money back out of the balance (see refunds.py)."""
     if len(ctx.args) != 1:
         await ctx.say("admin-refund-usage")
         return
     charge_id = ctx.args[0]
-    certificates = ctx.services.certificates
-    try:
-        purchase = await certificates.refundable(charge_id)
-    except RefundRefused as refused:
-        await ctx.say("admin-refund-refused", charge_id=charge_id, reason=ctx.t.error(refused))
-        return
-    try:
-        await ctx.bot.refund_star_payment(purchase.user_id, charge_id)
-    except TelegramBadRequest as exc:
-        if "CHARGE_ALREADY_REFUNDED" not in exc.message:
-            await ctx.say("admin-refund-telegram", charge_id=charge_id, error=exc.message)
-            return
-    log.warning(
-        "event=refund_by_operator actor_id=%s user_id=%s charge_id=%s",
-        ctx.operator.id,
-        purchase.user_id,
-        charge_id,
-    )
-    try:
-        result = await certificates.reverse(charge_id, by_operator=True)
-    except RefundRefused as refused:
-        # Spent between the check and Telegram's answer: refunded, yet not taken back.
-        await ctx.say("admin-refund-unreversed", charge_id=charge_id, reason=ctx.t.error(refused))
-        return
+    done = await ctx.refunds.refund(charge_id, operator_id=ctx.operator.id)
+    reason = ctx.t.error(done.refused) if done.refused is not None else ""
     await ctx.say(
-        "admin-refund-done",
+        f"admin-refund-{done.outcome}",
         charge_id=charge_id,
-        amount=ctx.t.money(result.amount),
-        user_id=str(purchase.user_id),
+        reason=reason,
+        error=done.telegram_error or "",
+        amount=ctx.t.money(done.amount) if done.amount is not None else "",
+        user_id=str(done.user_id),
+        date=ctx.t.datetime(done.refunded_at) if done.refunded_at is not None else "",
     )
 
 
@@ -203,8 +179,8 @@ async def admin_command(
     services: Services,
     settings: Settings,
     i18n: I18n,
-    bot: Bot,
     reconciler: StarsReconciler,
+    refunds: StarsRefunds,
 ) -> None:
     name = (message.text or "").split()[0].split("@")[0]
     command = COMMANDS.get(name)
@@ -215,7 +191,7 @@ async def admin_command(
     if command is None:
         await message.answer(t("unknown-command"))
         return
-    await command(Context(message, t, user, services, i18n, bot, reconciler))
+    await command(Context(message, t, user, services, i18n, reconciler, refunds))
 
 
 def create_router() -> Router:

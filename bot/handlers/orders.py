@@ -11,7 +11,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
-from bot.domain.errors import InsufficientFunds
 from bot.domain.models import PendingOperation, UserRecord
 from bot.handlers.dialogs import ask_to_confirm
 from bot.handlers.filters import PrivateChat, refused_unless_operator
@@ -24,10 +23,10 @@ from bot.keyboards.callbacks import (
     OrderOps,
     OrderStep,
 )
-from bot.keyboards.orders import top_up_keyboard
 from bot.screens import orders as screens
 from bot.screens import show
 from bot.services import Services
+from bot.services.orders import TopUp
 
 log = logging.getLogger(__name__)
 
@@ -73,26 +72,12 @@ async def pay(
     state: FSMContext,
     bot: Bot,
 ) -> None:
-    try:
-        operation = await services.orders.prepare_payment(user.id, callback_data.order_id)
-    except InsufficientFunds as short:
-        view = await services.orders.view(user.id, callback_data.order_id)
-        gap = short.params["needed"] - short.params["available"]
-        nominals = services.certificates.policy.nominals
-        index = next((i for i, n in enumerate(nominals) if n >= gap), None)
-        text = t(
-            "order-short",
-            id=view.order.id,
-            gap=t.money(gap),
-            balance=t.money(short.params["available"]),
-        )
-        if index is not None:
-            text += "\n" + t("order-short-suggest", nominal=t.money(nominals[index]))
-        nominal = t.money(nominals[index]) if index is not None else ""
-        await show(callback, text, top_up_keyboard(t, index, nominal, view.order))
+    outcome = await services.orders.pay_or_top_up(user.id, callback_data.order_id)
+    if isinstance(outcome, TopUp):
+        await show(callback, screens.top_up(t, outcome))
         return
     await show(callback, t("order-pay-confirm", id=callback_data.order_id), None)
-    await ask_to_confirm(bot, state, t, services, operation)
+    await ask_to_confirm(bot, state, t, services, outcome)
 
 
 async def order_paid(

@@ -8,7 +8,6 @@ one changes nothing and sends nothing.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.filters import Command
@@ -16,7 +15,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, PreCheckoutQuery
 
 from bot.config import Settings
-from bot.domain.errors import PaymentUnmatched, RefundRefused
 from bot.domain.models import UserRecord
 from bot.handlers.dialogs import SupportChat
 from bot.handlers.filters import PaymentMessage, PrivateChat
@@ -48,31 +46,14 @@ async def successful_payment(
 ) -> None:
     payment = message.successful_payment
     assert payment is not None
-    try:
-        result = await services.certificates.complete_payment(
-            user.id,
-            payment.invoice_payload,
-            payment.currency,
-            payment.total_amount,
-            payment.telegram_payment_charge_id,
-            payment.provider_payment_charge_id,
-        )
-    except PaymentUnmatched:
-        log.error(
-            "event=payment_unmatched user_id=%s charge_id=%s",
-            user.id,
-            payment.telegram_payment_charge_id,
-        )
-        await _tell_operators(
-            services,
-            settings,
-            "ops-payment-unmatched",
-            key=f"unmatched:{payment.telegram_payment_charge_id}",
-            user_id=str(user.id),
-            charge_id=payment.telegram_payment_charge_id,
-        )
-        await message.answer(t("payment-unmatched"), reply_markup=back_to_menu(t))
-        return
+    result = await services.certificates.complete_payment(
+        user.id,
+        payment.invoice_payload,
+        payment.currency,
+        payment.total_amount,
+        payment.telegram_payment_charge_id,
+        payment.provider_payment_charge_id,
+    )
     if not result.created:
         return  # Telegram delivered this payment again: it was credited and answered before.
     amount = services.certificates.money(result.purchase.amount)
@@ -106,37 +87,11 @@ async def refunded_payment(
     """Telegram refunded a charge (a dispute, say): take its money back, once."""
     refund = message.refunded_payment
     assert refund is not None
-    try:
-        result = await services.certificates.reverse(refund.telegram_payment_charge_id)
-    except RefundRefused as refused:
-        # The money is gone from Telegram but no longer here to take back: people decide.
-        log.error(
-            "event=refund_unreversed user_id=%s charge_id=%s reason=%s",
-            user.id,
-            refund.telegram_payment_charge_id,
-            refused.reason,
-        )
-        ops = i18n(i18n.default)
-        await _tell_operators(
-            services,
-            settings,
-            "ops-refund-unreversed",
-            key=f"unreversed:{refund.telegram_payment_charge_id}",
-            user_id=str(user.id),
-            charge_id=refund.telegram_payment_charge_id,
-            reason=ops.error(refused),
-        )
+    result = await services.certificates.take_back(refund.telegram_payment_charge_id)
+    if result is None:  # the money was no longer here: the operators decide (outbox)
         return
     if result.reversed:
         await message.answer(t("refund-done", amount=t.money(result.amount)))
-
-
-async def _tell_operators(
-    services: Services, settings: Settings, template: str, *, key: str, **params: Any
-) -> None:
-    """Through the outbox, once per ``key``: a replayed update tells the operators once."""
-    if settings.support_chat_id is not None:
-        await services.notices.tell(settings.support_chat_id, template, key=key, **params)
 
 
 async def paysupport(

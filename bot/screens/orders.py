@@ -6,10 +6,15 @@ from __future__ import annotations
 from bot.domain.models import Order, Page
 from bot.domain.money import Money
 from bot.i18n import Translator
-from bot.keyboards.orders import operators_keyboard, order_keyboard, orders_keyboard
+from bot.keyboards.orders import (
+    operators_keyboard,
+    order_keyboard,
+    orders_keyboard,
+    top_up_keyboard,
+)
 from bot.screens.base import Screen
 from bot.screens.cashback import accrual_state
-from bot.services.orders import OrderView
+from bot.services.orders import OrderView, TopUp
 
 
 def status_label(t: Translator, status: str) -> str:
@@ -70,6 +75,17 @@ def order_text(t: Translator, view: OrderView) -> str:
 def card(t: Translator, view: OrderView) -> Screen:
     """The buyer's card, with the buttons its status allows."""
     return Screen(order_text(t, view), order_keyboard(t, view.order))
+
+
+def top_up(t: Translator, short: TopUp) -> Screen:
+    """A balance short of the order: by how much, and the certificate that closes the gap."""
+    text = t(
+        "order-short", id=short.order.id, gap=t.money(short.gap), balance=t.money(short.balance)
+    )
+    if short.nominal is not None:
+        text += "\n" + t("order-short-suggest", nominal=t.money(short.nominal))
+    nominal = t.money(short.nominal) if short.nominal is not None else ""
+    return Screen(text, top_up_keyboard(t, short.nominal_index, nominal, short.order))
 
 
 def billed(t: Translator, view: OrderView) -> Screen:

@@ -17,8 +17,9 @@ import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from bot.domain.clock import Clock
 from bot.domain.errors import (
@@ -40,7 +41,7 @@ from bot.services.ledger import (
     LedgerService,
     Leg,
 )
-from bot.services.notices import ACCOUNT, write_notice
+from bot.services.notices import ACCOUNT, OPERATORS, write_notice
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
 
@@ -62,6 +63,7 @@ class CertificatePolicy:
     cashback_percent: Decimal
     fiat: bool  # a provider token is set: invoices in the ledger currency, not Stars
     gift_ttl: timedelta
+    operators_chat: int | None = None  # where money that matches nothing is reported
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,53 +240,73 @@ class CertificateService:
                 or purchase.invoice_amount != total_amount
                 or not await repo.mark_paid(purchase.id, charge_id, provider_charge_id, now)
             ):
-                raise PaymentUnmatched(charge_id=charge_id)
-            amount = self.money(purchase.amount)
-            cashback = self.cashback_for(amount)
-            target = Account.balance(user_id) if purchase.purpose == "self" else GIFT_ESCROW
-            legs = [Leg(TELEGRAM_PAYMENTS, -amount), Leg(target, amount)]
-            if cashback.minor > 0:
-                legs += [
-                    Leg(CASHBACK_EXPENSE, -cashback),
-                    Leg(Account.cashback_available(user_id), cashback),
-                ]
-            kind = "certificate_purchase" if purchase.purpose == "self" else "gift_purchase"
-            await self.ledger.post_entry(uow, f"tg-charge:{charge_id}", kind, legs, user_id=user_id)
-            if cashback.minor > 0:
-                await uow.cashback.add(
-                    user_id=user_id,
-                    source="certificate",
-                    purchase_id=purchase.id,
-                    amount=cashback.minor,
-                    status="available",
-                    now=now,
+                # Nothing is credited. The operators hear of it once (keyed by the charge),
+                # however often Telegram delivers it; the payer hears from the errors router.
+                await self._tell_operators(
+                    uow,
+                    "ops-payment-unmatched",
+                    f"unmatched:{charge_id}",
+                    user_id=str(user_id),
+                    charge_id=charge_id,
                 )
-            if purchase.purpose == "self":
-                await repo.add_certificate(
-                    user_id, purchase.amount, "bought", now, purchase_id=purchase.id
-                )
+                purchase = None
             else:
-                await repo.add_gift(
-                    code=new_gift_code(),
-                    giver_id=user_id,
-                    amount=purchase.amount,
-                    note=purchase.note,
-                    purchase_id=purchase.id,
-                    now=now,
-                    expires_at=now + self.policy.gift_ttl,
-                )
-            paid = await repo.purchase(payload)
-            assert paid is not None
-            result = await self._result(uow, paid, created=True)
-        log.info(
-            "event=certificate_paid user_id=%s purchase=%s purpose=%s amount=%s charge_id=%s",
-            user_id,
-            purchase.id,
-            purchase.purpose,
-            purchase.amount,
-            charge_id,
-        )
-        return result
+                result = await self._credit(uow, purchase, user_id, charge_id, now)
+        if purchase is not None:
+            log.info(
+                "event=certificate_paid user_id=%s purchase=%s purpose=%s amount=%s charge_id=%s",
+                user_id,
+                purchase.id,
+                purchase.purpose,
+                purchase.amount,
+                charge_id,
+            )
+            return result
+        log.error("event=payment_unmatched user_id=%s charge_id=%s", user_id, charge_id)
+        raise PaymentUnmatched(charge_id=charge_id)
+
+    async def _credit(
+        self, uow: UnitOfWork, purchase: Purchase, user_id: int, charge_id: str, now: datetime
+    ) -> PaymentResult:
+        """The paid purchase's money, cashback and certificate or gift, in the caller's unit."""
+        repo = uow.certificates
+        amount = self.money(purchase.amount)
+        cashback = self.cashback_for(amount)
+        target = Account.balance(user_id) if purchase.purpose == "self" else GIFT_ESCROW
+        legs = [Leg(TELEGRAM_PAYMENTS, -amount), Leg(target, amount)]
+        if cashback.minor > 0:
+            legs += [
+                Leg(CASHBACK_EXPENSE, -cashback),
+                Leg(Account.cashback_available(user_id), cashback),
+            ]
+        kind = "certificate_purchase" if purchase.purpose == "self" else "gift_purchase"
+        await self.ledger.post_entry(uow, f"tg-charge:{charge_id}", kind, legs, user_id=user_id)
+        if cashback.minor > 0:
+            await uow.cashback.add(
+                user_id=user_id,
+                source="certificate",
+                purchase_id=purchase.id,
+                amount=cashback.minor,
+                status="available",
+                now=now,
+            )
+        if purchase.purpose == "self":
+            await repo.add_certificate(
+                user_id, purchase.amount, "bought", now, purchase_id=purchase.id
+            )
+        else:
+            await repo.add_gift(
+                code=new_gift_code(),
+                giver_id=user_id,
+                amount=purchase.amount,
+                note=purchase.note,
+                purchase_id=purchase.id,
+                now=now,
+                expires_at=now + self.policy.gift_ttl,
+            )
+        paid = await repo.purchase(purchase.public_id)
+        assert paid is not None
+        return await self._result(uow, paid, created=True)
 
     async def _result(self, uow: UnitOfWork, purchase: Purchase, *, created: bool) -> PaymentResult:
         repo = uow.certificates
@@ -380,6 +402,40 @@ class CertificateService:
             charge_id,
         )
         return RefundResult(refunded, reversed=True, amount=amount)
+
+    async def take_back(self, charge_id: str) -> RefundResult | None:
+        """Telegram refunded a charge (a dispute, say): its money out of the balance, once. When
+        that money is no longer here to take back (spent, a gift claimed), people decide: the
+        operators are told, once, and None comes back."""
+        try:
+            return await self.reverse(charge_id)
+        except RefundRefused as refused:
+            log.error("event=refund_unreversed charge_id=%s reason=%s", charge_id, refused.reason)
+            async with self.db.unit_of_work() as uow:
+                purchase = await uow.certificates.purchase_by_charge(charge_id)
+                await self._tell_operators(
+                    uow,
+                    "ops-refund-unreversed",
+                    f"unreversed:{charge_id}",
+                    user_id=str(purchase.user_id if purchase else "?"),
+                    charge_id=charge_id,
+                    reason=refused,
+                )
+            return None
+
+    async def _tell_operators(
+        self, uow: UnitOfWork, template: str, key: str, **params: Any
+    ) -> None:
+        if self.policy.operators_chat is not None:
+            await write_notice(
+                uow,
+                self.policy.operators_chat,
+                OPERATORS,
+                template,
+                self.clock.now(),
+                key=key,
+                **params,
+            )
 
     async def recent_charges(self, user_id: int, limit: int = 5) -> list[Purchase]:
         async with self.db.read() as uow:

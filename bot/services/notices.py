@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.clock import Clock
+from bot.domain.errors import DomainError
 from bot.domain.models import Notice
 from bot.domain.money import Money
 from bot.storage.database import Database, retry_on_conflict
@@ -39,7 +40,9 @@ BACKOFF_MAX = timedelta(hours=1)
 def encode(params: dict[str, Any]) -> dict[str, Any]:
     encoded: dict[str, Any] = {}
     for name, value in params.items():
-        if isinstance(value, Money):
+        if isinstance(value, DomainError):  # a refusal, worded in the reader's language
+            encoded[name] = {"error": value.key, "params": encode(value.params)}
+        elif isinstance(value, Money):
             encoded[name] = {"money": value.minor, "currency": value.currency}
         elif isinstance(value, datetime):
             encoded[name] = {"moment": value.isoformat()}
@@ -51,7 +54,9 @@ def encode(params: dict[str, Any]) -> dict[str, Any]:
 def decode(params: dict[str, Any]) -> dict[str, Any]:
     decoded: dict[str, Any] = {}
     for name, value in params.items():
-        if isinstance(value, dict) and "money" in value:
+        if isinstance(value, dict) and "error" in value:
+            decoded[name] = DomainError(str(value["error"]), **decode(value["params"]))
+        elif isinstance(value, dict) and "money" in value:
             decoded[name] = Money(int(value["money"]), str(value["currency"]))
         elif isinstance(value, dict) and "moment" in value:
             decoded[name] = datetime.fromisoformat(str(value["moment"]))

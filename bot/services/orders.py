@@ -66,6 +66,18 @@ class OrderView:
     balance: Money | None = None  # the buyer's balance, for what paying it leaves
 
 
+@dataclass(frozen=True, slots=True)
+class TopUp:
+    """An order the balance cannot cover yet: the gap, and the smallest certificate nominal
+    (by its index among the nominals) that closes it, if one does."""
+
+    order: Order
+    gap: Money
+    balance: Money
+    nominal_index: int | None
+    nominal: Money | None
+
+
 class OrderService:
     def __init__(
         self,
@@ -219,6 +231,22 @@ class OrderService:
             amount=order.amount,
             payload={"order": order.id},
         )
+
+    async def pay_or_top_up(self, user_id: int, order_id: int) -> PendingOperation | TopUp:
+        """The payment to confirm, or, when the balance is short, how to top it up."""
+        try:
+            return await self.prepare_payment(user_id, order_id)
+        except InsufficientFunds as short:
+            gap = short.needed - short.available
+            nominals = self.certificates.policy.nominals
+            index = next((i for i, n in enumerate(nominals) if n >= gap), None)
+            return TopUp(
+                (await self.view(user_id, order_id)).order,
+                gap,
+                short.available,
+                index,
+                None if index is None else nominals[index],
+            )
 
     async def _pay(self, uow: UnitOfWork, operation: PendingOperation) -> int:
         order_id = int(str(operation.payload["order"]))

@@ -308,3 +308,34 @@ async def test_a_refund_takes_back_the_certificate_and_its_cashback(world: World
     gift = await world.gifts.latest_of(ALICE)
     assert gift is not None and gift.status == "refunded"
     await world.check()
+
+
+async def test_money_that_matches_nothing_is_reported_to_the_operators_once(
+    database_url: str,
+) -> None:
+    world = World(database_url, operators_chat=-100)
+    await world.base.open(ALICE)
+    try:
+        other = await world.certificates.create_purchase(ALICE, usd(500), "self")
+        for _ in range(2):  # Telegram delivers the same payment again
+            with pytest.raises(PaymentUnmatched):
+                await world.certificates.complete_payment(
+                    ALICE, other.public_id, "XTR", 1, "charge-odd", "p"
+                )
+        rows = await world.base.fetch("SELECT chat_id, template, params FROM outbox")
+        assert [(r[0], r[1]) for r in rows] == [(-100, "ops-payment-unmatched")]
+        assert "charge-odd" in rows[0][2]
+        assert (await world.base.ledger.balances(ALICE)).balance == usd(0)
+        # A refund Telegram reports for money that is spent: the operators decide, once.
+        charge = await world.pay(ALICE, 2000)
+        async with world.base.db.unit_of_work() as uow:
+            await world.certificates.spend(
+                uow, ALICE, usd(2000), key="order-pay:1", kind="order_payment", to=ORDERS
+            )
+        assert await world.certificates.take_back(charge) is None
+        assert await world.certificates.take_back(charge) is None
+        rows = await world.base.fetch("SELECT template FROM outbox ORDER BY id")
+        assert [r[0] for r in rows] == ["ops-payment-unmatched", "ops-refund-unreversed"]
+        await world.check()
+    finally:
+        await world.base.close()

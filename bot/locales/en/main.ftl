@@ -350,6 +350,7 @@ admin-refund-refused = Not refunded: charge { $charge_id }: { $reason }.
 admin-refund-telegram = Telegram refused to refund { $charge_id }: { $error }
 admin-refund-unreversed = Telegram refunded { $charge_id }, but it could not be taken back: { $reason }.
 admin-refund-done = Refunded { $charge_id }: { $amount } taken back from user { $user_id }.
+admin-refund-already = Charge { $charge_id } was refunded already, on { $date }: { $amount } of user { $user_id }. Nothing moved now.
 admin-reconcile-done = Reconciliation done: { $count ->
         [0] no differences.
         [one] 1 difference, posted to the operators' chat.

@@ -354,6 +354,7 @@ admin-refund-refused = Возврат не сделан: платёж { $charge_
 admin-refund-telegram = Telegram отказал в возврате { $charge_id }: { $error }
 admin-refund-unreversed = Telegram вернул { $charge_id }, но списать не удалось: { $reason }.
 admin-refund-done = Возврат { $charge_id }: { $amount } списано у пользователя { $user_id }.
+admin-refund-already = Платёж { $charge_id } уже возвращён { $date }: { $amount } пользователя { $user_id }. Сейчас ничего не списано.
 admin-reconcile-done = Сверка завершена: { $count ->
         [0] расхождений нет.
         [one] { $count } расхождение, отправлено в чат операторов.
