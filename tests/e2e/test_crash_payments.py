@@ -1,11 +1,12 @@
 """Crash suite for money: a stream of Stars purchases (some delivered twice by Telegram), order
-payments confirmed with the password (some with a double tap on Pay), cancels of paid orders and
-gift claims raced by two users, while the real bot process is SIGKILLed at random moments and
-restarted on the same database.
+payments confirmed with the password (some with a double tap on Pay), cancels of paid orders,
+gift claims raced by two users and operators' bills (``/admin_order``), while the real bot
+process is SIGKILLed at random moments and restarted on the same database.
 
 Every charge is credited once, every order is paid at most once and refunded at most once, every
-gift has one winner, and the books balance. CI kills twice per backend; ``CRASH_KILLS=50`` kills
-at 50 random moments (a few minutes per backend), ``CRASH_SEED`` picks other moments.
+gift has one winner, every bill makes one order and reaches its buyer, and the books balance.
+CI kills twice per backend; ``CRASH_KILLS=50`` kills at 50 random moments (a few minutes per
+backend), ``CRASH_SEED`` picks other moments.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from tests.unit.test_orders import Shop, usd
 
 BUYERS = [7000 + n for n in range(10)]
 GIVER = 7100
+OPERATOR = 7200
+BILLS_PER_ROUND = 4
 KILLS = int(os.environ.get("CRASH_KILLS", "2"))
 SEED = int(os.environ.get("CRASH_SEED", "20261201"))
 STARS_PER_ROUND = 10
@@ -62,6 +65,7 @@ class Plan:
     gifts: dict[str, PlannedGift] = field(default_factory=dict)  # by gift code
     funded: Counter[int] = field(default_factory=Counter)
     charges: int = 0  # certificates paid through the services before the stream
+    bills: dict[str, tuple[int, int]] = field(default_factory=dict)  # title: (buyer, cents)
 
 
 async def test_sigkill_during_payments_orders_and_claims_loses_and_repeats_nothing(
@@ -75,8 +79,8 @@ async def test_sigkill_during_payments_orders_and_claims_loses_and_repeats_nothi
     world = Shop(database_url, balance_max=usd(BALANCE_MAX))
     # The services' clock at the bot's (wall-clock) time: gifts must not be born expired.
     world.base.clock.advance(datetime.now(UTC) - world.base.clock.now())
-    await world.base.open(*BUYERS, GIVER)
-    for user in (*BUYERS, GIVER):
+    await world.base.open(*BUYERS, GIVER, OPERATOR)
+    for user in (*BUYERS, GIVER, OPERATOR):
         emulator.add_user(user, f"User {user}")
     plan = await _plan(world, chaos)
     rounds = _rounds(plan, chaos)
@@ -107,6 +111,7 @@ async def test_sigkill_during_payments_orders_and_claims_loses_and_repeats_nothi
             database_url=database_url,
             LOG_LEVEL="WARNING",
             SECRET_PEPPER=PEPPER,
+            ADMIN_IDS=str(OPERATOR),
             BALANCE_MAX=str(BALANCE_MAX // 100),
         )
 
@@ -139,6 +144,7 @@ async def test_sigkill_during_payments_orders_and_claims_loses_and_repeats_nothi
 
     try:
         await _check(world, plan, outcomes)
+        await _check_bills(world, plan, emulator)
     finally:
         await world.base.close()
 
@@ -163,6 +169,11 @@ async def _plan(world: Shop, chaos: random.Random) -> Plan:
                 user, "Crash-tested goods", usd(amount), cashback_percent=Decimal(5)
             )
             plan.orders[order.id] = PlannedOrder(user, amount, chaos.random() < 0.4)
+        for _ in range(BILLS_PER_ROUND):
+            plan.bills[f"Bill-{len(plan.bills) + 1}"] = (
+                chaos.choice(BUYERS),
+                chaos.randrange(100, 900),
+            )
         for _ in range(GIFTS_PER_ROUND):
             amount = chaos.choice((500, 1000, 2500))
             await world.pay(GIVER, amount, "gift")
@@ -196,6 +207,10 @@ def _rounds(
         for code, gift in gifts[number * GIFTS_PER_ROUND : (number + 1) * GIFTS_PER_ROUND]:
             for user in gift.claimers:
                 chats.setdefault(user, []).append(("text", f"/start gift_{code}"))
+        bills = list(plan.bills.items())[number * BILLS_PER_ROUND : (number + 1) * BILLS_PER_ROUND]
+        for title, (buyer, cents) in bills:
+            command = f"/admin_order {buyer} {cents // 100}.{cents % 100:02d} {title}"
+            chats.setdefault(OPERATOR, []).append(("text", command))
         stars = plan.purchases[number * STARS_PER_ROUND : (number + 1) * STARS_PER_ROUND]
         rounds.append((stars, chats))
     return rounds
@@ -214,10 +229,16 @@ async def _settled(world: Shop, plan: Plan, outcomes: dict[str, PaymentOutcome])
     )
     settled, cancelled, claimed = (int(v) for v in rows[0])
     cancels = sum(1 for order in plan.orders.values() if order.cancel)
-    return (settled, cancelled, claimed) == (
+    bills = await world.base.fetch(
+        "SELECT (SELECT COUNT(*) FROM orders WHERE title LIKE 'Bill-%'),"
+        " (SELECT COUNT(*) FROM outbox WHERE template = 'order-billed' AND sent_at IS NOT NULL)"
+    )
+    return (settled, cancelled, claimed, *(int(v) for v in bills[0])) == (
         len(plan.orders),
         cancels,
         len(plan.gifts),
+        len(plan.bills),
+        len(plan.bills),
     )
 
 
@@ -260,6 +281,34 @@ async def _check(world: Shop, plan: Plan, outcomes: dict[str, PaymentOutcome]) -
         balance = (await world.base.ledger.balances(user)).balance
         assert balance == usd(expected[user]), (user, balance, expected[user])
     await world.check()
+
+
+async def _check_bills(world: Shop, plan: Plan, emulator: BotAPIEmulator) -> None:
+    """Each /admin_order made one order, however often a restart replayed it, and its bill
+    reached the buyer: one outbox row, sent. A kill between Telegram's answer and the row's
+    mark is the one way a notice goes out twice (NOTICE_LEASE), so the messages are counted
+    too: at least one each, never more than two."""
+    for title, (buyer, cents) in plan.bills.items():
+        rows = await world.base.fetch(
+            "SELECT id, user_id, amount FROM orders WHERE title = $1", title
+        )
+        assert [(r[1], r[2]) for r in rows] == [(buyer, cents)], (title, rows)
+        order_id = rows[0][0]
+        notices = await world.base.fetch(
+            "SELECT COUNT(*) FROM outbox WHERE card = $1 AND template = 'order-billed'"
+            " AND sent_at IS NOT NULL",
+            f"order:{order_id}",
+        )
+        assert notices[0][0] == 1, (title, notices)
+        delivered = [
+            c
+            for c in emulator.calls("sendMessage")
+            if c.ok
+            and int(c.params["chat_id"]) == buyer
+            and "new bill" in c.params["text"]
+            and f"</b>: {title}\n" in c.params["text"]
+        ]
+        assert 1 <= len(delivered) <= 2, (title, len(delivered))
 
 
 async def _credited(world: Shop) -> int:
