@@ -34,7 +34,7 @@ from bot.keyboards.cashback import (
 from bot.screens import cashback as screens
 from bot.screens import show
 from bot.services import Services
-from bot.services.cashback import PAGE_SIZE, REJECT_REASONS
+from bot.services.cashback import REJECT_REASONS
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ async def cashback_screen(
     await state.clear()
     page = callback_data.page if isinstance(callback_data, CashbackAction) else 0
     summary = await services.cashback.summary(user.id)
-    accruals, total = await services.cashback.page(user.id, page)
+    accruals = await services.cashback.page(user.id, page)
     lines = [
         t(
             "cashback-title",
@@ -86,19 +86,18 @@ async def cashback_screen(
             )
         )
     lines.append("")
-    if accruals:
+    if accruals.items:
         lines.append(
             t(
                 "cashback-accruals",
-                page=page + 1,
-                pages=max(1, -(-total // PAGE_SIZE)),
-                lines=t.lines(accrual_line(t, services, a) for a in accruals),
+                page=accruals.number + 1,
+                pages=accruals.pages,
+                lines=t.lines(accrual_line(t, services, a) for a in accruals.items),
             )
         )
     else:
         lines.append(t("cashback-empty"))
-    more = (page + 1) * PAGE_SIZE < total
-    await show(event, "\n".join(lines), cashback_keyboard(t, page, more=more))
+    await show(event, "\n".join(lines), cashback_keyboard(t, accruals.number, more=accruals.more))
 
 
 async def withdraw(

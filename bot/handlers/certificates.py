@@ -30,7 +30,6 @@ from bot.keyboards.certificates import (
 from bot.screens import show
 from bot.screens.certificates import invoice_price
 from bot.services import Services
-from bot.services.certificates import PAGE_SIZE
 from bot.services.gifts import NOTE_MAX
 
 
@@ -233,7 +232,8 @@ async def my_certificates(
     user: UserRecord,
     services: Services,
 ) -> None:
-    page = await services.certificates.page(user.id, callback_data.page)
+    held = await services.certificates.page(user.id, callback_data.page)
+    page = held.page
     if not page.items:
         text = t("certificates-empty")
     else:
@@ -248,14 +248,13 @@ async def my_certificates(
         ]
         text = t(
             "certificates-list",
-            balance=t.money(page.balance),
-            live=page.live,
+            balance=t.money(held.balance),
+            live=held.live,
             lines=t.lines(lines),
-            page=callback_data.page + 1,
-            pages=max(1, -(-page.total // PAGE_SIZE)),
+            page=page.number + 1,
+            pages=page.pages,
         )
-    more = (callback_data.page + 1) * PAGE_SIZE < page.total
-    await show(callback, text, certificates_keyboard(t, callback_data.page, more=more))
+    await show(callback, text, certificates_keyboard(t, page.number, more=page.more))
 
 
 async def hint_amount(message: Message, t: Translator, services: Services) -> None:

@@ -16,7 +16,6 @@ from bot.keyboards.orders import category_keyboard, product_keyboard, shop_keybo
 from bot.screens import orders as order_screens
 from bot.screens import show
 from bot.services import Services
-from bot.services.catalog import PAGE_SIZE
 
 
 async def shop_home(
@@ -32,7 +31,7 @@ async def category(
     callback: CallbackQuery, callback_data: Shop, t: Translator, services: Services
 ) -> None:
     chosen = services.catalog.category(callback_data.category)
-    offers, total = await services.catalog.page(chosen.id, callback_data.page)
+    offers = await services.catalog.page(chosen.id, callback_data.page)
     labels = [
         (
             offer.product.id,
@@ -42,15 +41,13 @@ async def category(
                 price=t.money(offer.price),
             ),
         )
-        for offer in offers
+        for offer in offers.items
     ]
-    pages = max(1, -(-total // PAGE_SIZE))
     text = t(
-        "shop-category", title=chosen.title(t.locale), page=callback_data.page + 1, pages=pages
+        "shop-category", title=chosen.title(t.locale), page=offers.number + 1, pages=offers.pages
     )
-    more = (callback_data.page + 1) * PAGE_SIZE < total
     await show(
-        callback, text, category_keyboard(t, chosen.id, labels, callback_data.page, more=more)
+        callback, text, category_keyboard(t, chosen.id, labels, offers.number, more=offers.more)
     )
 
 

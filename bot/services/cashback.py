@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.clock import Clock
 from bot.domain.errors import CashbackRefused, StaleButton
-from bot.domain.models import Accrual, Order, PendingOperation, Withdrawal
+from bot.domain.models import Accrual, Order, Page, PendingOperation, Withdrawal
 from bot.domain.money import Money
 from bot.services.certificates import CertificateService
 from bot.services.ledger import CASHBACK_EXPENSE, WITHDRAWALS, Account
@@ -208,11 +208,12 @@ class CashbackService:
             next_release=upcoming,
         )
 
-    async def page(self, user_id: int, page: int) -> tuple[list[Accrual], int]:
+    async def page(self, user_id: int, page: int) -> Page[Accrual]:
+        page = max(page, 0)
         async with self.db.read() as uow:
-            accruals = await uow.cashback.page(user_id, PAGE_SIZE, max(page, 0) * PAGE_SIZE)
+            accruals = await uow.cashback.page(user_id, PAGE_SIZE, page * PAGE_SIZE)
             total = await uow.cashback.count(user_id)
-        return accruals, total
+        return Page(accruals, page, PAGE_SIZE, total)
 
     async def drift(self) -> list[str]:
         """Pending and held accruals must add up to each user's cashback_pending account."""

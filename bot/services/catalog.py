@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.domain.errors import OrderRefused
-from bot.domain.models import Order
+from bot.domain.models import Order, Page
 from bot.domain.money import Money
 from bot.services.orders import OrderService
 from bot.storage.database import Database
@@ -115,13 +115,14 @@ class CatalogService:
     def price(self, product: Product) -> Money:
         return Money.from_units(product.price, self.currency)
 
-    async def page(self, category_id: str, page: int) -> tuple[list[Offer], int]:
+    async def page(self, category_id: str, page: int) -> Page[Offer]:
         self.category(category_id)
+        page = max(page, 0)
         products = [p for p in self.catalog.products if p.category == category_id]
-        chosen = products[max(page, 0) * PAGE_SIZE : (max(page, 0) + 1) * PAGE_SIZE]
+        chosen = products[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         reserved = await self._reserved([p.id for p in chosen])
         offers = [Offer(p, self.price(p), max(p.stock - reserved.get(p.id, 0), 0)) for p in chosen]
-        return offers, len(products)
+        return Page(offers, page, PAGE_SIZE, len(products))
 
     async def offer(self, product_id: str) -> Offer:
         product = self._products.get(product_id)

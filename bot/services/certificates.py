@@ -30,7 +30,7 @@ from bot.domain.errors import (
     PaymentUnmatched,
     RefundRefused,
 )
-from bot.domain.models import Certificate, Gift, Purchase
+from bot.domain.models import Certificate, Gift, Page, Purchase
 from bot.domain.money import Money, currency_exponent
 from bot.services.ledger import (
     CASHBACK_EXPENSE,
@@ -91,9 +91,8 @@ class RefundResult:
 
 @dataclass(frozen=True, slots=True)
 class CertificatePage:
-    items: list[Certificate]
+    page: Page[Certificate]
     live: int  # certificates with money left
-    total: int
     balance: Money
 
 
@@ -452,11 +451,14 @@ class CertificateService:
     # --- the balance and its certificates -------------------------------------------------------
 
     async def page(self, user_id: int, page: int) -> CertificatePage:
+        page = max(page, 0)
         async with self.db.read() as uow:
-            items = await uow.certificates.page(user_id, PAGE_SIZE, max(page, 0) * PAGE_SIZE)
+            items = await uow.certificates.page(user_id, PAGE_SIZE, page * PAGE_SIZE)
             live, total = await uow.certificates.summary(user_id)
             balances = await uow.ledger.user_balances(user_id)
-        return CertificatePage(items, live, total, self.money(balances.get("balance", 0)))
+        return CertificatePage(
+            Page(items, page, PAGE_SIZE, total), live, self.money(balances.get("balance", 0))
+        )
 
     async def count(self, user_id: int) -> int:
         """Certificates with money left."""

@@ -427,6 +427,12 @@ async def test_an_order_walks_from_shop_to_receipt_and_the_csv(
     await bot_reply(page, "доставлен")
     await tap_button(page, "Я получил(а) заказ")
     await bot_reply(page, "завершён")
+    # The operators' card follows the order (through the outbox): one card, now completed,
+    # without the buttons it outgrew.
+    card = page.locator("#ops-messages .bubble", has_text="Order #1")
+    await page.locator("#ops-messages .bubble", has_text="Status: completed").wait_for()
+    assert await card.count() == 1
+    assert await page.locator("#ops-messages .keyboard button").count() == 0
     await page.screenshot(path=str(ARTIFACTS / "playground-order-done-ru.png"))
 
     await send(page, "/history")

@@ -196,7 +196,11 @@ async def test_spending_deducts_certificates_oldest_first(world: World) -> None:
             uow, ALICE, usd(14799), key="order-pay:1", kind="order_payment", to=ORDERS
         )
     page = await world.certificates.page(ALICE, 0)
-    assert [(c.nominal, c.remaining) for c in page.items] == [(5000, 1201), (6000, 0), (5000, 0)]
+    assert [(c.nominal, c.remaining) for c in page.page.items] == [
+        (5000, 1201),
+        (6000, 0),
+        (5000, 0),
+    ]
     assert page.balance == usd(1201) and page.live == 1
     await world.check()
 
@@ -232,7 +236,7 @@ async def test_a_gift_is_claimed_once_and_never_by_its_giver(world: World) -> No
         await world.gifts.claim(CAROL, gift.code)
     assert second.value.reason == "claimed"
     page = await world.certificates.page(BOB, 0)
-    assert [(c.source, c.remaining) for c in page.items] == [("gift", 2000)]
+    assert [(c.source, c.remaining) for c in page.page.items] == [("gift", 2000)]
     await world.check()
 
 
@@ -288,7 +292,7 @@ async def test_an_unclaimed_gift_returns_to_its_giver_once(world: World) -> None
     assert [(n.chat_id, n.kind) for n in expired] == [(ALICE, "gift_expired")]
     assert decode(expired[0].params) == {"amount": usd(1500), "balance": usd(1500)}
     page = await world.certificates.page(ALICE, 0)
-    assert [(c.source, c.remaining) for c in page.items] == [("refund", 1500)]
+    assert [(c.source, c.remaining) for c in page.page.items] == [("refund", 1500)]
     with pytest.raises(GiftUnavailable) as late:
         await world.gifts.claim(BOB, gift.code)
     assert late.value.reason == "expired"

@@ -82,7 +82,7 @@ async def test_three_certificates_worth_160_pay_147_99_and_leave_12_01(shop: Sho
     # Goods' cashback pending (5% of 147.99 = 7.40); certificates' 1% available (0.50+0.60+0.50).
     assert (balance, pending, available) == (1201, 740, 160)
     page = await shop.certificates.page(ALICE, 0)
-    assert [c.remaining for c in reversed(page.items)] == [0, 0, 1201]
+    assert [c.remaining for c in reversed(page.page.items)] == [0, 0, 1201]
     view = await shop.orders.view(ALICE, order.id)
     assert view.order.status == "paid"
     assert [e.status for e in view.history] == ["awaiting_payment", "paid"]
