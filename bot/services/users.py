@@ -8,7 +8,6 @@ from typing import NamedTuple
 
 from bot.domain.clock import Clock
 from bot.domain.models import UserRecord
-from bot.lru import LRU
 from bot.services.ledger import LedgerService
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
@@ -34,10 +33,6 @@ class Contact(NamedTuple):
     client_language: str | None
 
 
-# Users remembered in the process; the least recently seen beyond this are read again.
-CACHED_USERS = 100_000
-
-
 class UserService:
     """Every update reads its sender, so records are kept in the process, written through.
 
@@ -50,7 +45,7 @@ class UserService:
         self.db = db
         self.ledger = ledger
         self.clock = clock
-        self._known: LRU[int, UserRecord] = LRU(CACHED_USERS)
+        self._known = db.caches.users  # kept in storage, correct across processes
 
     async def get(self, user_id: int) -> UserRecord | None:
         known = self._known.get(user_id)
@@ -63,9 +58,7 @@ class UserService:
         return found
 
     def _remember(self, user: UserRecord) -> None:
-        known = self._known.get(user.id)
-        if known is None or known.version <= user.version:
-            self._known.put(user.id, user)
+        self._known.remember(user.id, user)
 
     @retry_on_conflict()
     async def touch(self, user_id: int, first_name: str, client_language: str | None) -> UserRecord:

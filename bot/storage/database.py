@@ -12,10 +12,12 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from functools import cached_property
 from pathlib import Path
 from typing import ClassVar, ParamSpec, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from bot.storage.caches import Caches
 from bot.storage.errors import TransientConflict
 from bot.storage.migrations import Migration, load_migrations
 from bot.storage.uow import UnitOfWork
@@ -31,6 +33,11 @@ class Database(ABC):
     # Called after a unit of work that queued notices commits: the sender looks at once
     # instead of at its next poll.
     on_notices: Callable[[], None] | None = None
+
+    @cached_property
+    def caches(self) -> Caches:
+        """Rows kept in this process (users, conversation states); see caches.py."""
+        return Caches()
 
     def committed(self, uow: UnitOfWork) -> None:
         """What follows a commit (each backend calls it)."""

@@ -10,21 +10,18 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 
-from bot.lru import LRU
 from bot.storage.database import Database
 
 EMPTY: tuple[str | None, str] = (None, "{}")
-# Conversations remembered in the process; the least recently used beyond this are read again.
-CACHED_KEYS = 50_000
 
 
 class DatabaseStorage(BaseStorage):
     """One row per conversation key, on SQLite or PostgreSQL; an empty row is deleted.
 
-    Rows are also kept in the process, written through: every update reads its state, and most
-    clear it, so without the copy each update cost two or three database round trips. One
-    process polls a token (see the README), so nothing else changes these rows meanwhile; a
-    failed write forgets the key, and the next read goes to the database.
+    Rows are also kept in the process (``db.caches``), written through: every update reads its
+    state, and most clear it, so without the copy each update cost two or three database round
+    trips. Another process's write evicts the copy (see caches.py); a failed write forgets the
+    key, and the next read goes to the database.
     """
 
     def __init__(
@@ -35,7 +32,7 @@ class DatabaseStorage(BaseStorage):
         self.keys = DefaultKeyBuilder(
             with_bot_id=True, with_business_connection_id=True, with_destiny=True
         )
-        self._rows: LRU[str, tuple[str | None, str]] = LRU(CACHED_KEYS)
+        self._rows = db.caches.conversations  # kept in storage, correct across processes
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -61,7 +58,7 @@ class DatabaseStorage(BaseStorage):
         async with self.db.read() as uow:
             stored = await uow.fsm.row(built)
         row = EMPTY if stored is None else (stored[0], stored[1] or "{}")
-        self._rows.put(built, row)
+        self._rows.remember(built, row)
         return row
 
     async def _write(self, key: StorageKey, column: str, value: str | None) -> None:
@@ -73,4 +70,4 @@ class DatabaseStorage(BaseStorage):
         self._rows.forget(built)  # unknown until the write is committed
         async with self.db.unit_of_work() as uow:
             await uow.fsm.write(built, column, value, self.now())
-        self._rows.put(built, changed)
+        self._rows.remember(built, changed)

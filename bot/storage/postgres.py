@@ -7,13 +7,15 @@ serialization failure surfaces as TransientConflict for ``retry_on_conflict`` to
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any, ClassVar, NoReturn
 
 import asyncpg
 
+from bot.storage.caches import FSM_CHANNEL, USERS_CHANNEL
 from bot.storage.database import Database, redact
 from bot.storage.errors import (
     IntegrityViolation,
@@ -24,6 +26,8 @@ from bot.storage.errors import (
 from bot.storage.migrations import Migration
 from bot.storage.session import Row
 from bot.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 # Any number will do, as long as it is always the same: it serializes concurrent migrators.
 _MIGRATION_LOCK = 0x67696674
@@ -84,6 +88,7 @@ class PostgresDatabase(Database):
         self.url = url
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
+        self._listener: asyncpg.Connection | None = None
 
     async def connect(self) -> None:
         try:
@@ -93,8 +98,34 @@ class PostgresDatabase(Database):
         except (asyncpg.PostgresError, OSError, ValueError) as exc:
             reason = str(exc) or type(exc).__name__
             raise StorageUnavailable(f"cannot connect to {redact(self.url)}: {reason}") from None
+        await self._listen()
+
+    async def _listen(self) -> None:
+        """Hear other processes' writes of cached rows (see caches.py) on a connection of its
+        own; without it, nothing is cached."""
+        try:
+            self._listener = await asyncpg.connect(self.url)
+            schema = await self._listener.fetchval("SELECT current_schema()")
+            for prefix in (USERS_CHANNEL, FSM_CHANNEL):
+                await self._listener.add_listener(prefix + schema, self._heard)
+        except (asyncpg.PostgresError, OSError) as exc:
+            log.warning("event=cache_listener_failed error=%s", type(exc).__name__)
+            self.caches.distrust()
+            return
+        self._listener.add_termination_listener(self._lost)
+
+    def _lost(self, _conn: object) -> None:
+        if self._listener is not None:  # not our own close()
+            self.caches.distrust()
+
+    def _heard(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
+        self.caches.changed_elsewhere(channel, payload)
 
     async def close(self) -> None:
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            with suppress(asyncpg.PostgresError, OSError):
+                await listener.close()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

@@ -31,3 +31,10 @@ class Session(Protocol):
     async def execute(self, sql: str, *args: Any) -> None: ...
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+
+async def notify_others(session: Session, channel: str, payload: str) -> None:
+    """Tell the other processes on this PostgreSQL database that a cached row changed; sent
+    when the transaction commits, never if it rolls back. SQLite serves one process."""
+    if session.dialect == "postgresql":
+        await session.fetchval("SELECT pg_notify($1 || current_schema(), $2)", channel, payload)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.storage.session import Session
+from bot.storage.caches import FSM_CHANNEL
+from bot.storage.session import Session, notify_others
 
 _UPSERT = {
     column: (
@@ -31,6 +32,7 @@ class FSMRepository:
         await self.session.execute(
             "DELETE FROM fsm_state WHERE key = $1 AND state IS NULL AND data = '{}'", key
         )
+        await notify_others(self.session, FSM_CHANNEL, key)
 
     async def keys(self) -> list[str]:
         return [row[0] for row in await self.session.fetch("SELECT key FROM fsm_state")]

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.domain.models import UserRecord
-from bot.storage.session import Row, Session
+from bot.storage.caches import USERS_CHANNEL
+from bot.storage.session import Row, Session, notify_others
 from bot.storage.values import as_datetime
 
 _COLUMNS = "id, first_name, client_language, language, reachable, created_at, version"
@@ -71,7 +72,7 @@ class UserRepository:
             now,
         )
         assert row is not None
-        return _user(row)
+        return await self._changed(_user(row))
 
     async def set_language(self, user_id: int, language: str, now: datetime) -> UserRecord | None:
         row = await self.session.fetchrow(
@@ -81,7 +82,7 @@ class UserRepository:
             now,
             user_id,
         )
-        return _user(row) if row else None
+        return await self._changed(_user(row)) if row else None
 
     async def set_reachable(
         self, user_id: int, reachable: bool, now: datetime
@@ -93,7 +94,11 @@ class UserRepository:
             now,
             user_id,
         )
-        return _user(row) if row else None
+        return await self._changed(_user(row)) if row else None
+
+    async def _changed(self, user: UserRecord) -> UserRecord:
+        await notify_others(self.session, USERS_CHANNEL, f"{user.id}:{user.version}")
+        return user
 
     async def count(self) -> int:
         return int(await self.session.fetchval("SELECT COUNT(*) FROM users"))
