@@ -100,12 +100,12 @@ class Purchase:
     id: int
     public_id: str  # the invoice payload
     user_id: int
-    purpose: str  # "self" or "gift"
+    purpose: PurchasePurpose
     amount: int
     invoice_currency: str
     invoice_amount: int
     note: str | None
-    status: str  # "created", "paid", "refunded"
+    status: PurchaseStatus
     telegram_charge_id: str | None
     provider_charge_id: str | None
     created_at: datetime
@@ -121,7 +121,7 @@ class Certificate:
     user_id: int
     nominal: int
     remaining: int
-    source: str  # "bought", "gift", "refund"
+    source: CertificateSource
     created_at: datetime
 
 
@@ -133,7 +133,7 @@ class Gift:
     amount: int
     note: str | None
     purchase_id: int | None
-    status: str  # "open", "claimed", "expired", "refunded"
+    status: GiftStatus
     claimer_id: int | None
     created_at: datetime
     expires_at: datetime
@@ -159,6 +159,58 @@ class Page(Generic[T]):
     @property
     def more(self) -> bool:
         return (self.number + 1) * self.size < self.total
+
+
+class PurchasePurpose(StrEnum):
+    SELF = "self"
+    GIFT = "gift"
+
+
+class PurchaseStatus(StrEnum):
+    CREATED = "created"
+    PAID = "paid"
+    REFUNDED = "refunded"
+
+
+class CertificateSource(StrEnum):
+    BOUGHT = "bought"
+    GIFT = "gift"
+    REFUND = "refund"
+    CASHBACK = "cashback"
+
+
+class GiftStatus(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+
+
+class AccrualSource(StrEnum):
+    CERTIFICATE = "certificate"
+    ORDER = "order"
+
+
+class AccrualStatus(StrEnum):
+    PENDING = "pending"
+    ON_HOLD = "on_hold"
+    AVAILABLE = "available"
+    VOIDED = "voided"
+
+
+class WithdrawalStatus(StrEnum):
+    REQUESTED = "requested"
+    PAID = "paid"
+    REJECTED = "rejected"
+
+
+class OperationKind(StrEnum):
+    """What a pending operation does once the payment password confirms it."""
+
+    ORDER_PAY = "order_pay"
+    GIFT_FROM_BALANCE = "gift_from_balance"
+    CASHBACK_WITHDRAW = "cashback_withdraw"
+    CASHBACK_MOVE = "cashback_move"
 
 
 class OrderStatus(StrEnum):
@@ -208,11 +260,11 @@ class Accrual:
 
     id: int
     user_id: int
-    source: str  # "certificate" or "order"
+    source: AccrualSource
     order_id: int | None
     amount: int
     voided: int
-    status: str  # "pending", "on_hold", "available", "voided"
+    status: AccrualStatus
     reason: str | None  # "order_cancelled", "dispute_won", "refunded"
     created_at: datetime
     hold_until: datetime | None
@@ -227,7 +279,7 @@ class Withdrawal:
     amount: int
     card_id: int
     card_last4: str
-    status: str  # "requested", "paid", "rejected"
+    status: WithdrawalStatus
     reason: str | None
     decided_by: int | None
     created_at: datetime

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.clock import Clock
 from bot.domain.errors import CashbackRefused, StaleButton
-from bot.domain.models import Accrual, Order, Page, PendingOperation, Withdrawal
+from bot.domain.models import Accrual, OperationKind, Order, Page, PendingOperation, Withdrawal
 from bot.domain.money import Money
 from bot.services.certificates import CertificateService
 from bot.services.ledger import CASHBACK_EXPENSE, WITHDRAWALS, Account
@@ -30,8 +30,8 @@ from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-WITHDRAW = "cashback_withdraw"
-MOVE = "cashback_move"
+WITHDRAW = OperationKind.CASHBACK_WITHDRAW
+MOVE = OperationKind.CASHBACK_MOVE
 PAGE_SIZE = 6
 _RELEASE_BATCH = 500
 REJECT_REASONS = ("card_declined", "details_mismatch", "policy")

@@ -22,7 +22,7 @@ from bot.domain.errors import (
     GiftUnavailable,
     InsufficientFunds,
 )
-from bot.domain.models import Gift, PendingOperation
+from bot.domain.models import Gift, OperationKind, PendingOperation
 from bot.domain.money import Money
 from bot.services.certificates import CertificateService, new_gift_code
 from bot.services.ledger import GIFT_ESCROW, Account
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 NOTE_MAX = 200
 CODE_FAILURES_MAX = 10
 CODE_FAILURE_WINDOW = timedelta(hours=1)
-FROM_BALANCE = "gift_from_balance"
+FROM_BALANCE = OperationKind.GIFT_FROM_BALANCE
 _CODE_RE = re.compile(r"^[a-z2-7]{16}$")
 _EXPIRE_BATCH = 100
 

@@ -22,7 +22,15 @@ from decimal import Decimal
 
 from bot.domain.clock import Clock
 from bot.domain.errors import InsufficientFunds, OrderRefused
-from bot.domain.models import Accrual, Order, OrderEvent, OrderStatus, Page, PendingOperation
+from bot.domain.models import (
+    Accrual,
+    OperationKind,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Page,
+    PendingOperation,
+)
 from bot.domain.money import Money
 from bot.services.cashback import CashbackService
 from bot.services.certificates import CertificateService
@@ -34,7 +42,7 @@ from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-PAY = "order_pay"
+PAY = OperationKind.ORDER_PAY
 # Notices about an order, drawn from the order as it is when they go out.
 BILLED = "order-billed"
 CHANGED = "order-changed"

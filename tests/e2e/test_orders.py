@@ -151,9 +151,7 @@ async def test_the_shop_browses_orders_and_reserves_stock(
     message_id = home.result["message_id"]
 
     async def press(call: Any, text: str) -> Any:
-        mark = emulator.call_count()
-        await tap(emulator, ALICE, message_id, button_data(call, text))
-        return await emulator.wait_for_call("editMessageText", after=mark)
+        return await tap_and_edit(emulator, message_id, call, text)
 
     home_titles = [text for text, _ in buttons(home)]
     assert home_titles[:3] == ["🎧 Audio", "🏠 Home", "🧳 Travel"]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.models import Accrual, Withdrawal
+from bot.domain.models import (
+    Accrual,
+    AccrualSource,
+    AccrualStatus,
+    Withdrawal,
+    WithdrawalStatus,
+)
 from bot.storage.session import Row, Session
 from bot.storage.values import as_datetime
 
@@ -26,11 +32,11 @@ def _accrual(row: Row) -> Accrual:
     return Accrual(
         id=row["id"],
         user_id=row["user_id"],
-        source=row["source"],
+        source=AccrualSource(row["source"]),
         order_id=row["order_id"],
         amount=row["amount"],
         voided=row["voided"],
-        status=row["status"],
+        status=AccrualStatus(row["status"]),
         reason=row["reason"],
         created_at=as_datetime(row["created_at"]),
         hold_until=_maybe(row["hold_until"]),
@@ -46,7 +52,7 @@ def _withdrawal(row: Row) -> Withdrawal:
         amount=row["amount"],
         card_id=row["card_id"],
         card_last4=row["card_last4"],
-        status=row["status"],
+        status=WithdrawalStatus(row["status"]),
         reason=row["reason"],
         decided_by=row["decided_by"],
         created_at=as_datetime(row["created_at"]),

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.domain.models import Certificate, Gift, Purchase
+from bot.domain.models import (
+    Certificate,
+    CertificateSource,
+    Gift,
+    GiftStatus,
+    Purchase,
+    PurchasePurpose,
+    PurchaseStatus,
+)
 from bot.storage.session import Row, Session
 from bot.storage.values import as_datetime
 
@@ -28,12 +36,12 @@ def _purchase(row: Row) -> Purchase:
         id=row["id"],
         public_id=row["public_id"],
         user_id=row["user_id"],
-        purpose=row["purpose"],
+        purpose=PurchasePurpose(row["purpose"]),
         amount=row["amount"],
         invoice_currency=row["invoice_currency"],
         invoice_amount=row["invoice_amount"],
         note=row["note"],
-        status=row["status"],
+        status=PurchaseStatus(row["status"]),
         telegram_charge_id=row["telegram_charge_id"],
         provider_charge_id=row["provider_charge_id"],
         created_at=as_datetime(row["created_at"]),
@@ -48,7 +56,7 @@ def _certificate(row: Row) -> Certificate:
         user_id=row["user_id"],
         nominal=row["nominal"],
         remaining=row["remaining"],
-        source=row["source"],
+        source=CertificateSource(row["source"]),
         created_at=as_datetime(row["created_at"]),
     )
 
@@ -61,7 +69,7 @@ def _gift(row: Row) -> Gift:
         amount=row["amount"],
         note=row["note"],
         purchase_id=row["purchase_id"],
-        status=row["status"],
+        status=GiftStatus(row["status"]),
         claimer_id=row["claimer_id"],
         created_at=as_datetime(row["created_at"]),
         expires_at=as_datetime(row["expires_at"]),
