@@ -16,7 +16,7 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime
@@ -69,6 +69,52 @@ def _raise(exc: sqlite3.Error) -> NoReturn:
     raise StorageError(str(exc)) from exc
 
 
+# Columns that hold moments: SQLite keeps them as ISO 8601 text (see _bind), and the session
+# hands them back as datetimes, as asyncpg does, so no repository decodes them.
+_MOMENT = re.compile(r"(_at|_until|_started)\b")
+
+
+class DecodedRow:
+    """A row with its moments decoded, read by position or by name like ``sqlite3.Row``."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, values: list[Any], index: dict[str, int]) -> None:
+        self._values = values
+        self._index = index
+
+    def __getitem__(self, key: int | str) -> Any:
+        return self._values[key if isinstance(key, int) else self._index[key]]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _decoded(rows: list[sqlite3.Row]) -> list[Row]:
+    """The rows, their moment columns as datetimes; rows without one are passed through."""
+    if not rows:
+        return []
+    names = rows[0].keys()
+    moments = [i for i, name in enumerate(names) if _MOMENT.search(name)]
+    if not moments:
+        return list(rows)
+    index = {name: i for i, name in enumerate(names)}
+    decoded: list[Row] = []
+    for row in rows:
+        values = list(row)
+        for i in moments:
+            if isinstance(values[i], str):
+                values[i] = datetime.fromisoformat(values[i])
+        decoded.append(DecodedRow(values, index))
+    return decoded
+
+
 class LoopReader:
     """A read-only connection used on the event loop, one statement at a time, that gives up
     (returns None) on a statement running past its budget or on a busy database."""
@@ -86,7 +132,7 @@ class LoopReader:
     def fetch(self, sql: str, params: tuple[Any, ...]) -> list[Row] | None:
         self._deadline = time.perf_counter() + self._budget
         try:
-            return self._conn.execute(sql, params).fetchall()
+            return _decoded(self._conn.execute(sql, params).fetchall())
         except sqlite3.OperationalError as exc:
             if "interrupted" not in str(exc) and not _is_busy(exc):
                 _raise(exc)
@@ -114,7 +160,7 @@ class SQLiteSession:
         if rows is not None:
             return rows
         try:
-            return list(await self._conn.execute_fetchall(sql, params))
+            return _decoded(list(await self._conn.execute_fetchall(sql, params)))
         except sqlite3.Error as exc:
             _raise(exc)
 
@@ -153,16 +199,13 @@ class SQLiteWriteSession:
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         try:
-            return self._conn.execute(_dialect_sql(sql), _bind(args)).fetchall()
+            return _decoded(self._conn.execute(_dialect_sql(sql), _bind(args)).fetchall())
         except sqlite3.Error as exc:
             _raise(exc)
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        try:
-            row: Row | None = self._conn.execute(_dialect_sql(sql), _bind(args)).fetchone()
-        except sqlite3.Error as exc:
-            _raise(exc)
-        return row
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         row = await self.fetchrow(sql, *args)

@@ -12,7 +12,6 @@ from bot.domain.models import (
     WithdrawalStatus,
 )
 from bot.storage.session import Row, Session
-from bot.storage.values import as_datetime
 
 _ACCRUAL = (
     "id, user_id, source, order_id, amount, voided, status, reason, created_at, hold_until,"
@@ -22,10 +21,6 @@ _WITHDRAWAL = (
     "id, user_id, operation_id, amount, card_id, card_last4, status, reason, decided_by,"
     " created_at, decided_at"
 )
-
-
-def _maybe(value: object) -> datetime | None:
-    return None if value is None else as_datetime(value)
 
 
 def _accrual(row: Row) -> Accrual:
@@ -38,9 +33,9 @@ def _accrual(row: Row) -> Accrual:
         voided=row["voided"],
         status=AccrualStatus(row["status"]),
         reason=row["reason"],
-        created_at=as_datetime(row["created_at"]),
-        hold_until=_maybe(row["hold_until"]),
-        available_at=_maybe(row["available_at"]),
+        created_at=row["created_at"],
+        hold_until=row["hold_until"],
+        available_at=row["available_at"],
     )
 
 
@@ -55,8 +50,8 @@ def _withdrawal(row: Row) -> Withdrawal:
         status=WithdrawalStatus(row["status"]),
         reason=row["reason"],
         decided_by=row["decided_by"],
-        created_at=as_datetime(row["created_at"]),
-        decided_at=_maybe(row["decided_at"]),
+        created_at=row["created_at"],
+        decided_at=row["decided_at"],
     )
 
 

@@ -14,7 +14,6 @@ from bot.domain.models import (
     PurchaseStatus,
 )
 from bot.storage.session import Row, Session
-from bot.storage.values import as_datetime
 
 _PURCHASE = (
     "id, public_id, user_id, purpose, amount, invoice_currency, invoice_amount, note, status,"
@@ -25,10 +24,6 @@ _GIFT = (
     "id, code, giver_id, amount, note, purchase_id, status, claimer_id, created_at, expires_at,"
     " closed_at"
 )
-
-
-def _maybe_datetime(value: object) -> datetime | None:
-    return None if value is None else as_datetime(value)
 
 
 def _purchase(row: Row) -> Purchase:
@@ -44,9 +39,9 @@ def _purchase(row: Row) -> Purchase:
         status=PurchaseStatus(row["status"]),
         telegram_charge_id=row["telegram_charge_id"],
         provider_charge_id=row["provider_charge_id"],
-        created_at=as_datetime(row["created_at"]),
-        paid_at=_maybe_datetime(row["paid_at"]),
-        refunded_at=_maybe_datetime(row["refunded_at"]),
+        created_at=row["created_at"],
+        paid_at=row["paid_at"],
+        refunded_at=row["refunded_at"],
     )
 
 
@@ -57,7 +52,7 @@ def _certificate(row: Row) -> Certificate:
         nominal=row["nominal"],
         remaining=row["remaining"],
         source=CertificateSource(row["source"]),
-        created_at=as_datetime(row["created_at"]),
+        created_at=row["created_at"],
     )
 
 
@@ -71,9 +66,9 @@ def _gift(row: Row) -> Gift:
         purchase_id=row["purchase_id"],
         status=GiftStatus(row["status"]),
         claimer_id=row["claimer_id"],
-        created_at=as_datetime(row["created_at"]),
-        expires_at=as_datetime(row["expires_at"]),
-        closed_at=_maybe_datetime(row["closed_at"]),
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        closed_at=row["closed_at"],
     )
 
 
@@ -348,8 +343,8 @@ class CertificateRepository:
             return None
         return (
             int(row["failures"]),
-            as_datetime(row["window_started"]),
-            _maybe_datetime(row["locked_until"]),
+            row["window_started"],
+            row["locked_until"],
         )
 
     async def save_code_failures(

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.session import Row, Session
-from bot.storage.values import as_datetime
 
 
 @dataclass(slots=True)
@@ -37,11 +36,11 @@ def _row(row: Row) -> InboxRow:
         kind=row["kind"],
         user_id=row["user_id"],
         payload=row["payload"],
-        received_at=as_datetime(row["received_at"]),
+        received_at=row["received_at"],
         attempts=row["attempts"],
-        next_attempt_at=as_datetime(row["next_attempt_at"]),
+        next_attempt_at=row["next_attempt_at"],
         last_error=row["last_error"],
-        parked_at=as_datetime(row["parked_at"]) if row["parked_at"] is not None else None,
+        parked_at=row["parked_at"] if row["parked_at"] is not None else None,
     )
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.session import Session
-from bot.storage.values import as_datetime
 
 USER_ACCOUNT_KINDS = ("balance", "cashback_pending", "cashback_available")
 SYSTEM_ACCOUNT_KINDS = (
@@ -198,7 +197,7 @@ class LedgerRepository:
                 account_kind=row["account_kind"],
                 amount=row["amount"],
                 balance_after=row["balance_after"],
-                created_at=as_datetime(row["created_at"]),
+                created_at=row["created_at"],
             )
             for row in rows
         ]
@@ -222,7 +221,7 @@ class LedgerRepository:
                 idempotency_key=row["idempotency_key"],
                 kind=row["kind"],
                 user_id=row["user_id"],
-                created_at=as_datetime(row["created_at"]),
+                created_at=row["created_at"],
                 account_kind=row["account_kind"],
                 account_user_id=row["account_user_id"],
                 amount=row["amount"],

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from bot.domain.models import Order, OrderEvent, OrderStatus
 from bot.storage.session import Row, Session
-from bot.storage.values import as_datetime
 
 _ORDER = (
     "id, user_id, title, product_id, quantity, amount, cashback, refunded, status, tracking,"
@@ -27,9 +26,9 @@ def _order(row: Row) -> Order:
         refunded=row["refunded"],
         status=OrderStatus(row["status"]),
         tracking=row["tracking"],
-        created_at=as_datetime(row["created_at"]),
-        updated_at=as_datetime(row["updated_at"]),
-        delivered_at=None if delivered is None else as_datetime(delivered),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        delivered_at=None if delivered is None else delivered,
     )
 
 
@@ -121,8 +120,7 @@ class OrderRepository:
             order_id,
         )
         return [
-            OrderEvent(row["status"], row["actor"], row["note"], as_datetime(row["created_at"]))
-            for row in rows
+            OrderEvent(row["status"], row["actor"], row["note"], row["created_at"]) for row in rows
         ]
 
     async def audit(

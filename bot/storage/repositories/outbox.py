@@ -9,7 +9,6 @@ from typing import Any
 
 from bot.domain.models import Notice
 from bot.storage.session import Row, Session
-from bot.storage.values import as_datetime
 
 # The advisory lock claims take turns on: one per schema, so bots sharing a database (or tests
 # running side by side in schemas of their own) never wait for each other.
@@ -47,7 +46,7 @@ def _notice(row: Row) -> Notice:
         kind=row["kind"],
         template=row["template"],
         params=json.loads(params) if isinstance(params, str) else dict(params),
-        created_at=as_datetime(row["created_at"]),
+        created_at=row["created_at"],
         attempts=row["attempts"],
         card=row["card"],
         follows_card=bool(row["follows_card"]),
@@ -200,7 +199,7 @@ class OutboxRepository:
         value = await self.session.fetchval(
             "SELECT MIN(next_attempt_at) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
         )
-        return None if value is None else as_datetime(value)
+        return None if value is None else value
 
     async def recent(self, limit: int) -> list[tuple[Notice, str]]:
         """The newest rows with their state, for the playground's inspector."""

@@ -7,11 +7,6 @@ from datetime import datetime
 
 from bot.domain.models import PendingOperation, SecretRecord
 from bot.storage.session import Row, Session
-from bot.storage.values import as_datetime
-
-
-def _maybe(value: object) -> datetime | None:
-    return as_datetime(value) if value is not None else None
 
 
 def _secret(row: Row) -> SecretRecord:
@@ -21,8 +16,8 @@ def _secret(row: Row) -> SecretRecord:
         questions=tuple(json.loads(row["questions"])),
         answer_hashes=tuple(json.loads(row["answer_hashes"])),
         failures=row["failures"],
-        window_started=_maybe(row["window_started"]),
-        locked_until=_maybe(row["locked_until"]),
+        window_started=row["window_started"],
+        locked_until=row["locked_until"],
         locks=row["locks"],
     )
 
@@ -34,10 +29,10 @@ def _operation(row: Row) -> PendingOperation:
         kind=row["kind"],
         amount=row["amount"],
         payload=json.loads(row["payload"]),
-        created_at=as_datetime(row["created_at"]),
-        expires_at=as_datetime(row["expires_at"]),
-        executed_at=_maybe(row["executed_at"]),
-        cancelled_at=_maybe(row["cancelled_at"]),
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        executed_at=row["executed_at"],
+        cancelled_at=row["cancelled_at"],
         key=row["idempotency_key"],
         result_id=row["result_id"],
     )
@@ -159,7 +154,7 @@ class SecurityRepository:
             " ORDER BY id",
             user_id,
         )
-        return [(row[0], row[1], as_datetime(row[2])) for row in rows]
+        return [(row[0], row[1], row[2]) for row in rows]
 
     # --- pending operations ---------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from bot.domain.models import UserRecord
 from bot.storage.caches import USERS_CHANNEL
 from bot.storage.session import Row, Session, notify_others
-from bot.storage.values import as_datetime
 
 _COLUMNS = "id, first_name, client_language, language, reachable, created_at, version"
 
@@ -20,7 +19,7 @@ def _user(row: Row) -> UserRecord:
         client_language=row["client_language"],
         language=row["language"],
         reachable=bool(row["reachable"]),
-        created_at=as_datetime(row["created_at"]),
+        created_at=row["created_at"],
         version=row["version"],
     )
 
