@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.domain.models import Order, UserRecord
 from bot.domain.money import Money
 from bot.handlers.filters import OperatorsChat, PrivateChat
-from bot.i18n import I18n, Translator
+from bot.i18n import Translator
 from bot.runtime.reconcile import StarsReconciler
 from bot.runtime.refunds import StarsRefunds
 from bot.services import Services
@@ -38,7 +38,6 @@ class Context:
         t: Translator,
         operator: UserRecord,
         services: Services,
-        i18n: I18n,
         reconciler: StarsReconciler,
         refunds: StarsRefunds,
     ) -> None:
@@ -46,7 +45,6 @@ class Context:
         self.t = t
         self.operator = operator
         self.services = services
-        self.i18n = i18n
         self.reconciler = reconciler
         self.refunds = refunds
         self.args = (message.text or "").split()[1:]
@@ -178,7 +176,6 @@ async def admin_command(
     user: UserRecord | None,
     services: Services,
     settings: Settings,
-    i18n: I18n,
     reconciler: StarsReconciler,
     refunds: StarsRefunds,
 ) -> None:
@@ -191,7 +188,7 @@ async def admin_command(
     if command is None:
         await message.answer(t("unknown-command"))
         return
-    await command(Context(message, t, user, services, i18n, reconciler, refunds))
+    await command(Context(message, t, user, services, reconciler, refunds))
 
 
 def create_router() -> Router:

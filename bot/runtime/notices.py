@@ -43,6 +43,7 @@ from bot.screens import cashback as cashback_screens
 from bot.screens import certificates as certificate_screens
 from bot.screens import orders as orders_screens
 from bot.screens import support as support_screens
+from bot.screens.base import unmodified
 from bot.services import Services
 from bot.services.cashback import OPERATORS_CARD as WITHDRAWAL_CARD
 from bot.services.notices import OPERATORS_WATCH, NoticeService, decode
@@ -132,11 +133,13 @@ class Outgoing:
     def text(self) -> str:
         return "\n\n".join(self.texts)
 
+    def _same_card(self, notice: Notice) -> bool:
+        """A later state of the card this message follows: one edit shows both."""
+        return self.follows_card and notice.follows_card and notice.card == self.card
+
     def fits(self, notice: Notice, text: str, keyboard: InlineKeyboardMarkup | None) -> bool:
-        if not self.ids:
+        if not self.ids or self._same_card(notice):
             return True
-        if self.follows_card and notice.follows_card and notice.card == self.card:
-            return True  # a later state of the same card: one edit shows it
         if self.card is not None or notice.card is not None:
             return False
         if keyboard is not None and self.keyboard is not None and keyboard != self.keyboard:
@@ -144,7 +147,7 @@ class Outgoing:
         return len(self.text) + 2 + len(text) <= MESSAGE_LIMIT
 
     def add(self, notice: Notice, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
-        if self.follows_card and notice.follows_card and notice.card == self.card:
+        if self._same_card(notice):
             self.texts.clear()  # drawn from the record as it is now: the newest draw is all
             self.keyboard = None
         self.ids.append(notice.id)
@@ -329,7 +332,7 @@ class NoticeSender:
                     )
                     return shown
                 except TelegramBadRequest as exc:
-                    if "message is not modified" in exc.message:
+                    if unmodified(exc):
                         return shown
                     # Deleted, or too old to edit: the card is posted again below.
                     log.info("event=card_edit_failed chat_id=%s reason=%s", chat_id, exc.message)

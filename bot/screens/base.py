@@ -16,6 +16,11 @@ class Screen(NamedTuple):
     keyboard: InlineKeyboardMarkup | None = None
 
 
+def unmodified(error: TelegramBadRequest) -> bool:
+    """Telegram refused an edit that would change nothing: the message already shows it."""
+    return "message is not modified" in error.message
+
+
 async def show(
     event: Message | CallbackQuery, text: str | Screen, markup: InlineKeyboardMarkup | None = None
 ) -> None:
@@ -31,7 +36,7 @@ async def show(
             await message.edit_text(text, reply_markup=markup)
             return
         except TelegramBadRequest as exc:
-            if "message is not modified" in exc.message:
+            if unmodified(exc):
                 return
             # Too old to edit, or gone: fall through and send a fresh one.
             log.info("event=edit_failed user_id=%s reason=%s", event.from_user.id, exc.message)

@@ -23,7 +23,12 @@ from bot.domain.models import Accrual, OperationKind, Order, Page, PendingOperat
 from bot.domain.money import Money
 from bot.services.certificates import CertificateService
 from bot.services.ledger import CASHBACK_EXPENSE, WITHDRAWALS, Account
-from bot.services.notices import CASHBACK_AVAILABLE, OPERATORS, WITHDRAWAL, write_notice
+from bot.services.notices import (
+    CASHBACK_AVAILABLE,
+    WITHDRAWAL,
+    write_notice,
+    write_to_operators,
+)
 from bot.services.security import SecurityService
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
@@ -293,27 +298,18 @@ class CashbackService:
         )
         return request.id
 
-    async def withdrawal(self, request_id: int) -> Withdrawal:
-        async with self.db.read() as uow:
-            request = await uow.cashback.withdrawal(request_id)
-        if request is None:
-            raise StaleButton()
-        return request
-
     async def _tell_operators(self, uow: UnitOfWork, request_id: int, now: datetime) -> None:
         """The request's card in the operators' chat, drawn as the request is when it goes out:
         posted once, then edited when it is decided."""
-        if self.policy.support_chat_id is not None:
-            await write_notice(
-                uow,
-                self.policy.support_chat_id,
-                OPERATORS,
-                OPERATORS_CARD,
-                now,
-                card=f"withdrawal:{request_id}",
-                follows_card=True,
-                request=request_id,
-            )
+        await write_to_operators(
+            uow,
+            self.policy.support_chat_id,
+            OPERATORS_CARD,
+            now,
+            card=f"withdrawal:{request_id}",
+            follows_card=True,
+            request=request_id,
+        )
 
     async def view(self, request_id: int) -> WithdrawalView:
         """A request as the operators see it: with the names of who asked and who decided."""

@@ -41,7 +41,7 @@ from bot.services.ledger import (
     LedgerService,
     Leg,
 )
-from bot.services.notices import ACCOUNT, OPERATORS, write_notice
+from bot.services.notices import ACCOUNT, write_notice, write_to_operators
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
 
@@ -425,16 +425,9 @@ class CertificateService:
     async def _tell_operators(
         self, uow: UnitOfWork, template: str, key: str, **params: Any
     ) -> None:
-        if self.policy.operators_chat is not None:
-            await write_notice(
-                uow,
-                self.policy.operators_chat,
-                OPERATORS,
-                template,
-                self.clock.now(),
-                key=key,
-                **params,
-            )
+        await write_to_operators(
+            uow, self.policy.operators_chat, template, self.clock.now(), key=key, **params
+        )
 
     async def recent_charges(self, user_id: int, limit: int = 5) -> list[Purchase]:
         async with self.db.read() as uow:

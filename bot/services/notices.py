@@ -95,6 +95,16 @@ async def write_notice(
     )
 
 
+async def write_to_operators(
+    uow: UnitOfWork, chat_id: int | None, template: str, now: datetime, **options: Any
+) -> bool:
+    """Queue a notice for the operators' chat in the caller's unit of work; nothing when no
+    chat is set (SUPPORT_CHAT_ID). ``options`` as for :func:`write_notice`."""
+    if chat_id is None:
+        return False
+    return await write_notice(uow, chat_id, OPERATORS, template, now, **options)
+
+
 class NoticeService:
     """What a user wants to hear about, and the queue as operators see it."""
 
@@ -156,10 +166,6 @@ class NoticeService:
     async def card_message(self, chat_id: int, card: str) -> int | None:
         async with self.db.read() as uow:
             return await uow.outbox.card_message(chat_id, card)
-
-    async def message_card(self, chat_id: int, message_id: int) -> str | None:
-        async with self.db.read() as uow:
-            return await uow.outbox.message_card(chat_id, message_id)
 
     @retry_on_conflict()
     async def mark_sent(self, ids: Sequence[int], message_id: int | None = None) -> None:

@@ -35,7 +35,7 @@ from bot.domain.money import Money
 from bot.services.cashback import CashbackService
 from bot.services.certificates import CertificateService
 from bot.services.ledger import ORDERS, Account
-from bot.services.notices import OPERATORS, ORDER, ORDER_REMINDER, write_notice
+from bot.services.notices import ORDER, ORDER_REMINDER, write_notice, write_to_operators
 from bot.services.security import SecurityService
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
@@ -465,17 +465,15 @@ class OrderService:
     async def _tell_operators(self, uow: UnitOfWork, order: Order, now: datetime) -> None:
         """The order's card in the operators' chat, as it is when the notice goes out: posted
         once, then edited in place."""
-        if self.operators_chat is not None:
-            await write_notice(
-                uow,
-                self.operators_chat,
-                OPERATORS,
-                OPERATORS_CARD,
-                now,
-                card=f"order:{order.id}",
-                follows_card=True,
-                order=order.id,
-            )
+        await write_to_operators(
+            uow,
+            self.operators_chat,
+            OPERATORS_CARD,
+            now,
+            card=f"order:{order.id}",
+            follows_card=True,
+            order=order.id,
+        )
 
     async def _refund(self, uow: UnitOfWork, order: Order, amount: int, reason: str) -> None:
         """Money back on the balance at once, as a certificate of its own, and the share of

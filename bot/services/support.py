@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from bot.domain.clock import Clock
-from bot.services.notices import OPERATORS, SUPPORT, write_notice
+from bot.services.notices import SUPPORT, write_notice, write_to_operators
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
 
@@ -89,10 +89,6 @@ class SupportService:
             )
         return ticket
 
-    async def current_ticket(self, user_id: int) -> int | None:
-        async with self.db.read() as uow:
-            return await uow.support.open_ticket(user_id)
-
     @retry_on_conflict()
     async def close(self, user_id: int) -> int | None:
         async with self.db.unit_of_work() as uow:
@@ -109,15 +105,13 @@ class SupportService:
     async def _to_operators(
         self, uow: UnitOfWork, template: str, ticket: int, key: str, **params: Any
     ) -> None:
-        if self.operators_chat is not None:
-            await write_notice(
-                uow,
-                self.operators_chat,
-                OPERATORS,
-                template,
-                self.clock.now(),
-                key=key,
-                card=f"ticket:{ticket}",
-                ticket=str(ticket),
-                **params,
-            )
+        await write_to_operators(
+            uow,
+            self.operators_chat,
+            template,
+            self.clock.now(),
+            key=key,
+            card=f"ticket:{ticket}",
+            ticket=str(ticket),
+            **params,
+        )

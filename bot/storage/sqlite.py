@@ -96,15 +96,20 @@ class DecodedRow:
         return list(self._index)
 
 
+@lru_cache(maxsize=512)
+def _moment_columns(names: tuple[str, ...]) -> tuple[tuple[int, ...], dict[str, int]]:
+    """Which columns of a result hold moments, and each column's position: once per shape."""
+    moments = tuple(i for i, name in enumerate(names) if _MOMENT.search(name))
+    return moments, {name: i for i, name in enumerate(names)}
+
+
 def _decoded(rows: list[sqlite3.Row]) -> list[Row]:
     """The rows, their moment columns as datetimes; rows without one are passed through."""
     if not rows:
         return []
-    names = rows[0].keys()
-    moments = [i for i, name in enumerate(names) if _MOMENT.search(name)]
+    moments, index = _moment_columns(tuple(rows[0].keys()))
     if not moments:
         return list(rows)
-    index = {name: i for i, name in enumerate(names)}
     decoded: list[Row] = []
     for row in rows:
         values = list(row)

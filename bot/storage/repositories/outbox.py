@@ -153,15 +153,6 @@ class OutboxRepository:
         )
         return None if value is None else int(value)
 
-    async def message_card(self, chat_id: int, message_id: int) -> str | None:
-        """The record a message the sender put in ``chat_id`` shows."""
-        value = await self.session.fetchval(
-            "SELECT card FROM chat_messages WHERE chat_id = $1 AND message_id = $2",
-            chat_id,
-            message_id,
-        )
-        return None if value is None else str(value)
-
     async def retry_later(
         self, ids: Sequence[int], at: datetime, error: str, *, counts: bool = True
     ) -> None:
