@@ -120,7 +120,9 @@ class Application:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.polling_timeout = polling_timeout
-        self.db = open_database(settings.database, pool_size=settings.database_pool_size)
+        self.db = open_database(
+            settings.database, currency=settings.currency, pool_size=settings.database_pool_size
+        )
         self.i18n = I18n(SUPPORTED_LOCALES, settings.default_locale, settings.currency)
 
         ledger = LedgerService(self.db, settings.currency, self.clock)

@@ -61,7 +61,7 @@ class PendingOperation:
     id: str
     user_id: int
     kind: str
-    amount: int | None
+    amount: Money | None
     payload: dict[str, object]
     created_at: datetime
     expires_at: datetime
@@ -94,14 +94,14 @@ class SavedCard:
 
 @dataclass(frozen=True, slots=True)
 class Purchase:
-    """One certificate invoice. Amounts are minor units: ``amount`` in the ledger currency,
-    ``invoice_amount`` in ``invoice_currency`` (Stars for XTR)."""
+    """One certificate invoice: ``amount`` in the ledger currency, ``invoice_amount`` in minor
+    units of ``invoice_currency`` (Stars for XTR), as Telegram sends it."""
 
     id: int
     public_id: str  # the invoice payload
     user_id: int
     purpose: PurchasePurpose
-    amount: int
+    amount: Money
     invoice_currency: str
     invoice_amount: int
     note: str | None
@@ -119,8 +119,8 @@ class Certificate:
 
     id: int
     user_id: int
-    nominal: int
-    remaining: int
+    nominal: Money
+    remaining: Money
     source: CertificateSource
     created_at: datetime
 
@@ -130,7 +130,7 @@ class Gift:
     id: int
     code: str
     giver_id: int
-    amount: int
+    amount: Money
     note: str | None
     purchase_id: int | None
     status: GiftStatus
@@ -227,17 +227,17 @@ class OrderStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Order:
-    """An order paid from the certificate balance. Amounts are minor units of the ledger
-    currency; ``cashback`` is what the goods earn (pending until the order completes)."""
+    """An order paid from the certificate balance; ``cashback`` is what the goods earn
+    (pending until the order completes)."""
 
     id: int
     user_id: int
     title: str
     product_id: str | None
     quantity: int
-    amount: int
-    cashback: int
-    refunded: int
+    amount: Money
+    cashback: Money
+    refunded: Money
     status: OrderStatus
     tracking: str | None
     created_at: datetime
@@ -262,8 +262,8 @@ class Accrual:
     user_id: int
     source: AccrualSource
     order_id: int | None
-    amount: int
-    voided: int
+    amount: Money
+    voided: Money
     status: AccrualStatus
     reason: str | None  # "order_cancelled", "dispute_won", "refunded"
     created_at: datetime
@@ -276,7 +276,7 @@ class Withdrawal:
     id: int
     user_id: int
     operation_id: str
-    amount: int
+    amount: Money
     card_id: int
     card_last4: str
     status: WithdrawalStatus

@@ -76,6 +76,12 @@ class Money:
         share = (Decimal(self.minor) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         return Money(int(share), self.currency)
 
+    def share(self, part: Money, whole: Money) -> Money:
+        """The share of this amount that ``part`` is of ``whole``, rounded down to the minor
+        unit: what a partial refund takes from an order's cashback."""
+        part._same(whole)
+        return Money(self.minor * part.minor // whole.minor, self.currency)
+
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")

@@ -50,7 +50,7 @@ def accrual_line(t: Translator, services: Services, accrual: Accrual) -> str:
         "accrual-line",
         date=t.date(accrual.created_at),
         source=source,
-        amount=t.money(services.cashback.money(amount)),
+        amount=t.money(amount),
         state=screens.accrual_state(t, accrual),
     )
 
@@ -81,7 +81,7 @@ async def cashback_screen(
         lines.append(
             t(
                 "cashback-next",
-                amount=t.money(services.cashback.money(upcoming.amount)),
+                amount=t.money(upcoming.amount),
                 date=t.date(upcoming.hold_until),
             )
         )
@@ -129,7 +129,7 @@ async def withdraw_to_card(
         callback,
         t(
             "cashback-withdraw-confirm",
-            amount=t.money(services.cashback.money(operation.amount)),
+            amount=t.money(operation.amount),
             last4=str(operation.payload["last4"]),
         ),
     )
@@ -150,7 +150,7 @@ async def withdrawal_requested(
         t(
             "cashback-withdraw-requested",
             request=request.id,
-            amount=t.money(services.cashback.money(request.amount)),
+            amount=t.money(request.amount),
             last4=request.card_last4,
         ),
         reply_markup=back_to_cashback(t),
@@ -169,7 +169,7 @@ async def move(
     assert operation.amount is not None
     await show(
         callback,
-        t("cashback-move-confirm", amount=t.money(services.cashback.money(operation.amount))),
+        t("cashback-move-confirm", amount=t.money(operation.amount)),
     )
     await ask_to_confirm(bot, state, t, services, operation)
 
@@ -187,7 +187,7 @@ async def moved(
     await message.answer(
         t(
             "cashback-moved",
-            amount=t.money(services.cashback.money(operation.amount)),
+            amount=t.money(operation.amount),
             balance=t.money(balances.balance),
             available=t.money(balances.cashback_available),
         ),

@@ -240,8 +240,8 @@ async def my_certificates(
         lines = [
             t(
                 f"certificate-line-{item.source}",
-                remaining=t.money(services.certificates.money(item.remaining)),
-                nominal=t.money(services.certificates.money(item.nominal)),
+                remaining=t.money(item.remaining),
+                nominal=t.money(item.nominal),
                 date=t.date(item.created_at),
             )
             for item in page.items

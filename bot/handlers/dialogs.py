@@ -68,7 +68,7 @@ async def typed_amount(state: FSMContext, services: Services) -> Money:
     typed = (await state.get_data()).get("amount")
     if not isinstance(typed, int):
         raise StaleButton()
-    return services.certificates.money(typed)
+    return Money(typed, services.certificates.currency)
 
 
 async def ask_to_confirm(

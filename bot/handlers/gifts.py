@@ -77,7 +77,7 @@ async def inline_gift(
     link = gift_screens.gift_link(me.username or "", gift.code)
     result = InlineQueryResultArticle(
         id=f"gift-{gift.id}",
-        title=t("gift-inline-title", amount=t.money(services.certificates.money(gift.amount))),
+        title=t("gift-inline-title", amount=t.money(gift.amount)),
         description=t("gift-inline-description"),
         input_message_content=InputTextMessageContent(message_text=gift_screens.card_text(t, gift)),
         reply_markup=gift_claim_keyboard(t, link),

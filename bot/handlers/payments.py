@@ -56,7 +56,7 @@ async def successful_payment(
     )
     if not result.created:
         return  # Telegram delivered this payment again: it was credited and answered before.
-    amount = services.certificates.money(result.purchase.amount)
+    amount = result.purchase.amount
     if result.gift is not None:
         me = await bot.me()
         await show(message, gift_screens.ready(t, result.gift, me.username or "", result.cashback))

@@ -36,7 +36,7 @@ async def snapshot(app: Application, emulator: BotAPIEmulator) -> dict[str, Any]
         {
             "code": gift.code,
             "giver_id": gift.giver_id,
-            "amount": t.money(certificates.money(gift.amount)),
+            "amount": t.money(gift.amount),
             "status": gift.status,
             "claimer_id": gift.claimer_id,
             "expires": gift.expires_at.isoformat(),
@@ -66,7 +66,7 @@ async def snapshot(app: Application, emulator: BotAPIEmulator) -> dict[str, Any]
             "id": accrual.id,
             "user_id": accrual.user_id,
             "source": f"order #{accrual.order_id}" if accrual.order_id else accrual.source,
-            "amount": t.money(cashback.money(accrual.amount or accrual.voided)),
+            "amount": t.money(accrual.amount or accrual.voided),
             "status": accrual.status,
             "reason": accrual.reason,
             "date": _accrual_date(accrual).isoformat(),
@@ -77,7 +77,7 @@ async def snapshot(app: Application, emulator: BotAPIEmulator) -> dict[str, Any]
         {
             "id": request.id,
             "user_id": request.user_id,
-            "amount": t.money(cashback.money(request.amount)),
+            "amount": t.money(request.amount),
             "card": request.card_last4,
             "status": request.status,
             "reason": request.reason,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.domain.models import Accrual
-from bot.domain.money import Money
 from bot.i18n import Translator
 from bot.keyboards.cashback import withdrawal_ops_keyboard
 from bot.screens.base import Screen
@@ -31,7 +30,7 @@ def withdrawal_card(ops: Translator, view: WithdrawalView) -> Screen:
         request=request.id,
         user=str(request.user_id),
         name=view.user,
-        amount=ops.money(Money(request.amount, ops.currency)),
+        amount=ops.money(request.amount),
         last4=request.card_last4,
     )
     if request.status == "requested":

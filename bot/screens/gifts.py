@@ -17,7 +17,7 @@ def gift_link(bot_username: str, code: str) -> str:
 
 def card_text(t: Translator, gift: Gift) -> str:
     """The gift as it is shared into another chat."""
-    text = t("gift-card", amount=t.money(Money(gift.amount, t.currency)))
+    text = t("gift-card", amount=t.money(gift.amount))
     if gift.note:
         text += "\n\n" + t("gift-card-note", note=gift.note)
     return text
@@ -28,7 +28,7 @@ def ready(t: Translator, gift: Gift, bot_username: str, cashback: Money | None =
     link = gift_link(bot_username, gift.code)
     text = t(
         "gift-ready",
-        amount=t.money(Money(gift.amount, t.currency)),
+        amount=t.money(gift.amount),
         link=link,
         expires=t.date(gift.expires_at),
     )

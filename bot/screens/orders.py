@@ -4,7 +4,6 @@ the notices about a change."""
 from __future__ import annotations
 
 from bot.domain.models import Order, Page
-from bot.domain.money import Money
 from bot.i18n import Translator
 from bot.keyboards.orders import (
     operators_keyboard,
@@ -21,10 +20,6 @@ def status_label(t: Translator, status: str) -> str:
     return t(f"order-status-{status.replace('_', '-')}")
 
 
-def _money(t: Translator, minor: int) -> str:
-    return t.money(Money(minor, t.currency))
-
-
 def order_text(t: Translator, view: OrderView) -> str:
     """The card: what, how much, its status and cashback, and its history. With the buyer's
     balance, an unpaid order also says what paying it leaves."""
@@ -34,7 +29,7 @@ def order_text(t: Translator, view: OrderView) -> str:
             "order-card",
             id=order.id,
             title=order.title,
-            amount=_money(t, order.amount),
+            amount=t.money(order.amount),
             status=status_label(t, order.status),
         )
     ]
@@ -43,21 +38,21 @@ def order_text(t: Translator, view: OrderView) -> str:
         lines.append(
             t(
                 "order-card-cashback",
-                cashback=_money(t, accrual.amount or accrual.voided),
+                cashback=t.money(accrual.amount or accrual.voided),
                 state=accrual_state(t, accrual),
             )
         )
-    elif order.cashback and order.status == "awaiting_payment":
+    elif order.cashback.minor and order.status == "awaiting_payment":
         # Not accrued until paid, but the shopper decides knowing what the goods earn.
         lines.append(
-            t("order-card-cashback", cashback=_money(t, order.cashback), state=t("accrual-pending"))
+            t("order-card-cashback", cashback=t.money(order.cashback), state=t("accrual-pending"))
         )
     if order.tracking:
         lines.append(t("order-card-tracking", tracking=order.tracking))
-    if order.refunded:
-        lines.append(t("order-card-refunded", amount=_money(t, order.refunded)))
+    if order.refunded.minor:
+        lines.append(t("order-card-refunded", amount=t.money(order.refunded)))
     if order.status == "awaiting_payment" and balance is not None:
-        after = _money(t, balance.minor - order.amount)
+        after = t.money(balance - order.amount)
         lines.append(t("order-card-balance", balance=t.money(balance), after=after))
     history = t.lines(
         t(
@@ -122,7 +117,7 @@ def orders_list(t: Translator, page: Page[Order]) -> Screen:
                     "orders-line",
                     id=order.id,
                     title=order.title,
-                    amount=_money(t, order.amount),
+                    amount=t.money(order.amount),
                     status=status_label(t, order.status),
                     date=t.date(order.created_at),
                 )

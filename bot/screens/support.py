@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.domain.models import Purchase
-from bot.domain.money import Money
 from bot.i18n import Translator
 from bot.screens.base import Screen
 from bot.screens.certificates import invoice_price
@@ -19,7 +18,7 @@ def payment_ticket(
         ops(
             "ops-charge-line",
             charge_id=charge.telegram_charge_id or "",
-            amount=ops.money(Money(charge.amount, ops.currency)),
+            amount=ops.money(charge.amount),
             price=invoice_price(ops, charge.invoice_currency, charge.invoice_amount),
             status=charge.status,
             date=ops.datetime(charge.paid_at or charge.created_at),

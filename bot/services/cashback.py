@@ -88,14 +88,11 @@ class CashbackService:
         security.register(WITHDRAW, self._withdraw)
         security.register(MOVE, self._move)
 
-    def money(self, minor: int) -> Money:
-        return Money(minor, self.ledger.currency)
-
     # --- accruals of orders, in the order's unit of work --------------------------------------
 
     async def accrue_order(self, uow: UnitOfWork, order: Order) -> None:
         """A paid order's cashback: pending until the order completes."""
-        if order.cashback <= 0:
+        if order.cashback.minor <= 0:
             return
         await self.ledger.transfer(
             uow,
@@ -103,7 +100,7 @@ class CashbackService:
             "order_cashback_pending",
             CASHBACK_EXPENSE,
             Account.cashback_pending(order.user_id),
-            self.money(order.cashback),
+            order.cashback,
             user_id=order.user_id,
         )
         await uow.cashback.add(
@@ -116,14 +113,14 @@ class CashbackService:
         )
 
     async def void_order_share(
-        self, uow: UnitOfWork, order: Order, refunded: int, status: str
+        self, uow: UnitOfWork, order: Order, refunded: Money, status: str
     ) -> None:
         """The share of a pending accrual that a refund of ``refunded`` takes away; ``status``
         is the order's new one, which names the reason."""
         reason = VOID_REASONS[status]
-        void = order.cashback * refunded // order.amount
+        void = order.cashback.share(refunded, order.amount)
         accrual = await uow.cashback.of_order(order.id)
-        if void <= 0 or accrual is None:
+        if void.minor <= 0 or accrual is None:
             return
         if await uow.cashback.void_part(accrual.id, void, reason, self.clock.now()) is None:
             raise RuntimeError(f"accrual {accrual.id} cannot lose {void}: {accrual.status}")
@@ -133,7 +130,7 @@ class CashbackService:
             "order_cashback_voided",
             Account.cashback_pending(order.user_id),
             CASHBACK_EXPENSE,
-            self.money(void),
+            void,
             user_id=order.user_id,
         )
 
@@ -149,38 +146,38 @@ class CashbackService:
 
     # --- the hold -------------------------------------------------------------------------
 
-    async def release_due(self) -> int:
+    async def release_due(self) -> Money:
         """Held accruals past their date become available, with one notice per user.
         Catches up on everything that fell due while the bot was down; safe to run twice."""
         now = self.clock.now()
         async with self.db.read() as uow:
             due = await uow.cashback.due(now, _RELEASE_BATCH)
         users: dict[int, None] = dict.fromkeys(accrual.user_id for accrual in due)
-        released = 0
+        released = self.ledger.zero()
         for user_id in users:
             released += await self._release_user(user_id, now)
         return released
 
     @retry_on_conflict()
-    async def _release_user(self, user_id: int, now: datetime) -> int:
+    async def _release_user(self, user_id: int, now: datetime) -> Money:
         async with self.db.unit_of_work() as uow:
-            total = 0
+            total = self.ledger.zero()
             for accrual in await uow.cashback.due_of_user(user_id, now):
                 released = await uow.cashback.release(accrual.id, now)
                 if released is not None:
                     await self._release(uow, released, now)
                     total += released.amount
-            if total == 0:
-                return 0
-            balances = await uow.ledger.user_balances(user_id)
+            if not total:
+                return total
+            held = await self.ledger.held(uow, user_id)
             await write_notice(
                 uow,
                 user_id,
                 CASHBACK_AVAILABLE,
                 "notice-cashback-available",
                 now,
-                amount=self.money(total),
-                available=self.money(balances.get("cashback_available", 0)),
+                amount=total,
+                available=held.cashback_available,
             )
         log.info("event=cashback_released user_id=%s amount=%s", user_id, total)
         return total
@@ -188,14 +185,14 @@ class CashbackService:
     async def _release(self, uow: UnitOfWork, accrual: Accrual, now: datetime) -> None:
         if accrual.status == "on_hold" and await uow.cashback.release(accrual.id, now) is None:
             return
-        if accrual.amount > 0:
+        if accrual.amount.minor > 0:
             await self.ledger.transfer(
                 uow,
                 f"cashback-release:{accrual.id}",
                 "cashback_released",
                 Account.cashback_pending(accrual.user_id),
                 Account.cashback_available(accrual.user_id),
-                self.money(accrual.amount),
+                accrual.amount,
                 user_id=accrual.user_id,
             )
 
@@ -204,12 +201,13 @@ class CashbackService:
     async def summary(self, user_id: int) -> CashbackSummary:
         async with self.db.read() as uow:
             totals = await uow.cashback.totals(user_id)
-            balances = await uow.ledger.user_balances(user_id)
+            held = await self.ledger.held(uow, user_id)
             upcoming = await uow.cashback.next_release(user_id)
+        zero = self.ledger.zero()
         return CashbackSummary(
-            pending=self.money(totals.get("pending", 0)),
-            on_hold=self.money(totals.get("on_hold", 0)),
-            available=self.money(balances.get("cashback_available", 0)),
+            pending=totals.get("pending", zero),
+            on_hold=totals.get("on_hold", zero),
+            available=held.cashback_available,
             next_release=upcoming,
         )
 
@@ -262,7 +260,7 @@ class CashbackService:
             user_id,
             WITHDRAW,
             key=f"withdraw:{user_id}:{card.id}:{available.minor}",
-            amount=available.minor,
+            amount=available,
             payload={"card": card.id, "last4": card.last4},
         )
 
@@ -286,7 +284,7 @@ class CashbackService:
             "cashback_withdrawal",
             Account.cashback_available(operation.user_id),
             WITHDRAWALS,
-            self.money(operation.amount),
+            operation.amount,
             user_id=operation.user_id,
         )
         await self._tell_operators(uow, request.id, now)
@@ -360,7 +358,7 @@ class CashbackService:
                     "cashback_withdrawal_rejected",
                     WITHDRAWALS,
                     Account.cashback_available(request.user_id),
-                    self.money(request.amount),
+                    request.amount,
                     user_id=request.user_id,
                 )
             await self._tell_operators(uow, request.id, now)
@@ -370,7 +368,7 @@ class CashbackService:
                 WITHDRAWAL,
                 f"notice-withdrawal-{status}",
                 now,
-                amount=self.money(request.amount),
+                amount=request.amount,
                 last4=request.card_last4,
                 reason=reason or "",
             )
@@ -396,12 +394,12 @@ class CashbackService:
         if amount.minor <= 0:
             raise CashbackRefused("cap", cap=self.certificates.policy.balance_max)
         return await self.security.create_operation(
-            user_id, MOVE, key=f"cashback-move:{user_id}:{amount.minor}", amount=amount.minor
+            user_id, MOVE, key=f"cashback-move:{user_id}:{amount.minor}", amount=amount
         )
 
     async def _move(self, uow: UnitOfWork, operation: PendingOperation) -> None:
         assert operation.amount is not None
-        amount = self.money(operation.amount)
+        amount = operation.amount
         await self.certificates.check_cap(uow, operation.user_id, amount)
         await self.ledger.transfer(
             uow,
@@ -413,6 +411,6 @@ class CashbackService:
             user_id=operation.user_id,
         )
         await uow.certificates.add_certificate(
-            operation.user_id, amount.minor, "cashback", self.clock.now()
+            operation.user_id, amount, "cashback", self.clock.now()
         )
         log.info("event=cashback_moved user_id=%s amount=%s", operation.user_id, operation.amount)

@@ -96,28 +96,27 @@ class CertificatePage:
     balance: Money
 
 
-def allocate(certificates: Sequence[Certificate], amount: int) -> list[tuple[int, int]]:
+def allocate(certificates: Sequence[Certificate], amount: Money) -> list[tuple[int, Money]]:
     """(certificate id, amount to take) for spending ``amount``, oldest certificate first.
 
-    Raises InsufficientFunds in minor units' terms when they do not cover it; the caller turns
-    that into money.
+    Raises ShortOfCertificates, with what they do cover, when they do not cover it all.
     """
-    plan: list[tuple[int, int]] = []
+    plan: list[tuple[int, Money]] = []
     left = amount
     for certificate in sorted(certificates, key=lambda c: c.id):
-        if left == 0:
+        if not left:
             break
         take = min(certificate.remaining, left)
-        if take > 0:
+        if take.minor > 0:
             plan.append((certificate.id, take))
             left -= take
-    if left > 0:
+    if left.minor > 0:
         raise ShortOfCertificates(amount - left)
     return plan
 
 
 class ShortOfCertificates(Exception):
-    def __init__(self, covered: int) -> None:
+    def __init__(self, covered: Money) -> None:
         super().__init__(covered)
         self.covered = covered
 
@@ -133,9 +132,6 @@ class CertificateService:
         self.currency = ledger.currency
 
     # --- amounts and prices -------------------------------------------------------------------
-
-    def money(self, minor: int) -> Money:
-        return Money(minor, self.currency)
 
     def parse_amount(self, text: str) -> Money:
         """A custom certificate amount: strict digits, within CERTIFICATE_MIN..MAX."""
@@ -162,8 +158,7 @@ class CertificateService:
     async def check_cap(self, uow: UnitOfWork, user_id: int, amount: Money) -> Money:
         """BALANCE_MAX: refuse ``amount`` more if the certificate balance would pass it;
         else the balance now."""
-        balances = await uow.ledger.user_balances(user_id)
-        balance = self.money(balances.get("balance", 0))
+        balance = (await self.ledger.held(uow, user_id)).balance
         if balance + amount > self.policy.balance_max:
             room = max(self.policy.balance_max - balance, self.ledger.zero())
             raise BalanceCapExceeded(cap=self.policy.balance_max, room=room)
@@ -185,7 +180,7 @@ class CertificateService:
                 public_id=secrets.token_urlsafe(16),
                 user_id=user_id,
                 purpose=purpose,
-                amount=amount.minor,
+                amount=amount,
                 invoice_currency=invoice.currency,
                 invoice_amount=invoice.amount,
                 note=note,
@@ -205,7 +200,7 @@ class CertificateService:
             if purchase.invoice_currency != currency or purchase.invoice_amount != total_amount:
                 raise CheckoutRefused("changed")
             if purchase.purpose == "self":
-                await self.check_cap(uow, user_id, self.money(purchase.amount))
+                await self.check_cap(uow, user_id, purchase.amount)
         return purchase
 
     @retry_on_conflict()
@@ -269,7 +264,7 @@ class CertificateService:
     ) -> PaymentResult:
         """The paid purchase's money, cashback and certificate or gift, in the caller's unit."""
         repo = uow.certificates
-        amount = self.money(purchase.amount)
+        amount = purchase.amount
         cashback = self.cashback_for(amount)
         target = Account.balance(user_id) if purchase.purpose == "self" else GIFT_ESCROW
         legs = [Leg(TELEGRAM_PAYMENTS, -amount), Leg(target, amount)]
@@ -285,7 +280,7 @@ class CertificateService:
                 user_id=user_id,
                 source="certificate",
                 purchase_id=purchase.id,
-                amount=cashback.minor,
+                amount=cashback,
                 status="available",
                 now=now,
             )
@@ -309,14 +304,14 @@ class CertificateService:
 
     async def _result(self, uow: UnitOfWork, purchase: Purchase, *, created: bool) -> PaymentResult:
         repo = uow.certificates
-        balances = await uow.ledger.user_balances(purchase.user_id)
+        held = await self.ledger.held(uow, purchase.user_id)
         return PaymentResult(
             purchase=purchase,
             created=created,
             certificate=await repo.of_purchase(purchase.id),
             gift=await repo.gift_of_purchase(purchase.id) if purchase.purpose == "gift" else None,
-            cashback=self.cashback_for(self.money(purchase.amount)),
-            balance=self.money(balances.get("balance", 0)),
+            cashback=self.cashback_for(purchase.amount),
+            balance=held.balance,
         )
 
     # --- refunds --------------------------------------------------------------------------------
@@ -337,15 +332,14 @@ class CertificateService:
         if purchase.purpose == "self":
             certificate = await repo.of_purchase(purchase.id)
             if certificate is None or certificate.remaining != certificate.nominal:
-                spent = self.money(purchase.amount - (certificate.remaining if certificate else 0))
-                raise RefundRefused("spent", spent=spent)
+                left = certificate.remaining if certificate else self.ledger.zero()
+                raise RefundRefused("spent", spent=purchase.amount - left)
         else:
             gift = await repo.gift_of_purchase(purchase.id)
             if gift is None or gift.status != "open":
                 raise RefundRefused("gift_closed")
-        cashback = self.cashback_for(self.money(purchase.amount))
-        balances = await uow.ledger.user_balances(purchase.user_id)
-        if balances.get("cashback_available", 0) < cashback.minor:
+        cashback = self.cashback_for(purchase.amount)
+        if (await self.ledger.held(uow, purchase.user_id)).cashback_available < cashback:
             raise RefundRefused("cashback_spent", cashback=cashback)
 
     @retry_on_conflict()
@@ -361,7 +355,7 @@ class CertificateService:
             purchase = await repo.purchase_by_charge(charge_id)
             if purchase is None:
                 raise RefundRefused("unknown")
-            amount = self.money(purchase.amount)
+            amount = purchase.amount
             if purchase.status == "refunded":
                 return RefundResult(purchase, reversed=False, amount=amount)
             await self._check_reversible(uow, purchase)
@@ -448,10 +442,8 @@ class CertificateService:
         async with self.db.read() as uow:
             items = await uow.certificates.page(user_id, PAGE_SIZE, page * PAGE_SIZE)
             live, total = await uow.certificates.summary(user_id)
-            balances = await uow.ledger.user_balances(user_id)
-        return CertificatePage(
-            Page(items, page, PAGE_SIZE, total), live, self.money(balances.get("balance", 0))
-        )
+            held = await self.ledger.held(uow, user_id)
+        return CertificatePage(Page(items, page, PAGE_SIZE, total), live, held.balance)
 
     async def count(self, user_id: int) -> int:
         """Certificates with money left."""
@@ -481,13 +473,13 @@ class CertificateService:
             return result
         certificates = await uow.certificates.spendable(user_id)
         try:
-            plan = allocate(certificates, amount.minor)
+            plan = allocate(certificates, amount)
         except ShortOfCertificates as short:
             # The balance covered it, so the certificates must too: a broken invariant.
-            raise InsufficientFunds(needed=amount, available=self.money(short.covered)) from None
+            raise InsufficientFunds(needed=amount, available=short.covered) from None
         for certificate_id, take in plan:
             if not await uow.certificates.take(certificate_id, take):
-                raise InsufficientFunds(needed=amount, available=self.money(0))
+                raise InsufficientFunds(needed=amount, available=self.ledger.zero())
         return result
 
     async def drift(self) -> list[str]:

@@ -93,13 +93,13 @@ class GiftService:
             user_id,
             FROM_BALANCE,
             key=f"gift-from-balance:{user_id}:{amount.minor}:{noted}",
-            amount=amount.minor,
+            amount=amount,
             payload={"note": note},
         )
 
     async def _give_from_balance(self, uow: UnitOfWork, operation: PendingOperation) -> int:
         assert operation.amount is not None
-        amount = Money(operation.amount, self.ledger.currency)
+        amount = operation.amount
         await self.certificates.spend(
             uow,
             operation.user_id,
@@ -113,7 +113,7 @@ class GiftService:
         gift = await uow.certificates.add_gift(
             code=new_gift_code(),
             giver_id=operation.user_id,
-            amount=amount.minor,
+            amount=amount,
             note=note if isinstance(note, str) else None,
             purchase_id=None,
             now=now,
@@ -186,7 +186,7 @@ class GiftService:
             assert gift is not None
             if gift.status != "open":
                 raise GiftUnavailable("claimed" if gift.status == "claimed" else gift.status)
-            amount = Money(gift.amount, self.ledger.currency)
+            amount = gift.amount
             balance = await self.certificates.check_cap(uow, user_id, amount)
             # Of two claimers, the second finds the row closed (it waits for the first's lock
             # on PostgreSQL; SQLite has one writer) and is refused.
@@ -254,7 +254,7 @@ class GiftService:
                 "gift_returned",
                 GIFT_ESCROW,
                 Account.balance(gift.giver_id),
-                Money(gift.amount, self.ledger.currency),
+                gift.amount,
                 user_id=gift.giver_id,
             )
             await uow.certificates.add_certificate(
@@ -266,11 +266,8 @@ class GiftService:
                 GIFT_EXPIRED,
                 "notice-gift-expired",
                 now,
-                amount=Money(gift.amount, self.ledger.currency),
-                balance=Money(
-                    (await uow.ledger.user_balances(gift.giver_id)).get("balance", 0),
-                    self.ledger.currency,
-                ),
+                amount=gift.amount,
+                balance=(await self.ledger.held(uow, gift.giver_id)).balance,
             )
         log.info("event=gift_expired gift=%s giver=%s", gift.id, gift.giver_id)
         return True

@@ -181,7 +181,11 @@ class LedgerService:
 
     async def balances(self, user_id: int) -> UserBalances:
         async with self.db.read() as uow:
-            raw = await uow.ledger.user_balances(user_id)
+            return await self.held(uow, user_id)
+
+    async def held(self, uow: UnitOfWork, user_id: int) -> UserBalances:
+        """What the user's accounts hold, read in ``uow`` (inside a transaction, as it is there)."""
+        raw = await uow.ledger.user_balances(user_id)
         return UserBalances(
             balance=Money(raw.get("balance", 0), self.currency),
             cashback_pending=Money(raw.get("cashback_pending", 0), self.currency),

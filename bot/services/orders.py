@@ -109,9 +109,6 @@ class OrderService:
         security.register(PAY, self._pay)
         self.security = security
 
-    def money(self, minor: int) -> Money:
-        return Money(minor, self.ledger.currency)
-
     # --- creating -----------------------------------------------------------------------------
 
     @retry_on_conflict()
@@ -159,8 +156,8 @@ class OrderService:
                 title=title,
                 product_id=product_id,
                 quantity=quantity,
-                amount=amount.minor,
-                cashback=amount.percent(cashback_percent).minor,
+                amount=amount,
+                cashback=amount.percent(cashback_percent),
                 now=now,
                 key=key,
             )
@@ -215,8 +212,8 @@ class OrderService:
         to the buyer with its Pay button."""
         async with self.db.read() as uow:
             order = await uow.orders.latest_awaiting(user_id)
-            balances = await uow.ledger.user_balances(user_id)
-        if order is None or balances.get("balance", 0) < order.amount:
+            held = await self.ledger.held(uow, user_id)
+        if order is None or held.balance < order.amount:
             return None
         return order
 
@@ -229,14 +226,14 @@ class OrderService:
         if order.status != "awaiting_payment":
             raise OrderRefused("not_payable", order=order.id)
         balances = await self.ledger.balances(user_id)
-        amount = self.money(order.amount)
+        amount = order.amount
         if balances.balance < amount:
             raise InsufficientFunds(needed=amount, available=balances.balance)
         return await self.security.create_operation(
             user_id,
             PAY,
             key=f"order-pay:{order.id}",
-            amount=order.amount,
+            amount=amount,
             payload={"order": order.id},
         )
 
@@ -266,7 +263,7 @@ class OrderService:
         await self.certificates.spend(
             uow,
             order.user_id,
-            self.money(order.amount),
+            order.amount,
             key=f"order-pay:{order.id}",
             kind="order_payment",
             to=ORDERS,
@@ -297,7 +294,7 @@ class OrderService:
             order = await uow.orders.get(order_id)
             if order is None or order.user_id != user_id:
                 raise OrderRefused("not_found", order=order_id)
-            refund = order.amount if status == "cancelled" else 0
+            refund = order.amount if status == "cancelled" else None
             return await self._change(uow, order, status, "buyer", refund=refund)
 
     @retry_on_conflict()
@@ -346,16 +343,16 @@ class OrderService:
         tracking: str | None,
         refund: Money | None,
     ) -> Order:
-        amount = 0
+        amount = None
         if status == "dispute_won":
             most = order.amount - order.refunded
-            amount = most if refund is None else refund.minor
-            if not 0 < amount <= most:
-                raise OrderRefused("refund_amount", order=order.id, most=self.money(most))
+            amount = most if refund is None else refund
+            if not 0 < amount.minor <= most.minor:
+                raise OrderRefused("refund_amount", order=order.id, most=most)
         changed = await self._change(
             uow, order, status, f"operator:{actor_id}", refund=amount, tracking=tracking
         )
-        detail = tracking or (str(amount) if amount else None)
+        detail = tracking or (str(amount.minor) if amount else None)
         await uow.orders.audit(actor_id, order.id, status, detail, self.clock.now())
         return changed
 
@@ -419,7 +416,7 @@ class OrderService:
         status: str,
         actor: str,
         *,
-        refund: int = 0,
+        refund: Money | None = None,
         tracking: str | None = None,
     ) -> Order:
         """One status change with its money, in the caller's unit of work."""
@@ -429,7 +426,7 @@ class OrderService:
                 "illegal", order=order.id, status=OrderStatus(status), current=order.status
             )
         was_paid = order.status != "awaiting_payment"
-        refund = refund if was_paid else 0
+        refund = refund if was_paid else None
         now = self.clock.now()
         changed = await uow.orders.move(
             order.id, expected, status, now, tracking=tracking, refunded=refund
@@ -444,7 +441,7 @@ class OrderService:
             await self._refund(uow, order, refund, status)
         if status == "cancelled" and order.product_id is not None:
             await uow.orders.release(order.product_id, order.quantity)
-        if status in ("completed", "dispute_lost", "dispute_won") and order.cashback:
+        if status in ("completed", "dispute_lost", "dispute_won") and order.cashback.minor:
             await self.cashback.hold_order(uow, changed)
         await uow.orders.add_event(order.id, status, actor, tracking, now)
         if was_paid:  # the operators' card, posted when it was paid, follows every change
@@ -475,7 +472,7 @@ class OrderService:
             order=order.id,
         )
 
-    async def _refund(self, uow: UnitOfWork, order: Order, amount: int, reason: str) -> None:
+    async def _refund(self, uow: UnitOfWork, order: Order, amount: Money, reason: str) -> None:
         """Money back on the balance at once, as a certificate of its own, and the share of
         the pending cashback that belonged to it voided."""
         now = self.clock.now()
@@ -485,7 +482,7 @@ class OrderService:
             "order_refund",
             ORDERS,
             Account.balance(order.user_id),
-            self.money(amount),
+            amount,
             user_id=order.user_id,
         )
         await uow.certificates.add_certificate(order.user_id, amount, "refund", now)

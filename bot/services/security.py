@@ -28,6 +28,7 @@ from bot.domain.errors import (
     WrongPassword,
 )
 from bot.domain.models import PendingOperation, SecretRecord
+from bot.domain.money import Money
 from bot.services.hashing import SecretHasher
 from bot.services.notices import ACCOUNT, write_notice
 from bot.storage.database import Database, retry_on_conflict
@@ -255,14 +256,13 @@ class SecurityService:
         self._executors[kind] = executor
 
     @retry_on_conflict()
-    @retry_on_conflict()
     async def create_operation(
         self,
         user_id: int,
         kind: str,
         *,
         key: str,
-        amount: int | None = None,
+        amount: Money | None = None,
         payload: dict[str, Any] | None = None,
         ttl: timedelta = timedelta(minutes=10),
     ) -> PendingOperation:

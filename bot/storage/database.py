@@ -33,6 +33,8 @@ class Database(ABC):
     # Called after a unit of work that queued notices commits: the sender looks at once
     # instead of at its next poll.
     on_notices: Callable[[], None] | None = None
+    # The ledger's currency: repositories read amounts into Money of it.
+    currency: str = "USD"
 
     @cached_property
     def caches(self) -> Caches:
@@ -81,18 +83,22 @@ class Database(ABC):
         return applied
 
 
-def open_database(url: str, *, pool_size: int = 10) -> Database:
-    """A database for ``url``, not yet connected."""
+def open_database(url: str, *, currency: str = "USD", pool_size: int = 10) -> Database:
+    """A database for ``url`` whose amounts are in ``currency``, not yet connected."""
     scheme = urlsplit(url).scheme
+    database: Database
     if scheme == "sqlite":
         from bot.storage.sqlite import SQLiteDatabase
 
-        return SQLiteDatabase(sqlite_path(url))
-    if scheme in ("postgresql", "postgres"):
+        database = SQLiteDatabase(sqlite_path(url))
+    elif scheme in ("postgresql", "postgres"):
         from bot.storage.postgres import PostgresDatabase
 
-        return PostgresDatabase(url, pool_size=pool_size)
-    raise ValueError("must start with sqlite:/// or postgresql://")
+        database = PostgresDatabase(url, pool_size=pool_size)
+    else:
+        raise ValueError("must start with sqlite:/// or postgresql://")
+    database.currency = currency
+    return database
 
 
 def sqlite_path(url: str) -> Path:

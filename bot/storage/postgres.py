@@ -159,7 +159,7 @@ class PostgresDatabase(Database):
                 await transaction.start()
             except (asyncpg.PostgresError, OSError) as exc:
                 _raise(exc)
-            uow = UnitOfWork(PostgresSession(conn))
+            uow = UnitOfWork(PostgresSession(conn), self.currency)
             try:
                 yield uow
             except BaseException:
@@ -174,7 +174,7 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
         async with self._connection() as conn:
-            yield UnitOfWork(PostgresSession(conn))
+            yield UnitOfWork(PostgresSession(conn), self.currency)
 
     async def current_version(self) -> int:
         async with self._connection() as conn:

@@ -341,7 +341,7 @@ class SQLiteDatabase(Database):
         async with self._write_lock:
             conn = self._writer_connection()
             await self._without_waiting_if_possible(conn, "BEGIN IMMEDIATE")
-            uow = UnitOfWork(SQLiteWriteSession(conn))
+            uow = UnitOfWork(SQLiteWriteSession(conn), self.currency)
             try:
                 yield uow
                 await self._without_waiting_if_possible(conn, "COMMIT")
@@ -393,7 +393,7 @@ class SQLiteDatabase(Database):
     async def read(self) -> AsyncIterator[UnitOfWork]:
         if self._reader is None or self._loop_reader is None:
             raise RuntimeError("the database is not connected")
-        yield UnitOfWork(SQLiteSession(self._loop_reader, self._reader))
+        yield UnitOfWork(SQLiteSession(self._loop_reader, self._reader), self.currency)
 
     async def current_version(self) -> int:
         async with self._write_lock:

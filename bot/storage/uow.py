@@ -25,8 +25,9 @@ class UnitOfWork:
     Repositories are made on first use: most operations touch one or two of them.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, currency: str) -> None:
         self.session = session
+        self.currency = currency
         self.queued_notices = False
 
     def _queued_notice(self) -> None:
@@ -50,7 +51,7 @@ class UnitOfWork:
 
     @cached_property
     def security(self) -> SecurityRepository:
-        return SecurityRepository(self.session)
+        return SecurityRepository(self.session, self.currency)
 
     @cached_property
     def cards(self) -> CardRepository:
@@ -62,15 +63,15 @@ class UnitOfWork:
 
     @cached_property
     def certificates(self) -> CertificateRepository:
-        return CertificateRepository(self.session)
+        return CertificateRepository(self.session, self.currency)
 
     @cached_property
     def orders(self) -> OrderRepository:
-        return OrderRepository(self.session)
+        return OrderRepository(self.session, self.currency)
 
     @cached_property
     def cashback(self) -> CashbackRepository:
-        return CashbackRepository(self.session)
+        return CashbackRepository(self.session, self.currency)
 
     @cached_property
     def outbox(self) -> OutboxRepository:

@@ -39,7 +39,7 @@ async def give(bot: RunningBot, user_id: int, balance: int, available: int, pend
             )
             if name == "fund":  # the balance is made of certificates
                 now = bot.app.clock.now()
-                await uow.certificates.add_certificate(user_id, minor, "bought", now)
+                await uow.certificates.add_certificate(user_id, Money(minor, "USD"), "bought", now)
 
 
 @pytest.mark.parametrize(

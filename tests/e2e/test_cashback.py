@@ -146,9 +146,9 @@ async def test_an_orders_cashback_is_held_with_its_date_then_available(
     opened = await press(emulator, card, "Lamp")
     assert f"Cashback for the goods: $1.00, on hold until {day}" in opened.params["text"]
 
-    assert await services.cashback.release_due() == 0  # not yet
+    assert await services.cashback.release_due() == Money(0, "USD")  # not yet
     clock.advance(timedelta(days=14, minutes=1))
-    assert await services.cashback.release_due() == 100
+    assert await services.cashback.release_due() == Money(100, "USD")
     await bot.notices_out()
     screen = await say(emulator, ALICE, "/cashback")
     assert "Available: <b>$1.50</b>" in screen.params["text"]

@@ -30,19 +30,20 @@ async def prepare(bot: RunningBot) -> PendingOperation:
         )
 
     async def pay(uow: UnitOfWork, operation: PendingOperation) -> None:
+        assert operation.amount is not None
         await app.services.ledger.transfer(
             uow,
             f"test-pay:{operation.id}",
             "test_payment",
             Account.balance(ALICE),
             ORDERS,
-            Money(operation.amount or 0, "USD"),
+            operation.amount,
             user_id=ALICE,
         )
 
     app.services.security.register("test_payment", pay)
     operation = await app.services.security.create_operation(
-        ALICE, "test_payment", key="test:1", amount=14799
+        ALICE, "test_payment", key="test:1", amount=Money(14799, "USD")
     )
     state = app.dispatcher.fsm.get_context(bot=app.bot, chat_id=ALICE, user_id=ALICE)
     await ask_to_confirm(app.bot, state, app.i18n("en"), app.services, operation)

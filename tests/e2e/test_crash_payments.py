@@ -255,7 +255,7 @@ async def _check(world: Shop, plan: Plan, outcomes: dict[str, PaymentOutcome]) -
     expected = Counter(plan.funded)
     for purchase in plan.purchases:
         if purchase.public_id in paid:
-            expected[purchase.user_id] += purchase.amount
+            expected[purchase.user_id] += purchase.amount.minor
     for order_id, (user, amount, cancel) in plan.orders.items():
         order = (await world.orders.view(user, order_id)).order
         assert order.status == ("cancelled" if cancel else "paid"), (order_id, order.status)

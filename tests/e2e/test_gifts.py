@@ -127,7 +127,10 @@ async def test_giving_from_the_balance_needs_the_password(
     assert (await bot.app.services.ledger.balances(ALICE)).balance == usd(1500)
     # The oldest certificate went first: $10 spent, $5 of the $20 one.
     page = await bot.app.services.certificates.page(ALICE, 0)
-    assert [(c.nominal, c.remaining) for c in page.page.items] == [(2000, 1500), (1000, 0)]
+    assert [(c.nominal.minor, c.remaining.minor) for c in page.page.items] == [
+        (2000, 1500),
+        (1000, 0),
+    ]
 
     claimed = await say(emulator, BOB, f"/start gift_{found.group(1)}")
     assert "$15.00" in claimed.params["text"]

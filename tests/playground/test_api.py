@@ -201,7 +201,9 @@ async def test_inspector_shows_balances_and_entries_through_the_services(
             Money(16000, "USD"),
             user_id=ANNA,
         )
-        await uow.certificates.add_certificate(ANNA, 16000, "bought", playground.clock.now())
+        await uow.certificates.add_certificate(
+            ANNA, Money(16000, "USD"), "bought", playground.clock.now()
+        )
     inspector = await get(http, "/api/inspector")
     anna = next(u for u in inspector["users"] if u["id"] == ANNA)
     assert anna["balance"] == "$160.00" and anna["certificates"] == 1

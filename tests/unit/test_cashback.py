@@ -74,16 +74,16 @@ async def test_accruals_move_from_pending_to_on_hold_to_available_on_the_clock(s
     assert summary.next_release.hold_until == completed_at + timedelta(days=14)
 
     shop.base.clock.advance(timedelta(days=14) - timedelta(seconds=1))
-    assert await shop.cashback.release_due() == 0
+    assert await shop.cashback.release_due() == usd(0)
     shop.base.clock.advance(timedelta(seconds=1))
-    assert await shop.cashback.release_due() == 200
-    assert await shop.cashback.release_due() == 0  # a second run moves nothing
+    assert await shop.cashback.release_due() == usd(200)
+    assert await shop.cashback.release_due() == usd(0)  # a second run moves nothing
     summary = await shop.cashback.summary(ALICE)
     assert (summary.on_hold, summary.available, summary.next_release) == (usd(0), usd(300), None)
     page = await shop.cashback.page(ALICE, 0)
     accruals = page.items
     assert page.total == 2
-    assert [(a.source, a.status, a.amount) for a in accruals] == [
+    assert [(a.source, a.status, a.amount.minor) for a in accruals] == [
         ("order", "available", 200),
         ("certificate", "available", 100),
     ]
@@ -110,7 +110,7 @@ async def test_a_late_run_releases_everything_that_fell_due_with_one_notice_per_
     shop.base.clock.advance(timedelta(days=3))
     second = await completed_order(shop, 3000, 10)
     shop.base.clock.advance(timedelta(days=40))  # the bot was down for weeks
-    assert await shop.cashback.release_due() == 200 + 300
+    assert await shop.cashback.release_due() == usd(200 + 300)
     notices = await outbox(shop)
     assert [(chat, template) for chat, template, _ in notices] == [
         (ALICE, "notice-cashback-available")
@@ -133,11 +133,11 @@ async def test_voided_accruals_say_why(shop: Shop) -> None:
     await shop.certificates.reverse(charge)
 
     accruals = (await shop.cashback.page(ALICE, 0)).items
-    by_order = {a.order_id: (a.status, a.reason, a.amount, a.voided) for a in accruals}
+    by_order = {a.order_id: (a.status, a.reason, a.amount.minor, a.voided.minor) for a in accruals}
     assert by_order[cancelled.id] == ("voided", "order_cancelled", 0, 100)
     assert by_order[disputed.id] == ("voided", "dispute_won", 0, 200)
     bobs = (await shop.cashback.page(BOB, 0)).items
-    assert [(a.status, a.reason, a.voided) for a in bobs] == [("voided", "refunded", 50)]
+    assert [(a.status, a.reason, a.voided.minor) for a in bobs] == [("voided", "refunded", 50)]
     await shop.check()
 
 
@@ -257,7 +257,7 @@ async def test_move_to_balance_makes_a_certificate_within_the_cap(shop: Shop) ->
     await shop.pay(ALICE, 20000)
     await shop.pay(ALICE, 20000)  # $4.00 cashback available
     operation = await shop.cashback.prepare_move(ALICE)
-    assert operation.amount == 400
+    assert operation.amount == usd(400)
     await shop.security.confirm_operation(ALICE, operation.id, PASSWORD)
     assert await shop.balances(ALICE) == (40400, 0, 0)
     page = await shop.certificates.page(ALICE, 0)
@@ -278,9 +278,11 @@ async def test_move_to_balance_stops_at_the_cap(database_url: str) -> None:
         await world.pay(ALICE, 20000)  # balance $200.00, cashback $2.00, room for $1.00
         first = await world.cashback.prepare_move(ALICE)
         assert await world.cashback.prepare_move(ALICE) == first  # a double tap: one operation
-        assert first.amount == 100
+        assert first.amount == usd(100)
         # A move asked for elsewhere meanwhile (another device, say): its own operation.
-        second = await world.security.create_operation(ALICE, MOVE, key="elsewhere", amount=100)
+        second = await world.security.create_operation(
+            ALICE, MOVE, key="elsewhere", amount=usd(100)
+        )
         await world.security.confirm_operation(ALICE, first.id, PASSWORD)
         with pytest.raises(OperationGone):  # the double tap's confirmation runs nothing
             await world.security.confirm_operation(ALICE, first.id, PASSWORD)

@@ -180,8 +180,8 @@ class CertificateMachine(RuleBasedStateMachine):
         self.world.base.clock.advance(timedelta(days=days))
         for gift in self.run(self.world.gifts.expire_due()):
             del self.gifts[gift.code]
-            self.balance[gift.giver_id] += gift.amount
-            self.received[gift.giver_id] += gift.amount
+            self.balance[gift.giver_id] += gift.amount.minor
+            self.received[gift.giver_id] += gift.amount.minor
 
     @rule(user=users, amount=st.integers(min_value=1, max_value=30_000))
     def spend(self, user: int, amount: int) -> None:
@@ -219,8 +219,8 @@ class CertificateMachine(RuleBasedStateMachine):
         self.balance[user] -= amount
         self.paid[user] += amount
         self.orders[order.id] = (user, amount)
-        self.order_cashback[order.id] = order.cashback
-        self.pending[user] += order.cashback
+        self.order_cashback[order.id] = order.cashback.minor
+        self.pending[user] += order.cashback.minor
 
     @precondition(lambda self: bool(self.orders))
     @rule(data=st.data())
@@ -278,12 +278,12 @@ class CertificateMachine(RuleBasedStateMachine):
         released = self.run(self.world.cashback.release_due())
         now = self.world.base.clock.now()
         due = [entry for entry in self.held if entry[2] <= now]  # type: ignore[operator]
-        assert released == sum(amount for _, amount, _ in due)
+        assert released.minor == sum(amount for _, amount, _ in due)
         for user, amount, _ in due:
             self.pending[user] -= amount
             self.cashback[user] += amount
         self.held = [entry for entry in self.held if entry not in due]
-        assert self.run(self.world.cashback.release_due()) == 0
+        assert self.run(self.world.cashback.release_due()).minor == 0
 
     @rule(user=users)
     def withdraw(self, user: int) -> None:
@@ -295,8 +295,8 @@ class CertificateMachine(RuleBasedStateMachine):
             return
         self.run(self.world.security.confirm_operation(user, operation.id, PASSWORD))
         request = self.run(cashback.withdrawal_of(operation))
-        assert request.amount == self.cashback[user]
-        self.requests[request.id] = (user, request.amount)
+        assert request.amount.minor == self.cashback[user]
+        self.requests[request.id] = (user, request.amount.minor)
         self.cashback[user] = 0
 
     @precondition(lambda self: bool(self.requests))
@@ -324,11 +324,11 @@ class CertificateMachine(RuleBasedStateMachine):
                 refused.reason == "cap" and room <= 0
             )
             return
-        assert operation.amount == min(self.cashback[user], room)
+        assert operation.amount.minor == min(self.cashback[user], room)
         self.run(self.world.security.confirm_operation(user, operation.id, PASSWORD))
-        self.cashback[user] -= operation.amount
-        self.balance[user] += operation.amount
-        self.moved[user] += operation.amount
+        self.cashback[user] -= operation.amount.minor
+        self.balance[user] += operation.amount.minor
+        self.moved[user] += operation.amount.minor
 
     @invariant()
     def books_and_certificates_agree(self) -> None:

@@ -59,7 +59,7 @@ def policy(**changes: object) -> CertificatePolicy:
 
 
 def certificate(id_: int, remaining: int) -> Certificate:
-    return Certificate(id_, ALICE, remaining, remaining, "bought", T0)
+    return Certificate(id_, ALICE, usd(remaining), usd(remaining), "bought", T0)
 
 
 # --- pure rules --------------------------------------------------------------------------------
@@ -67,18 +67,18 @@ def certificate(id_: int, remaining: int) -> Certificate:
 
 def test_three_certificates_worth_160_minus_147_99_leave_12_01() -> None:
     held = [certificate(3, 5000), certificate(1, 5000), certificate(2, 6000)]
-    plan = allocate(held, 14799)
-    assert plan == [(1, 5000), (2, 6000), (3, 3799)]  # oldest (lowest id) first
-    left = {c.id: c.remaining - dict(plan).get(c.id, 0) for c in held}
+    plan = allocate(held, usd(14799))
+    assert plan == [(1, usd(5000)), (2, usd(6000)), (3, usd(3799))]  # oldest (lowest id) first
+    left = {c.id: (c.remaining - dict(plan).get(c.id, usd(0))).minor for c in held}
     assert left == {1: 0, 2: 0, 3: 1201}
 
 
 def test_allocation_takes_nothing_it_does_not_need_and_refuses_a_shortfall() -> None:
-    assert allocate([certificate(1, 5000), certificate(2, 100)], 5000) == [(1, 5000)]
-    assert allocate([certificate(1, 0), certificate(2, 100)], 1) == [(2, 1)]
+    assert allocate([certificate(1, 5000), certificate(2, 100)], usd(5000)) == [(1, usd(5000))]
+    assert allocate([certificate(1, 0), certificate(2, 100)], usd(1)) == [(2, usd(1))]
     with pytest.raises(ShortOfCertificates) as short:
-        allocate([certificate(1, 500), certificate(2, 499)], 1000)
-    assert short.value.covered == 999
+        allocate([certificate(1, 500), certificate(2, 499)], usd(1000))
+    assert short.value.covered == usd(999)
 
 
 @pytest.mark.parametrize(
@@ -196,7 +196,7 @@ async def test_spending_deducts_certificates_oldest_first(world: World) -> None:
             uow, ALICE, usd(14799), key="order-pay:1", kind="order_payment", to=ORDERS
         )
     page = await world.certificates.page(ALICE, 0)
-    assert [(c.nominal, c.remaining) for c in page.page.items] == [
+    assert [(c.nominal.minor, c.remaining.minor) for c in page.page.items] == [
         (5000, 1201),
         (6000, 0),
         (5000, 0),
@@ -236,7 +236,7 @@ async def test_a_gift_is_claimed_once_and_never_by_its_giver(world: World) -> No
         await world.gifts.claim(CAROL, gift.code)
     assert second.value.reason == "claimed"
     page = await world.certificates.page(BOB, 0)
-    assert [(c.source, c.remaining) for c in page.page.items] == [("gift", 2000)]
+    assert [(c.source, c.remaining) for c in page.page.items] == [("gift", usd(2000))]
     await world.check()
 
 
@@ -292,7 +292,7 @@ async def test_an_unclaimed_gift_returns_to_its_giver_once(world: World) -> None
     assert [(n.chat_id, n.kind) for n in expired] == [(ALICE, "gift_expired")]
     assert decode(expired[0].params) == {"amount": usd(1500), "balance": usd(1500)}
     page = await world.certificates.page(ALICE, 0)
-    assert [(c.source, c.remaining) for c in page.page.items] == [("refund", 1500)]
+    assert [(c.source, c.remaining) for c in page.page.items] == [("refund", usd(1500))]
     with pytest.raises(GiftUnavailable) as late:
         await world.gifts.claim(BOB, gift.code)
     assert late.value.reason == "expired"

@@ -56,7 +56,7 @@ async def source(tmp_path: Path) -> AsyncIterator[LedgerWorld]:
             public_id="p-1",
             user_id=102,
             purpose="gift",
-            amount=2000,
+            amount=Money(2000, "USD"),
             invoice_currency="XTR",
             invoice_amount=1000,
             note="Happy birthday",
@@ -66,19 +66,19 @@ async def source(tmp_path: Path) -> AsyncIterator[LedgerWorld]:
         await repo.add_gift(
             code="abcdefghijklmnop",
             giver_id=102,
-            amount=2000,
+            amount=Money(2000, "USD"),
             note=None,
             purchase_id=purchase.id,
             now=now,
             expires_at=now + timedelta(days=30),
         )
-        await repo.add_certificate(103, 5002, "bought", now)
+        await repo.add_certificate(103, Money(5002, "USD"), "bought", now)
         await repo.save_code_failures(101, 3, now, None)
         await uow.cashback.add(
             user_id=102,
             source="certificate",
             purchase_id=purchase.id,
-            amount=20,
+            amount=Money(20, "USD"),
             status="available",
             now=now,
         )

@@ -82,7 +82,7 @@ async def test_three_certificates_worth_160_pay_147_99_and_leave_12_01(shop: Sho
     # Goods' cashback pending (5% of 147.99 = 7.40); certificates' 1% available (0.50+0.60+0.50).
     assert (balance, pending, available) == (1201, 740, 160)
     page = await shop.certificates.page(ALICE, 0)
-    assert [c.remaining for c in reversed(page.page.items)] == [0, 0, 1201]
+    assert [c.remaining.minor for c in reversed(page.page.items)] == [0, 0, 1201]
     view = await shop.orders.view(ALICE, order.id)
     assert view.order.status == "paid"
     assert [e.status for e in view.history] == ["awaiting_payment", "paid"]
@@ -141,7 +141,7 @@ async def test_cancel_refunds_at_once_and_voids_the_pending_cashback(shop: Shop)
     await shop.pay_order(ALICE, order.id)
     assert await shop.balances(ALICE) == (2000, 300, 50)
     cancelled = await shop.orders.cancel(ALICE, order.id)
-    assert cancelled.status == "cancelled" and cancelled.refunded == 3000
+    assert cancelled.status == "cancelled" and cancelled.refunded == usd(3000)
     assert await shop.balances(ALICE) == (5000, 0, 50)
     with pytest.raises(OrderRefused):  # only once
         await shop.orders.cancel(ALICE, order.id)
@@ -164,7 +164,7 @@ async def test_ship_deliver_confirm_holds_the_cashback_then_releases_it(shop: Sh
     assert done.status == "completed" and done.tracking == "RU123"
     assert await shop.balances(ALICE) == (4000, 30, 50)  # on hold for CASHBACK_HOLD
     shop.base.clock.advance(timedelta(days=14))
-    assert await shop.cashback.release_due() == 30
+    assert await shop.cashback.release_due() == usd(30)
     assert await shop.balances(ALICE) == (4000, 0, 80)
     view = await shop.orders.view(ALICE, order.id)
     assert [(e.status, e.actor) for e in view.history] == [
@@ -311,5 +311,5 @@ async def test_a_gift_from_the_balance_shows_the_gift_its_operation_made(shop: S
     small_done = await shop.security.confirm_operation(ALICE, small.id, PASSWORD)
     await shop.security.confirm_operation(ALICE, large.id, PASSWORD)
     made = await gifts.made_by(small_done)
-    assert (made.amount, made.note) == (1000, None)  # not the newest gift ($20.00)
-    assert (await gifts.latest_of(ALICE)).amount == 2000  # type: ignore[union-attr]
+    assert (made.amount, made.note) == (usd(1000), None)  # not the newest gift ($20.00)
+    assert (await gifts.latest_of(ALICE)).amount == usd(2000)  # type: ignore[union-attr]

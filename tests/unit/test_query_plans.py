@@ -74,7 +74,7 @@ async def _hot_statements(world: LedgerWorld) -> list[tuple[str, tuple[Any, ...]
     """What a returning user's update, a balance check, a payment and a history page send."""
     async with world.db.unit_of_work() as uow:
         recording = RecordingSession(uow.session)
-        recorded = UnitOfWork(recording)
+        recorded = UnitOfWork(recording, world.db.currency)
         await recorded.users.get(ANN)
         await recorded.ledger.user_balances(ANN)
         await world.ledger.transfer(

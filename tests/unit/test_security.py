@@ -210,12 +210,14 @@ async def test_a_pending_operation_runs_once_and_only_for_its_owner(
             "test_payment",
             Account.balance(operation.user_id),
             ORDERS,
-            Money(operation.amount, "USD"),
+            operation.amount,
             user_id=operation.user_id,
         )
 
     security.register("test_payment", pay)
-    operation = await security.create_operation(ANN, "test_payment", key="t:1", amount=1201)
+    operation = await security.create_operation(
+        ANN, "test_payment", key="t:1", amount=Money(1201, "USD")
+    )
     with pytest.raises(OperationGone):  # somebody else's
         await security.confirm_operation(BOB, operation.id, PASSWORD)
     with pytest.raises(WrongPassword):  # counts, runs nothing
@@ -227,11 +229,15 @@ async def test_a_pending_operation_runs_once_and_only_for_its_owner(
         await security.confirm_operation(ANN, operation.id, PASSWORD)
     assert (await world.ledger.balances(ANN)).balance == Money(3799, "USD")
 
-    expired = await security.create_operation(ANN, "test_payment", key="t:2", amount=1)
+    expired = await security.create_operation(
+        ANN, "test_payment", key="t:2", amount=Money(1, "USD")
+    )
     world.clock.advance(timedelta(minutes=11))
     with pytest.raises(OperationGone):
         await security.confirm_operation(ANN, expired.id, PASSWORD)
-    cancelled = await security.create_operation(ANN, "test_payment", key="t:3", amount=1)
+    cancelled = await security.create_operation(
+        ANN, "test_payment", key="t:3", amount=Money(1, "USD")
+    )
     await security.cancel_operation(ANN, cancelled.id)
     with pytest.raises(OperationGone):
         await security.confirm_operation(ANN, cancelled.id, PASSWORD)

@@ -11,6 +11,7 @@ from bot.domain.models import (
     Withdrawal,
     WithdrawalStatus,
 )
+from bot.domain.money import Money
 from bot.storage.session import Row, Session
 
 _ACCRUAL = (
@@ -23,14 +24,14 @@ _WITHDRAWAL = (
 )
 
 
-def _accrual(row: Row) -> Accrual:
+def _accrual(row: Row, currency: str) -> Accrual:
     return Accrual(
         id=row["id"],
         user_id=row["user_id"],
         source=AccrualSource(row["source"]),
         order_id=row["order_id"],
-        amount=row["amount"],
-        voided=row["voided"],
+        amount=Money(row["amount"], currency),
+        voided=Money(row["voided"], currency),
         status=AccrualStatus(row["status"]),
         reason=row["reason"],
         created_at=row["created_at"],
@@ -39,12 +40,12 @@ def _accrual(row: Row) -> Accrual:
     )
 
 
-def _withdrawal(row: Row) -> Withdrawal:
+def _withdrawal(row: Row, currency: str) -> Withdrawal:
     return Withdrawal(
         id=row["id"],
         user_id=row["user_id"],
         operation_id=row["operation_id"],
-        amount=row["amount"],
+        amount=Money(row["amount"], currency),
         card_id=row["card_id"],
         card_last4=row["card_last4"],
         status=WithdrawalStatus(row["status"]),
@@ -56,8 +57,9 @@ def _withdrawal(row: Row) -> Withdrawal:
 
 
 class CashbackRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, currency: str) -> None:
         self.session = session
+        self.currency = currency  # the ledger\'s: amounts are read into Money of it
 
     # --- accruals -----------------------------------------------------------------------------
 
@@ -66,7 +68,7 @@ class CashbackRepository:
         *,
         user_id: int,
         source: str,
-        amount: int,
+        amount: Money,
         status: str,
         now: datetime,
         order_id: int | None = None,
@@ -81,22 +83,22 @@ class CashbackRepository:
             source,
             order_id,
             purchase_id,
-            amount,
+            amount.minor,
             status,
             now,
             now if status == "available" else None,
         )
         assert row is not None
-        return _accrual(row)
+        return _accrual(row, self.currency)
 
     async def of_order(self, order_id: int) -> Accrual | None:
         row = await self.session.fetchrow(
             f"SELECT {_ACCRUAL} FROM cashback_accruals WHERE order_id = $1", order_id
         )
-        return _accrual(row) if row else None
+        return _accrual(row, self.currency) if row else None
 
     async def void_part(
-        self, accrual_id: int, amount: int, reason: str, now: datetime
+        self, accrual_id: int, amount: Money, reason: str, now: datetime
     ) -> Accrual | None:
         """Take ``amount`` off a pending accrual; it is voided, with the reason, at zero."""
         row = await self.session.fetchrow(
@@ -106,11 +108,11 @@ class CashbackRepository:
             " WHERE id = $1 AND status = 'pending' AND amount >= $2"
             f" RETURNING {_ACCRUAL}",
             accrual_id,
-            amount,
+            amount.minor,
             reason,
             now,
         )
-        return _accrual(row) if row else None
+        return _accrual(row, self.currency) if row else None
 
     async def void_purchase(self, purchase_id: int, reason: str, now: datetime) -> None:
         await self.session.execute(
@@ -130,7 +132,7 @@ class CashbackRepository:
             until,
             now,
         )
-        return _accrual(row) if row else None
+        return _accrual(row, self.currency) if row else None
 
     async def release(self, accrual_id: int, now: datetime) -> Accrual | None:
         """on_hold → available, once: of two releasing jobs one gets the row."""
@@ -141,7 +143,7 @@ class CashbackRepository:
             accrual_id,
             now,
         )
-        return _accrual(row) if row else None
+        return _accrual(row, self.currency) if row else None
 
     async def due(self, moment: datetime, limit: int) -> list[Accrual]:
         rows = await self.session.fetch(
@@ -150,7 +152,7 @@ class CashbackRepository:
             moment,
             limit,
         )
-        return [_accrual(row) for row in rows]
+        return [_accrual(row, self.currency) for row in rows]
 
     async def due_of_user(self, user_id: int, moment: datetime) -> list[Accrual]:
         rows = await self.session.fetch(
@@ -159,15 +161,15 @@ class CashbackRepository:
             user_id,
             moment,
         )
-        return [_accrual(row) for row in rows]
+        return [_accrual(row, self.currency) for row in rows]
 
-    async def totals(self, user_id: int) -> dict[str, int]:
+    async def totals(self, user_id: int) -> dict[str, Money]:
         rows = await self.session.fetch(
             "SELECT status, SUM(amount) AS total FROM cashback_accruals"
             " WHERE user_id = $1 AND status IN ('pending', 'on_hold') GROUP BY status",
             user_id,
         )
-        return {row["status"]: int(row["total"]) for row in rows}
+        return {row["status"]: Money(int(row["total"]), self.currency) for row in rows}
 
     async def next_release(self, user_id: int) -> Accrual | None:
         row = await self.session.fetchrow(
@@ -175,7 +177,7 @@ class CashbackRepository:
             " AND status = 'on_hold' ORDER BY hold_until, id LIMIT 1",
             user_id,
         )
-        return _accrual(row) if row else None
+        return _accrual(row, self.currency) if row else None
 
     async def page(self, user_id: int, limit: int, offset: int) -> list[Accrual]:
         rows = await self.session.fetch(
@@ -185,7 +187,7 @@ class CashbackRepository:
             limit,
             offset,
         )
-        return [_accrual(row) for row in rows]
+        return [_accrual(row, self.currency) for row in rows]
 
     async def count(self, user_id: int) -> int:
         value = await self.session.fetchval(
@@ -205,7 +207,7 @@ class CashbackRepository:
         rows = await self.session.fetch(
             f"SELECT {_ACCRUAL} FROM cashback_accruals ORDER BY id DESC LIMIT $1", limit
         )
-        return [_accrual(row) for row in rows]
+        return [_accrual(row, self.currency) for row in rows]
 
     # --- withdrawals --------------------------------------------------------------------------
 
@@ -214,7 +216,7 @@ class CashbackRepository:
         *,
         user_id: int,
         operation_id: str,
-        amount: int,
+        amount: Money,
         card_id: int,
         card_last4: str,
         now: datetime,
@@ -224,25 +226,25 @@ class CashbackRepository:
             f" created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_WITHDRAWAL}",
             user_id,
             operation_id,
-            amount,
+            amount.minor,
             card_id,
             card_last4,
             now,
         )
         assert row is not None
-        return _withdrawal(row)
+        return _withdrawal(row, self.currency)
 
     async def withdrawal(self, withdrawal_id: int) -> Withdrawal | None:
         row = await self.session.fetchrow(
             f"SELECT {_WITHDRAWAL} FROM withdrawals WHERE id = $1", withdrawal_id
         )
-        return _withdrawal(row) if row else None
+        return _withdrawal(row, self.currency) if row else None
 
     async def withdrawal_of_operation(self, operation_id: str) -> Withdrawal | None:
         row = await self.session.fetchrow(
             f"SELECT {_WITHDRAWAL} FROM withdrawals WHERE operation_id = $1", operation_id
         )
-        return _withdrawal(row) if row else None
+        return _withdrawal(row, self.currency) if row else None
 
     async def decide(
         self, withdrawal_id: int, status: str, reason: str | None, actor_id: int, now: datetime
@@ -257,10 +259,10 @@ class CashbackRepository:
             actor_id,
             now,
         )
-        return _withdrawal(row) if row else None
+        return _withdrawal(row, self.currency) if row else None
 
     async def withdrawals(self, limit: int) -> list[Withdrawal]:
         rows = await self.session.fetch(
             f"SELECT {_WITHDRAWAL} FROM withdrawals ORDER BY id DESC LIMIT $1", limit
         )
-        return [_withdrawal(row) for row in rows]
+        return [_withdrawal(row, self.currency) for row in rows]

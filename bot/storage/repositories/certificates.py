@@ -13,6 +13,7 @@ from bot.domain.models import (
     PurchasePurpose,
     PurchaseStatus,
 )
+from bot.domain.money import Money
 from bot.storage.session import Row, Session
 
 _PURCHASE = (
@@ -26,13 +27,13 @@ _GIFT = (
 )
 
 
-def _purchase(row: Row) -> Purchase:
+def _purchase(row: Row, currency: str) -> Purchase:
     return Purchase(
         id=row["id"],
         public_id=row["public_id"],
         user_id=row["user_id"],
         purpose=PurchasePurpose(row["purpose"]),
-        amount=row["amount"],
+        amount=Money(row["amount"], currency),
         invoice_currency=row["invoice_currency"],
         invoice_amount=row["invoice_amount"],
         note=row["note"],
@@ -45,23 +46,23 @@ def _purchase(row: Row) -> Purchase:
     )
 
 
-def _certificate(row: Row) -> Certificate:
+def _certificate(row: Row, currency: str) -> Certificate:
     return Certificate(
         id=row["id"],
         user_id=row["user_id"],
-        nominal=row["nominal"],
-        remaining=row["remaining"],
+        nominal=Money(row["nominal"], currency),
+        remaining=Money(row["remaining"], currency),
         source=CertificateSource(row["source"]),
         created_at=row["created_at"],
     )
 
 
-def _gift(row: Row) -> Gift:
+def _gift(row: Row, currency: str) -> Gift:
     return Gift(
         id=row["id"],
         code=row["code"],
         giver_id=row["giver_id"],
-        amount=row["amount"],
+        amount=Money(row["amount"], currency),
         note=row["note"],
         purchase_id=row["purchase_id"],
         status=GiftStatus(row["status"]),
@@ -73,8 +74,9 @@ def _gift(row: Row) -> Gift:
 
 
 class CertificateRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, currency: str) -> None:
         self.session = session
+        self.currency = currency  # the ledger\'s: amounts are read into Money of it
 
     # --- purchases --------------------------------------------------------------------------
 
@@ -84,7 +86,7 @@ class CertificateRepository:
         public_id: str,
         user_id: int,
         purpose: str,
-        amount: int,
+        amount: Money,
         invoice_currency: str,
         invoice_amount: int,
         note: str | None,
@@ -97,26 +99,26 @@ class CertificateRepository:
             public_id,
             user_id,
             purpose,
-            amount,
+            amount.minor,
             invoice_currency,
             invoice_amount,
             note,
             now,
         )
         assert row is not None
-        return _purchase(row)
+        return _purchase(row, self.currency)
 
     async def purchase(self, public_id: str) -> Purchase | None:
         row = await self.session.fetchrow(
             f"SELECT {_PURCHASE} FROM purchases WHERE public_id = $1", public_id
         )
-        return _purchase(row) if row else None
+        return _purchase(row, self.currency) if row else None
 
     async def purchase_by_charge(self, charge_id: str) -> Purchase | None:
         row = await self.session.fetchrow(
             f"SELECT {_PURCHASE} FROM purchases WHERE telegram_charge_id = $1", charge_id
         )
-        return _purchase(row) if row else None
+        return _purchase(row, self.currency) if row else None
 
     async def mark_paid(
         self, purchase_id: int, charge_id: str, provider_charge_id: str, now: datetime
@@ -150,7 +152,7 @@ class CertificateRepository:
             user_id,
             limit,
         )
-        return [_purchase(row) for row in rows]
+        return [_purchase(row, self.currency) for row in rows]
 
     async def purchases_by_charges(self, charge_ids: list[str]) -> dict[str, Purchase]:
         if not charge_ids:
@@ -160,7 +162,7 @@ class CertificateRepository:
             f"SELECT {_PURCHASE} FROM purchases WHERE telegram_charge_id IN ({marks})",
             *charge_ids,
         )
-        return {row["telegram_charge_id"]: _purchase(row) for row in rows}
+        return {row["telegram_charge_id"]: _purchase(row, self.currency) for row in rows}
 
     async def charges(self, currency: str) -> list[Purchase]:
         """Every charged purchase in ``currency``, oldest first (reconciliation reads them)."""
@@ -169,14 +171,14 @@ class CertificateRepository:
             " AND telegram_charge_id IS NOT NULL ORDER BY id",
             currency,
         )
-        return [_purchase(row) for row in rows]
+        return [_purchase(row, self.currency) for row in rows]
 
     # --- certificates -----------------------------------------------------------------------
 
     async def add_certificate(
         self,
         user_id: int,
-        nominal: int,
+        nominal: Money,
         source: str,
         now: datetime,
         *,
@@ -187,14 +189,14 @@ class CertificateRepository:
             "INSERT INTO certificates (user_id, nominal, remaining, source, purchase_id, gift_id,"
             f" created_at) VALUES ($1, $2, $2, $3, $4, $5, $6) RETURNING {_CERTIFICATE}",
             user_id,
-            nominal,
+            nominal.minor,
             source,
             purchase_id,
             gift_id,
             now,
         )
         assert row is not None
-        return _certificate(row)
+        return _certificate(row, self.currency)
 
     async def page(self, user_id: int, limit: int, offset: int) -> list[Certificate]:
         """Newest first."""
@@ -205,7 +207,7 @@ class CertificateRepository:
             limit,
             offset,
         )
-        return [_certificate(row) for row in rows]
+        return [_certificate(row, self.currency) for row in rows]
 
     async def summary(self, user_id: int) -> tuple[int, int]:
         """(certificates with money left, how many in all)."""
@@ -224,15 +226,15 @@ class CertificateRepository:
             " ORDER BY id",
             user_id,
         )
-        return [_certificate(row) for row in rows]
+        return [_certificate(row, self.currency) for row in rows]
 
-    async def take(self, certificate_id: int, amount: int) -> bool:
+    async def take(self, certificate_id: int, amount: Money) -> bool:
         """Deduct from one certificate; False when it no longer holds ``amount``."""
         rows = await self.session.fetch(
             "UPDATE certificates SET remaining = remaining - $2"
             " WHERE id = $1 AND remaining >= $2 RETURNING id",
             certificate_id,
-            amount,
+            amount.minor,
         )
         return bool(rows)
 
@@ -240,7 +242,7 @@ class CertificateRepository:
         row = await self.session.fetchrow(
             f"SELECT {_CERTIFICATE} FROM certificates WHERE purchase_id = $1", purchase_id
         )
-        return _certificate(row) if row else None
+        return _certificate(row, self.currency) if row else None
 
     async def drift(self) -> list[tuple[int, int, int]]:
         """(user id, balance account, sum of certificates) wherever the two disagree."""
@@ -260,7 +262,7 @@ class CertificateRepository:
         *,
         code: str,
         giver_id: int,
-        amount: int,
+        amount: Money,
         note: str | None,
         purchase_id: int | None,
         now: datetime,
@@ -271,28 +273,28 @@ class CertificateRepository:
             f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_GIFT}",
             code,
             giver_id,
-            amount,
+            amount.minor,
             note,
             purchase_id,
             now,
             expires_at,
         )
         assert row is not None
-        return _gift(row)
+        return _gift(row, self.currency)
 
     async def gift(self, code: str) -> Gift | None:
         row = await self.session.fetchrow(f"SELECT {_GIFT} FROM gifts WHERE code = $1", code)
-        return _gift(row) if row else None
+        return _gift(row, self.currency) if row else None
 
     async def gift_by_id(self, gift_id: int) -> Gift | None:
         row = await self.session.fetchrow(f"SELECT {_GIFT} FROM gifts WHERE id = $1", gift_id)
-        return _gift(row) if row else None
+        return _gift(row, self.currency) if row else None
 
     async def gift_of_purchase(self, purchase_id: int) -> Gift | None:
         row = await self.session.fetchrow(
             f"SELECT {_GIFT} FROM gifts WHERE purchase_id = $1", purchase_id
         )
-        return _gift(row) if row else None
+        return _gift(row, self.currency) if row else None
 
     async def close_gift(
         self, gift_id: int, status: str, now: datetime, claimer_id: int | None = None
@@ -315,7 +317,7 @@ class CertificateRepository:
             now,
             limit,
         )
-        return [_gift(row) for row in rows]
+        return [_gift(row, self.currency) for row in rows]
 
     async def gifts_of(self, giver_id: int, limit: int) -> list[Gift]:
         rows = await self.session.fetch(
@@ -323,13 +325,13 @@ class CertificateRepository:
             giver_id,
             limit,
         )
-        return [_gift(row) for row in rows]
+        return [_gift(row, self.currency) for row in rows]
 
     async def recent_gifts(self, limit: int) -> list[Gift]:
         rows = await self.session.fetch(
             f"SELECT {_GIFT} FROM gifts ORDER BY id DESC LIMIT $1", limit
         )
-        return [_gift(row) for row in rows]
+        return [_gift(row, self.currency) for row in rows]
 
     # --- wrong gift codes ---------------------------------------------------------------------
 

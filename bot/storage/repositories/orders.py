@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.models import Order, OrderEvent, OrderStatus
+from bot.domain.money import Money
 from bot.storage.session import Row, Session
 
 _ORDER = (
@@ -13,7 +14,7 @@ _ORDER = (
 )
 
 
-def _order(row: Row) -> Order:
+def _order(row: Row, currency: str) -> Order:
     delivered = row["delivered_at"]
     return Order(
         id=row["id"],
@@ -21,9 +22,9 @@ def _order(row: Row) -> Order:
         title=row["title"],
         product_id=row["product_id"],
         quantity=row["quantity"],
-        amount=row["amount"],
-        cashback=row["cashback"],
-        refunded=row["refunded"],
+        amount=Money(row["amount"], currency),
+        cashback=Money(row["cashback"], currency),
+        refunded=Money(row["refunded"], currency),
         status=OrderStatus(row["status"]),
         tracking=row["tracking"],
         created_at=row["created_at"],
@@ -33,8 +34,9 @@ def _order(row: Row) -> Order:
 
 
 class OrderRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, currency: str) -> None:
         self.session = session
+        self.currency = currency  # the ledger\'s: amounts are read into Money of it
 
     async def add(
         self,
@@ -43,8 +45,8 @@ class OrderRepository:
         title: str,
         product_id: str | None,
         quantity: int,
-        amount: int,
-        cashback: int,
+        amount: Money,
+        cashback: Money,
         now: datetime,
         key: str | None,
     ) -> Order | None:
@@ -57,22 +59,22 @@ class OrderRepository:
             title,
             product_id,
             quantity,
-            amount,
-            cashback,
+            amount.minor,
+            cashback.minor,
             now,
             key,
         )
-        return _order(row) if row else None
+        return _order(row, self.currency) if row else None
 
     async def by_key(self, key: str) -> Order | None:
         row = await self.session.fetchrow(
             f"SELECT {_ORDER} FROM orders WHERE idempotency_key = $1", key
         )
-        return _order(row) if row else None
+        return _order(row, self.currency) if row else None
 
     async def get(self, order_id: int) -> Order | None:
         row = await self.session.fetchrow(f"SELECT {_ORDER} FROM orders WHERE id = $1", order_id)
-        return _order(row) if row else None
+        return _order(row, self.currency) if row else None
 
     async def move(
         self,
@@ -82,7 +84,7 @@ class OrderRepository:
         now: datetime,
         *,
         tracking: str | None = None,
-        refunded: int = 0,
+        refunded: Money | None = None,
     ) -> Order | None:
         """Change the status only from one of ``expected``: of two racing changes one wins."""
         marks = ", ".join(f"${n}" for n in range(6, 6 + len(expected)))
@@ -95,10 +97,10 @@ class OrderRepository:
             status,
             now,
             tracking,
-            refunded,
+            0 if refunded is None else refunded.minor,
             *expected,
         )
-        return _order(row) if row else None
+        return _order(row, self.currency) if row else None
 
     async def add_event(
         self, order_id: int, status: str, actor: str, note: str | None, now: datetime
@@ -143,7 +145,7 @@ class OrderRepository:
             limit,
             offset,
         )
-        return [_order(row) for row in rows]
+        return [_order(row, self.currency) for row in rows]
 
     async def reserve(self, product_id: str, quantity: int, stock: int) -> bool:
         """Reserve ``quantity`` if the stock allows; False when it would oversell."""
@@ -185,7 +187,7 @@ class OrderRepository:
             " ORDER BY id DESC LIMIT 1",
             user_id,
         )
-        return _order(row) if row else None
+        return _order(row, self.currency) if row else None
 
     async def count(self, user_id: int) -> int:
         value = await self.session.fetchval(
@@ -201,7 +203,7 @@ class OrderRepository:
             moment,
             limit,
         )
-        return [_order(row) for row in rows]
+        return [_order(row, self.currency) for row in rows]
 
     async def mark_reminded(self, order_id: int, now: datetime) -> bool:
         """True for the one caller that gets to send the reminder."""

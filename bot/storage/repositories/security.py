@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 from bot.domain.models import PendingOperation, SecretRecord
+from bot.domain.money import Money
 from bot.storage.session import Row, Session
 
 
@@ -22,12 +23,12 @@ def _secret(row: Row) -> SecretRecord:
     )
 
 
-def _operation(row: Row) -> PendingOperation:
+def _operation(row: Row, currency: str) -> PendingOperation:
     return PendingOperation(
         id=row["id"],
         user_id=row["user_id"],
         kind=row["kind"],
-        amount=row["amount"],
+        amount=None if row["amount"] is None else Money(row["amount"], currency),
         payload=json.loads(row["payload"]),
         created_at=row["created_at"],
         expires_at=row["expires_at"],
@@ -49,8 +50,9 @@ _OPERATION_COLUMNS = (
 
 
 class SecurityRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, currency: str) -> None:
         self.session = session
+        self.currency = currency  # the ledger\'s: amounts are read into Money of it
 
     async def get(self, user_id: int) -> SecretRecord | None:
         row = await self.session.fetchrow(
@@ -167,7 +169,7 @@ class SecurityRepository:
             operation.id,
             operation.user_id,
             operation.kind,
-            operation.amount,
+            None if operation.amount is None else operation.amount.minor,
             json.dumps(operation.payload, ensure_ascii=False),
             operation.created_at,
             operation.expires_at,
@@ -179,7 +181,7 @@ class SecurityRepository:
         row = await self.session.fetchrow(
             f"SELECT {_OPERATION_COLUMNS} FROM pending_operations WHERE idempotency_key = $1", key
         )
-        return _operation(row) if row else None
+        return _operation(row, self.currency) if row else None
 
     async def set_operation_result(self, operation_id: str, result_id: int) -> None:
         await self.session.execute(
@@ -190,7 +192,7 @@ class SecurityRepository:
         row = await self.session.fetchrow(
             f"SELECT {_OPERATION_COLUMNS} FROM pending_operations WHERE id = $1", operation_id
         )
-        return _operation(row) if row else None
+        return _operation(row, self.currency) if row else None
 
     async def claim_operation(
         self, operation_id: str, user_id: int, now: datetime
@@ -205,7 +207,7 @@ class SecurityRepository:
             operation_id,
             user_id,
         )
-        return _operation(row) if row else None
+        return _operation(row, self.currency) if row else None
 
     async def cancel_operation(self, operation_id: str, user_id: int, now: datetime) -> bool:
         rows = await self.session.fetch(
