@@ -16,6 +16,7 @@ from bot.emulator.files import FilesMixin
 from bot.emulator.payments import PaymentsMixin
 from bot.emulator.person import PersonMixin
 from bot.emulator.records import Call, PaymentOutcome
+from bot.emulator.state import StateMixin
 from bot.emulator.transport import TransportMixin
 from bot.emulator.updates import UpdatesMixin
 from bot.emulator.wire import JSON, ApiError, ApiMethod
@@ -23,7 +24,9 @@ from bot.emulator.wire import JSON, ApiError, ApiMethod
 __all__ = ["JSON", "ApiError", "BotAPIEmulator", "Call", "PaymentOutcome", "parse_html"]
 
 
-class BotAPIEmulator(PersonMixin, PaymentsMixin, FilesMixin, UpdatesMixin, TransportMixin):
+class BotAPIEmulator(
+    PersonMixin, PaymentsMixin, FilesMixin, UpdatesMixin, TransportMixin, StateMixin
+):
     """A Bot API server with users, chats, messages, callback/inline queries and Stars payments."""
 
     def _api_methods(self) -> dict[str, ApiMethod]:

@@ -56,6 +56,7 @@ class EmulatorBase:
         self._webhook: JSON = {"url": ""}
         self._serial = 0
         self._call_listeners: list[Callable[[Call], None]] = []
+        self._change_listeners: list[Callable[[], None]] = []
 
         self._updates: list[JSON] = []  # unconfirmed, in update_id order
         self._update_log: dict[int, JSON] = {}
@@ -153,6 +154,14 @@ class EmulatorBase:
         """Call ``listener`` with each call as it is recorded (benchmarks time answers this way)."""
         self._call_listeners.append(listener)
 
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each change of state that a page or a restart would see."""
+        self._change_listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._change_listeners:
+            listener()
+
     async def _record(self, call: Call) -> None:
         if call.index < 0:
             call.index = len(self._calls)
@@ -181,6 +190,7 @@ class EmulatorBase:
         for queue in self._subscribers:
             # A copy per subscriber: records keep changing after the event.
             queue.put_nowait(copy.deepcopy(event))
+        self._changed()
 
     async def _deliver_user_message(self, record: JSON) -> JSON:
         update = await self._enqueue({"message": self._message_json(record)})
@@ -194,6 +204,7 @@ class EmulatorBase:
         self._updates.append(update)
         self._update_log[update["update_id"]] = update
         self._deliveries[update["update_id"]] = 0
+        self._changed()
         async with self._updates_changed:
             self._updates_changed.notify_all()
         return json_copy(update)

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ PLAYGROUND_TOKEN = "700000001:playground-local-token-never-sent-anywhere"
 OPERATORS_CHAT_ID = -1001000000001
 OPERATORS_CHAT_TITLE = "Giftwallet operators"
 MAX_TEXT = 8192  # more than Telegram allows, so the bot's own limit can be tried out
+SAVE_DELAY = 0.25  # seconds: a burst of changes is written once
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
@@ -102,6 +104,7 @@ class Playground:
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[None] | None = None
         self._next_user_id = 2001
+        self._saving: asyncio.Task[None] | None = None
         self.url = ""
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -119,6 +122,8 @@ class Playground:
         self.url = f"http://{self.host}:{port}"
         self.emulator.base_url = self.url
 
+        self._load_state()
+        self.emulator.on_change(self._save_soon)
         for user in DEMO_USERS:
             self.emulator.add_user(user.id, user.name, language_code=user.language)
         for person in self._saved_people():
@@ -136,6 +141,49 @@ class Playground:
     @property
     def _people_file(self) -> Path:
         return self.data_dir / "people.json"
+
+    # --- what survives a restart --------------------------------------------------------------
+
+    @property
+    def _state_file(self) -> Path:
+        return self.data_dir / "emulator.json"
+
+    def _load_state(self) -> None:
+        """The chats, update ids, payments and clock of the last run: without them the bot's
+        inbox would take the first new updates for ones it has handled already."""
+        try:
+            saved = json.loads(self._state_file.read_text("utf-8"))
+            self.emulator.import_state(saved["emulator"])
+            offset = timedelta(seconds=float(saved["clock_offset_seconds"]))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            damaged = self._state_file.with_suffix(".damaged")
+            self._state_file.replace(damaged)
+            log.warning("event=playground_state_unreadable kept=%s error=%r", damaged, exc)
+            return
+        self.clock.advance(max(offset - self.clock.offset, timedelta(0)))
+
+    def _save_soon(self) -> None:
+        if self._saving is None or self._saving.done():
+            self._saving = asyncio.get_running_loop().create_task(self._save_later())
+
+    async def _save_later(self) -> None:
+        await asyncio.sleep(SAVE_DELAY)
+        try:
+            self._save_state()
+        except OSError as exc:  # a full disk: the page goes on, the next change tries again
+            log.warning("event=playground_state_not_saved error=%r", exc)
+
+    def _save_state(self) -> None:
+        state = {
+            "emulator": self.emulator.export_state(),
+            "clock_offset_seconds": self.clock.offset.total_seconds(),
+        }
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        temporary = self._state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        temporary.replace(self._state_file)
 
     def _saved_people(self) -> list[dict[str, Any]]:
         """People added on the page earlier: their ids stay theirs, as the database remembers
@@ -165,6 +213,10 @@ class Playground:
             self.app.request_stop()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._polling, timeout=5)
+        if self._saving is not None:
+            self._saving.cancel()
+        if self.url:  # it started: what it did is kept for the next run
+            self._save_state()
         await self.emulator.stop()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -425,4 +477,6 @@ class Playground:
     async def _time_travel(self, request: web.Request) -> web.Response:
         assert self.app is not None
         body = await read_body(request)
-        return web.json_response(await travel(self.app, self.clock, body.get("step")))
+        moved = await travel(self.app, self.clock, body.get("step"))
+        self._save_soon()
+        return web.json_response(moved)

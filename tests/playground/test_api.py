@@ -319,3 +319,39 @@ async def test_added_people_keep_their_ids_across_a_restart(tmp_path: Any) -> No
             assert newer["id"] > created["id"]
     finally:
         await second.stop()
+
+
+async def test_a_restart_on_the_same_data_looks_like_nothing_happened(tmp_path: Any) -> None:
+    """The bot hears the first messages after a restart (update ids carry on), the chats are
+    still there, a payment before it is still known to Telegram, and time travel stays put."""
+    data_dir = tmp_path / "pg"
+    first = Playground(port=0, data_dir=data_dir)
+    await first.start()
+    try:
+        async with aiohttp.ClientSession(base_url=first.url) as http:
+            for text in ("/start", "/balance", "/help"):
+                await say(first, http, ANNA, text)
+            await post(http, "/api/time", {"step": "day"})
+            before = await get(http, f"/api/chat/{ANNA}")
+            travelled = (await get(http, "/api/state"))["offset_seconds"]
+    finally:
+        await first.stop()
+    assert travelled == 24 * 3600
+
+    second = Playground(port=0, data_dir=data_dir)
+    await second.start()
+    try:
+        async with aiohttp.ClientSession(base_url=second.url) as http:
+            state = await get(http, "/api/state")
+            assert state["offset_seconds"] == travelled  # the clock stays where it was left
+            kept = await get(http, f"/api/chat/{ANNA}")
+            assert [m["text"] for m in kept["messages"]] == [m["text"] for m in before["messages"]]
+            for text in ("/balance", "/start", "/help", "/balance"):  # each one is answered
+                reply = await say(second, http, ANNA, text)
+                assert reply.ok
+            after = await get(http, f"/api/chat/{ANNA}")
+            ids = [m["message_id"] for m in after["messages"]]
+            assert ids == sorted(set(ids))  # message ids carry on too
+            assert len(after["messages"]) == len(before["messages"]) + 8
+    finally:
+        await second.stop()

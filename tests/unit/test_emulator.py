@@ -540,6 +540,15 @@ async def test_stars_payment_flow_with_a_dispatcher(emulator: BotAPIEmulator, bo
     [payment] = emulator.payments()
     assert payment["status"] == "paid" and payment["message_id"] == outcome.message_id
 
+    # What the playground keeps across a restart: the next process knows this charge.
+    restored = BotAPIEmulator(token=emulator.token)
+    restored.import_state(json.loads(json.dumps(emulator.export_state())))
+    assert restored.payments() == emulator.payments()
+    assert restored.messages(ALICE) == emulator.messages(ALICE)
+    assert restored.export_state() == emulator.export_state()
+    with pytest.raises(ValueError):
+        restored.import_state({"version": 1, "users": "not a list"})
+
 
 async def test_declined_expired_and_refunded_payments(emulator: BotAPIEmulator, bot: Bot) -> None:
     invoice = await send_stars_invoice(bot)
