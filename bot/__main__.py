@@ -60,13 +60,23 @@ async def _run(settings: Settings) -> None:
 
 
 async def _playground(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.playground.server import LOOPBACK, Playground
+    from bot.playground.server import LOOPBACK, NOT_FROM_ENV, Playground
 
+    data_dir = args.data_dir or settings.data_dir / "playground"
     playground = Playground(
-        host=args.host,
-        port=args.port,
-        data_dir=args.data_dir or settings.data_dir / "playground",
-        base_settings=settings,
+        host=args.host, port=args.port, data_dir=data_dir, base_settings=settings
+    )
+    shaped = sorted(name.upper() for name in settings.model_fields_set - NOT_FROM_ENV)
+    print(
+        f"Giftwallet playground: using its own SQLite in {data_dir / 'giftwallet.sqlite3'};"
+        " DATABASE_URL and BOT_TOKEN are ignored here",
+        flush=True,
+    )
+    print(
+        f"  shop settings from .env: {', '.join(shaped)}"
+        if shaped
+        else "  shop settings: the defaults (.env sets none; see .env.example)",
+        flush=True,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -200,10 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "playground":
-            # The playground never contacts Telegram, so it needs no token of the user's.
-            from bot.playground.server import PLAYGROUND_TOKEN
+            # The playground never contacts Telegram and keeps its own database: what .env says
+            # of those is not even read (see NOT_FROM_ENV).
+            from bot.playground.server import NOT_READ
 
-            settings = load_settings(bot_token=PLAYGROUND_TOKEN)
+            settings = load_settings(**NOT_READ)
         else:
             settings = load_settings()
     except SettingsError as exc:

@@ -43,6 +43,36 @@ class StateMixin(EmulatorBase):
             }
         )
 
+    def clear(self) -> None:
+        """Forget every user, chat, message, file and payment: a fresh start. Update ids and
+        query ids carry on, so nothing new can be mistaken for something already seen."""
+        for store in (
+            self._users,
+            self._chats,
+            self._members,
+            self._messages,
+            self._next_message_id,
+            self._callbacks,
+            self._inline_queries,
+            self._payments,
+            self._invoice_links,
+            self._files,
+            self._files_by_path,
+            self._commands,
+            self._menu_buttons,
+            self._update_log,
+            self._deliveries,
+            self._faults,
+        ):
+            store.clear()
+        self._blocked.clear()
+        self._updates.clear()
+        self._changed()
+
+    def announce_reset(self) -> None:
+        """Tell the pages that everything changed: they read it all again."""
+        self._publish("reset", None)
+
     def import_state(self, state: JSON) -> None:
         """Carry on from :meth:`export_state`. Raises ValueError for a state of another shape."""
         if not isinstance(state, dict) or state.get("version") != STATE_VERSION:

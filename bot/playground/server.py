@@ -44,6 +44,17 @@ OPERATORS_CHAT_ID = -1001000000001
 OPERATORS_CHAT_TITLE = "Giftwallet operators"
 MAX_TEXT = 8192  # more than Telegram allows, so the bot's own limit can be tried out
 SAVE_DELAY = 0.25  # seconds: a burst of changes is written once
+# What a fresh start erases in the data dir: only the playground's own files (the pepper stays).
+FRESH_START_ERASES = (
+    "giftwallet.sqlite3",
+    "giftwallet.sqlite3-wal",
+    "giftwallet.sqlite3-shm",
+    "giftwallet.sqlite3-journal",
+    "emulator.json",
+    "emulator.tmp",
+    "people.json",
+    "people.tmp",
+)
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
@@ -62,6 +73,33 @@ DEMO_USERS = (
 )
 
 
+# What the playground never takes from .env: the token and the database (it has its own), the
+# Bot API server (it is its own), secrets (its own pepper in its data dir; Stars, not a payment
+# provider), and where data lives. Everything else (holds, nominals, rates, the catalog,
+# languages, limits) shapes its shop as it would the real one.
+NOT_FROM_ENV = frozenset(
+    {
+        "bot_token",
+        "telegram_api_url",
+        "data_dir",
+        "database_url",
+        "database_pool_size",
+        "secret_pepper",
+        "payment_provider_token",
+    }
+)
+
+
+# Given to the settings in place of .env's values, so a bad one there cannot stop the playground.
+NOT_READ: dict[str, Any] = {
+    "bot_token": PLAYGROUND_TOKEN,
+    "telegram_api_url": None,
+    "database_url": None,
+    "secret_pepper": None,
+    "payment_provider_token": None,
+}
+
+
 def playground_settings(base: Settings | None, base_url: str, data_dir: Path) -> Settings:
     """The user's settings, with the emulator as the Bot API server and a data dir of its own."""
     admins = {user.id for user in DEMO_USERS if user.operator}
@@ -74,13 +112,14 @@ def playground_settings(base: Settings | None, base_url: str, data_dir: Path) ->
         "support_chat_id": (base.support_chat_id if base else None) or OPERATORS_CHAT_ID,
         "_env_file": None,
     }
-    if base is not None:
-        values |= {
-            "default_locale": base.default_locale,
-            "currency": base.currency,
-            "log_level": base.log_level,
-        }
-    return Settings(**values)
+    if base is None:
+        return Settings(**values)
+    shop = {
+        name: getattr(base, name)
+        for name in base.model_fields_set
+        if name not in NOT_FROM_ENV and name not in values
+    }
+    return Settings(**(shop | values))
 
 
 class Playground:
@@ -124,6 +163,9 @@ class Playground:
 
         self._load_state()
         self.emulator.on_change(self._save_soon)
+        await self._start_bot()
+
+    async def _start_bot(self) -> None:
         for user in DEMO_USERS:
             self.emulator.add_user(user.id, user.name, language_code=user.language)
         for person in self._saved_people():
@@ -135,8 +177,9 @@ class Playground:
             settings.support_chat_id or OPERATORS_CHAT_ID, OPERATORS_CHAT_TITLE, members=operators
         )
         self.app = Application(settings, clock=self.clock)
+        mark = self.emulator.call_count()  # after a fresh start, the old bot's polls are history
         self._polling = asyncio.create_task(self.app.run_polling())
-        await self.emulator.wait_until_polling(self._polling)
+        await self.emulator.wait_until_polling(self._polling, after=mark)
 
     @property
     def _people_file(self) -> Path:
@@ -208,11 +251,29 @@ class Playground:
         temporary.write_text(json.dumps(people, ensure_ascii=False), encoding="utf-8")
         temporary.replace(self._people_file)
 
-    async def stop(self) -> None:
+    async def _stop_bot(self) -> None:
         if self.app is not None and self._polling is not None and not self._polling.done():
             self.app.request_stop()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._polling, timeout=5)
+
+    async def fresh_start(self) -> None:
+        """Erase the playground's data (its database, chats, people and clock) and start the
+        bot again on an empty one; the page hears a "reset" event and reads everything anew."""
+        await self._stop_bot()
+        if self._saving is not None:
+            self._saving.cancel()
+        for name in FRESH_START_ERASES:
+            (self.data_dir / name).unlink(missing_ok=True)
+        self.emulator.clear()
+        self.clock.offset = timedelta(0)
+        self._next_user_id = 2001
+        log.info("event=playground_fresh_start data_dir=%s", self.data_dir)
+        await self._start_bot()
+        self.emulator.announce_reset()
+
+    async def stop(self) -> None:
+        await self._stop_bot()
         if self._saving is not None:
             self._saving.cancel()
         if self.url:  # it started: what it did is kept for the next run
@@ -268,6 +329,7 @@ class Playground:
         app.router.add_post("/api/users", self._add_user)
         app.router.add_post("/api/faults", self._fault)
         app.router.add_post("/api/time", self._time_travel)
+        app.router.add_post("/api/reset", self._fresh_start)
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
         return self._static_file("index.html")
@@ -473,6 +535,13 @@ class Playground:
 
     async def _fault(self, request: web.Request) -> web.Response:
         return web.json_response(arm_fault(self.emulator, await read_body(request)))
+
+    async def _fresh_start(self, request: web.Request) -> web.Response:
+        body = await read_body(request)
+        if body.get("confirm") is not True:
+            return error_response('a fresh start erases everything: send {"confirm": true}')
+        await self.fresh_start()
+        return web.json_response({"reset": True, "now": self.clock.now().isoformat()})
 
     async def _time_travel(self, request: web.Request) -> web.Response:
         assert self.app is not None

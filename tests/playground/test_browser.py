@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ async def page(playground: Playground) -> AsyncIterator[Any]:
     playwright_api = pytest.importorskip("playwright.async_api")
     async with playwright_api.async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport={"width": 1400, "height": 860})
+        context = await browser.new_context(viewport={"width": 1280, "height": 800})
         tab = await context.new_page()
         errors: list[str] = []
         tab.on("pageerror", lambda error: errors.append(str(error)))
@@ -50,6 +51,14 @@ async def page(playground: Playground) -> AsyncIterator[Any]:
 
 
 async def send(page: Any, text: str) -> None:
+    """Type and send, as a person would: a chat never started shows START instead of the
+    composer, so that comes first."""
+    await page.locator("#start-button:visible, #user-composer:visible").wait_for()
+    if await page.locator("#start-button").is_visible():
+        await page.click("#start-button")
+        if text == "/start":
+            return
+        await page.locator("#user-composer").wait_for(state="visible")
     await page.fill("#user-input", text)
     await page.press("#user-input", "Enter")
 
@@ -334,6 +343,8 @@ async def test_support_relay_both_ways_in_the_operators_pane(
 
 
 async def test_a_failed_send_stays_in_the_composer(page: Any, playground: Playground) -> None:
+    await send(page, "/start")
+    await page.locator("#user-messages .bubble", has_text="Здравствуйте").wait_for()
     await page.route("**/api/send", lambda route: route.abort())
     await send(page, "/balance")
     await page.locator("#user-send-error", has_text="Not sent").wait_for()
@@ -541,3 +552,178 @@ async def test_a_withdrawal_is_approved_in_the_operators_pane(
     await bot_reply(page, "was paid")
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "playground-withdrawal-paid-en.png"))
+
+
+# --- the first screen, a phone's width, a fresh start and a restart ----------------------------
+
+
+async def open_page(driver: Any, url: str, width: int, height: int) -> tuple[Any, list[str]]:
+    browser = await driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    context = await browser.new_context(viewport={"width": width, "height": height})
+    tab = await context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    await tab.goto(url + "/")
+    await tab.wait_for_selector("body[data-ready=true]")
+    return tab, errors
+
+
+async def no_overflow(page: Any, selector: str) -> None:
+    """Nothing in ``selector`` reaches past its right edge, and no label is cut."""
+    found = await page.evaluate(
+        """(selector) => {
+            const box = document.querySelector(selector);
+            const edge = box.getBoundingClientRect().right + 1;
+            const wide = [...box.querySelectorAll('*')]
+                .filter((node) => node.offsetParent !== null)
+                .filter((node) => node.getBoundingClientRect().right > edge)
+                .map((node) => node.className || node.tagName);
+            const cut = [...box.querySelectorAll('button')]
+                .filter((node) => node.scrollWidth > node.clientWidth + 1)
+                .map((node) => node.textContent);
+            return { wide, cut, scrolls: box.scrollWidth > box.clientWidth + 1 };
+        }""",
+        selector,
+    )
+    assert found == {"wide": [], "cut": [], "scrolls": False}, (selector, found)
+
+
+async def test_the_first_screen_says_what_to_do_and_a_fresh_start_erases_it(
+    page: Any, playground: Playground
+) -> None:
+    hint = await page.locator("#hint").inner_text()
+    assert "Анна (Russian)" in hint and "Ben (English)" in hint and "Olga: the operator" in hint
+    assert await page.locator("#start-button").is_visible()
+    assert await page.locator("#user-composer").is_hidden()
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "first-screen-1280.png"))
+
+    await page.click("#start-button")
+    await page.locator("#user-messages .bubble", has_text="Здравствуйте, Анна").wait_for()
+    assert await page.locator("#user-composer").is_visible()
+    await send(page, "/balance")
+    await page.locator("#user-messages .bubble", has_text="Ваш баланс").wait_for()
+
+    # A fresh start asks first; Cancel keeps everything.
+    await page.click("#fresh-start")
+    await page.locator("#reset-dialog", has_text="Start afresh?").wait_for()
+    await page.click("#reset-dialog button[value=cancel]")
+    assert await page.locator("#user-messages .msg-wrap").count() == 4
+    await page.click("#fresh-start")
+    await page.click("#reset-confirm")
+    await page.locator(".toast", has_text="fresh start").wait_for()
+    await page.locator("#start-button").wait_for()
+    assert await page.locator("#user-messages .msg-wrap").count() == 0
+    await page.locator("#inspector td", has_text="Nobody has written").wait_for()
+    await page.click("#start-button")  # the new bot answers, on its empty database
+    await page.locator("#user-messages .bubble", has_text="Здравствуйте, Анна").wait_for()
+
+
+async def test_a_phone_shows_one_pane_at_a_time_and_nothing_is_cut(
+    playground: Playground,
+) -> None:
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as driver:
+        page, errors = await open_page(driver, playground.url, 390, 844)
+        # The chat fills the screen; the other panes wait behind their tabs.
+        assert await page.locator("#tabs").is_visible()
+        assert await page.locator("#user-pane").is_visible()
+        for hidden in ("#ops-pane", ".panel.people", "#inspector"):
+            assert await page.locator(hidden).is_hidden(), hidden
+        await page.click("#start-button")
+        menu = page.locator("#user-messages .msg-wrap.with-keyboard").last
+        await menu.wait_for()
+        await no_overflow(page, "#user-pane")
+        # The keyboard takes the chat's width, not the bubble's.
+        keyboard = await menu.locator(".keyboard").bounding_box()
+        messages = await page.locator("#user-messages").bounding_box()
+        assert keyboard["width"] > messages["width"] - 40
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "phone-chat-390.png"))
+
+        await page.click("#tabs button[data-tab=people]")
+        await page.locator("#users li[data-user-id='1002']").click()  # on to Ben's chat
+        await page.locator("#user-title", has_text="Ben").wait_for()
+        assert await page.locator("#user-pane").is_visible()
+        await page.click("#start-button")
+        await page.locator("#user-messages .bubble", has_text="Hello, Ben").wait_for()
+        await send(page, "/support")
+        await page.locator("#user-messages .bubble", has_text="ticket #1").wait_for()
+        await send(page, "Where is my parcel?")
+
+        await page.click("#tabs button[data-tab=ops]")
+        relayed = page.locator("#ops-messages .msg-wrap", has_text="Where is my parcel?").last
+        await relayed.wait_for()
+        assert await page.locator("#user-pane").is_hidden()
+        await no_overflow(page, "#ops-pane")
+        await page.screenshot(path=str(ARTIFACTS / "phone-ops-390.png"))
+
+        await page.click("#tabs button[data-tab=tools]")
+        await page.click("#inspector-refresh")
+        await page.locator("#inspector td", has_text="Ben").wait_for()
+        await no_overflow(page, ".sidebar")
+        await page.screenshot(path=str(ARTIFACTS / "phone-tools-390.png"))
+        assert not errors, errors
+
+
+async def test_operators_buttons_and_fault_notes_behave(page: Any, playground: Playground) -> None:
+    """A press on a card's button in the operators' pane does not pick the card as the reply
+    target; a fault's note stays in the chat after it is drawn again."""
+    from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+    assert playground.app is not None and playground.app.settings.support_chat_id is not None
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="Look", callback_data="nothing:here")]]
+    )
+    await playground.app.bot.send_message(
+        playground.app.settings.support_chat_id, "A card", reply_markup=markup
+    )
+    card = page.locator("#ops-messages .msg-wrap", has_text="A card")
+    await card.locator("button", has_text="Look").click()
+    await page.locator("#alert-dialog[open]").wait_for()  # the bot refuses a button it never made
+    await page.click("#alert-dialog button")
+    assert await page.get_attribute("#ops-input", "placeholder") == "Reply as the operator"
+    assert await page.locator("#ops-messages .reply-target").count() == 0
+
+    await page.click("#fault-flood")
+    await page.locator("#fault-status", has_text="Armed").wait_for()
+    await send(page, "/start")
+    await page.locator("#user-messages .fault-note").wait_for()
+    await page.locator("#user-messages .bubble", has_text="Здравствуйте").wait_for()
+    await send(page, "/balance")
+    await page.locator("#user-messages .bubble", has_text="Ваш баланс").wait_for()
+    assert await page.locator("#user-messages .fault-note").count() == 1
+
+
+async def test_a_restarted_playground_carries_on_in_the_open_page(tmp_path: Path) -> None:
+    playwright_api = pytest.importorskip("playwright.async_api")
+    data_dir = tmp_path / "playground"
+    first = Playground(port=0, data_dir=data_dir)
+    await first.start()
+    port = int(first.url.rsplit(":", 1)[1])
+    second: Playground | None = None
+    try:
+        async with playwright_api.async_playwright() as driver:
+            page, errors = await open_page(driver, first.url, 1280, 800)
+            await page.click("#start-button")
+            await page.locator("#user-messages .bubble", has_text="Здравствуйте").wait_for()
+            await page.click("button[data-step='day']")
+            await page.locator(".toast", has_text="scheduled job").wait_for()
+            travelled = first.clock.offset
+
+            await first.stop()
+            await page.locator("#offline").wait_for()
+            second = Playground(port=port, data_dir=data_dir)
+            await second.start()
+            await page.locator("#offline").wait_for(state="hidden", timeout=15_000)
+            await page.locator("#user-messages .bubble", has_text="Здравствуйте").wait_for()
+            assert second.clock.offset >= travelled >= timedelta(days=1)  # not back to today
+            await send(page, "/balance")  # heard at once, not taken for a redelivery
+            await page.locator("#user-messages .bubble", has_text="Ваш баланс").wait_for()
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "playground-after-restart.png"))
+            assert not errors, errors
+    finally:
+        await first.stop()
+        if second is not None:
+            await second.stop()

@@ -53,6 +53,7 @@ async def test_make_run_without_token_serves_the_page_and_the_bot_answers(tmp_pa
             found = re.search(r"open (http://127\.0\.0\.1:\d+)/", line)
             url = found.group(1) if found else None
         assert any("No BOT_TOKEN" in line for line in printed)
+        assert any("DATABASE_URL and BOT_TOKEN are ignored here" in line for line in printed)
         hint = (await asyncio.wait_for(process.stdout.readline(), timeout=10)).decode()
         assert "BOT_TOKEN" in hint and "@BotFather" in hint
 

@@ -10,6 +10,7 @@ const state = {
   opsChatId: null,
   operatorId: null,
   shown: { user: new Map(), ops: new Map() }, // message_id -> signature, per pane
+  notes: [], // fault notes: { chatId, after (the last message id then), text }
 };
 
 const $ = (id) => document.getElementById(id);
@@ -198,7 +199,11 @@ function renderMessage(record, pane, chatId, actingUserId) {
     wrap.classList.add("replyable");
     if (state.opsReplyTo === record.message_id) wrap.classList.add("reply-target");
     wrap.title = "Click to reply to this message";
-    wrap.addEventListener("click", () => chooseOpsReply(record.message_id));
+    wrap.addEventListener("click", (event) => {
+      // A press on one of its buttons (or a link) is that, not a choice of reply target.
+      if (event.target.closest("button, a, .keyboard")) return;
+      chooseOpsReply(record.message_id);
+    });
   }
 
   if (pane === "ops" && !record.from_bot) {
@@ -283,6 +288,7 @@ function renderMessage(record, pane, chatId, actingUserId) {
 
   const markup = record.reply_markup;
   if (markup && markup.inline_keyboard) {
+    wrap.classList.add("with-keyboard");
     wrap.appendChild(renderInlineKeyboard(markup.inline_keyboard, record, chatId, actingUserId));
   }
   return wrap;
@@ -373,10 +379,16 @@ async function loadChat(pane) {
     return node;
   });
   container.replaceChildren(...nodes);
+  placeNotes(container, chatId);
   state.shown[pane] = next;
   if (pane === "user") {
     renderReplyKeyboard(data.reply_keyboard);
     state.commands = data.commands;
+    // A chat never started shows START where the composer is, as Telegram does.
+    const fresh = data.messages.length === 0;
+    $("start-button").hidden = !fresh;
+    $("user-composer").hidden = fresh;
+    if (fresh) container.appendChild(emptyChat());
   }
   if (atBottom || !previous.size) container.scrollTop = container.scrollHeight;
 }
@@ -407,6 +419,7 @@ function openLink(url) {
     node.addEventListener("click", async () => {
       $("link-dialog").close();
       await selectUser(user.id);
+      showTab("chat");
       await sendText(`/start ${parameter}`);
     });
     list.appendChild(node);
@@ -555,12 +568,21 @@ function renderUsers() {
     item.append(avatar, info);
     if (user.operator) item.insertAdjacentHTML("beforeend", '<span class="badge">operator</span>');
     if (user.blocked) item.insertAdjacentHTML("beforeend", '<span class="badge red">blocked</span>');
-    item.addEventListener("click", () => selectUser(user.id));
+    item.addEventListener("click", async () => {
+      await selectUser(user.id);
+      if (document.body.dataset.tab === "people") showTab("chat");  // a phone: on to the chat
+    });
     list.appendChild(item);
   }
 }
 
 async function selectUser(userId) {
+  if (userId !== state.userId) {
+    // Nothing of the last person's chat stays on screen while this one loads.
+    $("user-messages").replaceChildren();
+    $("start-button").hidden = true;
+    $("user-composer").hidden = true;
+  }
   state.userId = userId;
   state.shown.user = new Map();
   const user = currentUser();
@@ -585,6 +607,7 @@ async function loadState() {
   showTime(data.now);
   if (state.userId === null && data.users.length) state.userId = data.users[0].id;
   renderUsers();
+  showHint();
 }
 
 function showTime(iso) {
@@ -752,27 +775,99 @@ function connect() {
       if (event.show_alert) alertBox(event.text); else toast(event.text);
     }
     if (event.type === "fault") showFault(event);
+    if (event.type === "reset") {
+      state.notes = [];
+      resync()
+        .then(() => toast("A fresh start: the bot runs on an empty database."))
+        .catch((error) => toast(`Could not reload: ${error.message}`));
+    }
     if (["message_new", "message_edited", "payment"].includes(event.type)) refreshInspectorSoon();
   };
 }
 
 function showFault(event) {
-  // A fault switch fired: say so where it happened, once.
+  // A fault switch fired: say so where it happened. The note stays in that chat, after the
+  // message that was last when it fired, however often the chat is drawn again.
   const text = `⚡ Fault fired: ${event.method} answered ${event.error_code}` +
     (event.error_code === 429 ? " (Too Many Requests); the bot should wait and retry" : "");
   $("fault-status").textContent = text;
   const pane = event.chat_id === state.opsChatId ? "ops" : event.chat_id === state.userId ? "user" : null;
-  if (pane) {
-    const note = document.createElement("div");
-    note.className = "msg-wrap service-wrap fault-note";
-    note.style.alignSelf = "center";
+  if (!pane) {
+    toast(text);
+    return;
+  }
+  const container = $(`${pane}-messages`);
+  const shown = [...container.querySelectorAll(".msg-wrap[data-message-id]")];
+  const after = shown.length ? Number(shown[shown.length - 1].dataset.messageId) : 0;
+  state.notes.push({ chatId: event.chat_id, after, text });
+  placeNotes(container, event.chat_id);
+}
+
+function placeNotes(container, chatId) {
+  container.querySelectorAll(".fault-note").forEach((node) => node.remove());
+  for (const note of state.notes.filter((n) => n.chatId === chatId)) {
+    const wrap = document.createElement("div");
+    wrap.className = "msg-wrap service-wrap fault-note";
+    wrap.style.alignSelf = "center";
     const service = document.createElement("div");
     service.className = "service fault";
-    service.textContent = text;
-    note.appendChild(service);
-    $(`${pane}-messages`).appendChild(note);
-  } else {
-    toast(text);
+    service.textContent = note.text;
+    wrap.appendChild(service);
+    const later = [...container.querySelectorAll(".msg-wrap[data-message-id]")].find(
+      (node) => Number(node.dataset.messageId) > note.after,
+    );
+    container.insertBefore(wrap, later || null);
+  }
+}
+
+// ---------------------------------------------------------------- first screen, tabs, fresh start
+
+function emptyChat() {
+  // What Telegram shows in a bot's chat before START: what the bot can do.
+  const card = document.createElement("div");
+  card.className = "empty-chat";
+  const title = document.createElement("b");
+  title.textContent = "What can this bot do?";
+  const text = document.createElement("div");
+  text.textContent = "Gift certificates that add up to one balance, a shop paid from it, " +
+    "cashback twice, a payment password and saved cards. Press START below.";
+  card.append(title, text);
+  return card;
+}
+
+function showHint() {
+  // Who is who, in one line: the shoppers with their languages, and the operator.
+  const shoppers = state.users.filter((u) => !u.operator).slice(0, 3)
+    .map((u) => `${u.name} (${u.language === "ru" ? "Russian" : "English"})`);
+  const operator = state.users.find((u) => u.operator);
+  const where = window.matchMedia("(max-width: 720px)").matches ? "the Operators tab" : "the right-hand chat";
+  $("hint").textContent = `${shoppers.join(", ")}: shoppers.` +
+    (operator ? ` ${operator.name}: the operator, who writes in ${where}.` : "") +
+    " Pick a person, press START, and try the wallet; ⟲ Fresh start erases it all.";
+}
+
+function showTab(name) {
+  document.body.dataset.tab = name;
+  document.querySelectorAll("#tabs button").forEach((button) => {
+    button.classList.toggle("active", button.dataset.tab === name);
+  });
+  if (name === "chat" || name === "ops") {
+    const container = $(name === "chat" ? "user-messages" : "ops-messages");
+    container.scrollTop = container.scrollHeight;
+  }
+}
+
+async function freshStart() {
+  const dialog = $("reset-dialog");
+  dialog.returnValue = "";
+  dialog.showModal();
+  await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
+  if (dialog.returnValue !== "erase") return;
+  $("fresh-start").disabled = true;
+  try {
+    await api("/api/reset", { confirm: true });  // every open page hears "reset" and reloads
+  } finally {
+    $("fresh-start").disabled = false;
   }
 }
 
@@ -847,6 +942,11 @@ function wire() {
       refreshInspectorSoon();
     });
   });
+  $("start-button").addEventListener("click", () => sendText("/start"));
+  $("fresh-start").addEventListener("click", () => freshStart().catch(() => {}));
+  document.querySelectorAll("#tabs button").forEach((button) => {
+    button.addEventListener("click", () => showTab(button.dataset.tab));
+  });
   $("inspector-refresh").addEventListener("click", (event) => {
     event.preventDefault();
     loadInspector();
@@ -855,6 +955,7 @@ function wire() {
 
 async function main() {
   wire();
+  showTab("chat");
   await loadState();
   connect();
   if (state.userId !== null) await selectUser(state.userId);
