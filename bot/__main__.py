@@ -17,6 +17,11 @@ from typing import Any
 from bot.config import Settings, SettingsError, load_settings
 from bot.log_setup import setup_logging
 
+# Commands that never talk to Telegram: they need no token, and a missing or mistyped one in .env
+# does not stop them. This placeholder is shaped like a token and goes nowhere.
+OFFLINE_COMMANDS = frozenset({"migrate", "inbox", "copy-db"})
+OFFLINE_TOKEN = "100000:offline-commands-never-send-this-token"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Giftwallet Telegram bot")
@@ -165,13 +170,14 @@ async def _inbox(settings: Settings, retry: int | None) -> int:
 async def _copy_db(settings: Settings, source_url: str, target_url: str) -> int:
     from bot.domain.clock import SystemClock
     from bot.services.ledger import LedgerService
-    from bot.storage.copy import copy_database
+    from bot.storage.copy import CopyRefused, copy_database
     from bot.storage.database import open_database, redact
+    from bot.storage.errors import StorageError
     from bot.storage.postgres import PostgresDatabase
     from bot.storage.sqlite import SQLiteDatabase
 
-    source = open_database(source_url)
-    target = open_database(target_url)
+    source = open_database(source_url, currency=settings.currency)
+    target = open_database(target_url, currency=settings.currency)
     if not isinstance(source, SQLiteDatabase):
         print("error: --from must be a sqlite:/// URL", file=sys.stderr)
         return 2
@@ -181,23 +187,40 @@ async def _copy_db(settings: Settings, source_url: str, target_url: str) -> int:
     if not source.path.exists():
         print(f"error: --from: no database at {source.path}", file=sys.stderr)
         return 2
-    await source.connect()
+    # A fault names the option that chose the database, not DATA_DIR or DATABASE_URL.
     try:
-        await target.connect()
+        await source.connect()
+    except StorageError as exc:
+        print(
+            f"error: --from {redact(source_url)}: the database cannot be used: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    try:
         try:
+            await target.connect()
             await target.migrate()
             counts = await copy_database(source, target)
             problems = await LedgerService(
                 target, settings.currency, SystemClock()
             ).check_invariants()
+        except CopyRefused:
+            raise  # not a fault of the database: the CLI says why it refused
+        except StorageError as exc:
+            print(
+                f"error: --to {redact(target_url)}: the database cannot be used: {exc}",
+                file=sys.stderr,
+            )
+            return 1
         finally:
             await target.close()
     finally:
         await source.close()
     print(f"copied {redact(source_url)} -> {redact(target_url)}")
+    width = max((len(count.table) for count in counts), default=0)
     for count in counts:
         mark = "ok" if count.source == count.target else "MISMATCH"
-        print(f"  {count.table:<10} {count.source:>10} rows -> {count.target:>10}  {mark}")
+        print(f"  {count.table:<{width}} {count.source:>10} rows -> {count.target:>10}  {mark}")
     print(f"ledger invariants on the target: {'ok' if not problems else 'VIOLATED'}")
     for problem in problems:
         print(f"  {problem}")
@@ -215,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             from bot.playground.server import NOT_READ
 
             settings = load_settings(**NOT_READ)
+        elif args.command in OFFLINE_COMMANDS:
+            settings = load_settings(bot_token=OFFLINE_TOKEN)
         else:
             settings = load_settings()
     except SettingsError as exc:

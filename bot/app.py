@@ -73,6 +73,13 @@ def load_pepper(settings: Settings) -> bytes:
     if settings.secret_pepper is not None:
         return settings.secret_pepper.get_secret_value().encode()
     path = settings.data_dir / "secret_pepper"
+    if settings.database.startswith("postgres"):
+        log.warning(
+            "event=pepper_not_shared path=%s hint=set SECRET_PEPPER: on PostgreSQL every process"
+            " that shares the database needs the same pepper, or passwords set through one stop"
+            " verifying in another; copy the value from this file",
+            path,
+        )
     try:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

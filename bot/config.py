@@ -271,23 +271,52 @@ class SettingsError(Exception):
     """A configuration problem, explained in one line."""
 
 
+# Pydantic's wording for a value it cannot read, in plain words with the forms it accepts.
+_ACCEPTED_FORMS = {
+    "time_delta_parsing": "use seconds or ISO 8601, e.g. 900 or PT15M",
+    "time_delta_type": "use seconds or ISO 8601, e.g. 900 or PT15M",
+    "int_parsing": "use a whole number, e.g. 5",
+    "int_type": "use a whole number, e.g. 5",
+    "int_from_float": "use a whole number, e.g. 5",
+    "decimal_parsing": "use a number with a dot, e.g. 12.50",
+    "decimal_type": "use a number with a dot, e.g. 12.50",
+    "float_parsing": "use a number with a dot, e.g. 12.5",
+    "float_type": "use a number with a dot, e.g. 12.5",
+    "bool_parsing": "use true or false",
+}
+# Never echoed back: a real secret with a typo, or a URL with a password in it.
+_SECRET_SETTINGS = frozenset(
+    {"BOT_TOKEN", "SECRET_PEPPER", "PAYMENT_PROVIDER_TOKEN", "DATABASE_URL", "REDIS_URL"}
+)
+_NOT_SET = {
+    "BOT_TOKEN": "BOT_TOKEN is not set: get a token from @BotFather and put it in .env "
+    "(see .env.example)",
+}
+
+
+def _problem(error: Any) -> str:
+    """One setting's problem in plain words: its name, what was given, what is accepted."""
+    name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+    given = error.get("input")
+    empty = isinstance(given, str) and not given.strip()
+    if error["type"] == "missing" or (empty and name in _NOT_SET):
+        return _NOT_SET.get(name, f"{name} is not set")
+    reason = _ACCEPTED_FORMS.get(error["type"])
+    if reason is None:
+        reason = str(error["msg"]).removeprefix("Value error, ").replace("Input should", "must")
+    if not error["loc"]:
+        return reason
+    if empty:
+        return f"{name} is empty: {reason}, or remove the line for the default"
+    if name in _SECRET_SETTINGS or not isinstance(given, str | int | float):
+        return f"{name} {reason}"
+    return f"{name}={given}: {reason}"
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning validation failures into one readable line per problem."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-            if error["type"] == "missing":
-                if name == "BOT_TOKEN":
-                    problems.append(
-                        "BOT_TOKEN is not set: get a token from @BotFather and put it in .env "
-                        "(see .env.example)"
-                    )
-                else:
-                    problems.append(f"{name} is not set")
-            else:
-                reason = str(error["msg"]).removeprefix("Value error, ")
-                problems.append(f"{name} {reason}" if error["loc"] else reason)
+        problems = [_problem(error) for error in exc.errors()]
         raise SettingsError("; ".join(problems)) from None

@@ -13,12 +13,14 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.handlers.filters import PrivateChat
 from bot.i18n import Translator
 from bot.keyboards.menu import back_to_menu, main_menu
+from bot.screens.base import show
+from bot.screens.help import help_screen
 
 log = logging.getLogger(__name__)
 
 
 async def help_(message: Message, t: Translator) -> None:
-    await message.answer(t("help-text"), reply_markup=back_to_menu(t))
+    await show(message, help_screen(t))
 
 
 async def privacy(message: Message, t: Translator) -> None:

@@ -29,6 +29,17 @@ PUBLIC_COMMANDS = (
 )
 
 
+# /help lists every command of the menu above, grouped; a test keeps the two in step.
+HELP_GROUPS = (
+    ("help-group-wallet", ("balance", "buy", "history")),
+    ("help-group-shop", ("shop", "orders")),
+    ("help-group-cashback", ("cashback", "notifications")),
+    ("help-group-security", ("password", "recover", "cards")),
+    ("help-group-support", ("support", "paysupport")),
+    ("help-group-info", ("start", "language", "terms", "privacy", "cancel", "help")),
+)
+
+
 def bot_commands(t: Translator) -> list[BotCommand]:
     return [BotCommand(command=name, description=t(key)) for name, key in PUBLIC_COMMANDS]
 

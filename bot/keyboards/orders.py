@@ -95,6 +95,27 @@ def top_up_keyboard(
     return builder.as_markup()
 
 
+def short_order_keyboard(
+    t: Translator, index: int | None, nominal: str, order: Order
+) -> InlineKeyboardMarkup:
+    """An unpaid order the balance cannot cover: top up first (the order comes back with its
+    Pay button once the certificate is paid), or cancel it."""
+    builder = InlineKeyboardBuilder()
+    if index is not None:
+        builder.button(
+            text=t("order-top-up-nominal", nominal=nominal),
+            callback_data=Buy(step=BuyStep.NOMINAL, index=index),
+        )
+    builder.button(text=t("buy-custom-button"), callback_data=Buy(step=BuyStep.CUSTOM))
+    builder.button(
+        text=t("order-action-cancel"),
+        callback_data=OrderAction(step=OrderStep.CANCEL, order_id=order.id),
+    )
+    builder.button(text=t("orders-back"), callback_data=OrderAction(step=OrderStep.LIST))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
 def operators_keyboard(t: Translator, order: Order) -> InlineKeyboardMarkup | None:
     steps = {
         "paid": (OpsStep.SHIP,),

@@ -3,12 +3,15 @@ the notices about a change."""
 
 from __future__ import annotations
 
+from aiogram.types import InlineKeyboardMarkup
+
 from bot.domain.models import Order, Page
 from bot.i18n import Translator
 from bot.keyboards.orders import (
     operators_keyboard,
     order_keyboard,
     orders_keyboard,
+    short_order_keyboard,
     top_up_keyboard,
 )
 from bot.screens.base import Screen
@@ -51,7 +54,10 @@ def order_text(t: Translator, view: OrderView) -> str:
         lines.append(t("order-card-tracking", tracking=order.tracking))
     if order.refunded.minor:
         lines.append(t("order-card-refunded", amount=t.money(order.refunded)))
-    if order.status == "awaiting_payment" and balance is not None:
+    if view.top_up is not None:  # never a negative "after payment": what is missing instead
+        short = view.top_up
+        lines.append(t("order-card-short", balance=t.money(short.balance), gap=t.money(short.gap)))
+    elif order.status == "awaiting_payment" and balance is not None:
         after = t.money(balance - order.amount)
         lines.append(t("order-card-balance", balance=t.money(balance), after=after))
     history = t.lines(
@@ -68,8 +74,17 @@ def order_text(t: Translator, view: OrderView) -> str:
 
 
 def card(t: Translator, view: OrderView) -> Screen:
-    """The buyer's card, with the buttons its status allows."""
-    return Screen(order_text(t, view), order_keyboard(t, view.order))
+    """The buyer's card, with the buttons its status allows; when the balance is short, the
+    top-up comes at once instead of a Pay button that could only refuse."""
+    return Screen(order_text(t, view), _buyer_keyboard(t, view))
+
+
+def _buyer_keyboard(t: Translator, view: OrderView) -> InlineKeyboardMarkup:
+    if view.top_up is None:
+        return order_keyboard(t, view.order)
+    short = view.top_up
+    nominal = t.money(short.nominal) if short.nominal is not None else ""
+    return short_order_keyboard(t, short.nominal_index, nominal, view.order)
 
 
 def top_up(t: Translator, short: TopUp) -> Screen:
@@ -85,7 +100,7 @@ def top_up(t: Translator, short: TopUp) -> Screen:
 
 def billed(t: Translator, view: OrderView) -> Screen:
     """An operator's bill, as the buyer receives it."""
-    return Screen(t("order-billed") + "\n\n" + order_text(t, view), order_keyboard(t, view.order))
+    return Screen(t("order-billed") + "\n\n" + order_text(t, view), _buyer_keyboard(t, view))
 
 
 def changed(t: Translator, order: Order, status: str) -> Screen:

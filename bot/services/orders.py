@@ -72,6 +72,7 @@ class OrderView:
     cashback: Accrual | None = None
     buyer: str | None = None  # the buyer's first name, for the operators
     balance: Money | None = None  # the buyer's balance, for what paying it leaves
+    top_up: TopUp | None = None  # unpaid and the balance is short: how to close the gap
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +196,20 @@ class OrderService:
         return OrderView(order, history, accrual, buyer.first_name if buyer else None)
 
     async def card(self, user_id: int | None, order_id: int) -> OrderView:
-        """The buyer's view of their order, with their balance."""
+        """The buyer's view of their order, with their balance and, when it is unpaid and the
+        balance is short, the top-up that closes the gap."""
         view = await self.view(user_id, order_id)
-        balances = await self.ledger.balances(view.order.user_id)
-        return replace(view, balance=balances.balance)
+        order, balance = view.order, (await self.ledger.balances(view.order.user_id)).balance
+        short = order.status == OrderStatus.AWAITING_PAYMENT and balance < order.amount
+        return replace(
+            view, balance=balance, top_up=self._top_up(order, balance) if short else None
+        )
+
+    def _top_up(self, order: Order, balance: Money) -> TopUp:
+        gap = order.amount - balance
+        nominals = self.certificates.policy.nominals
+        index = next((i for i, nominal in enumerate(nominals) if nominal >= gap), None)
+        return TopUp(order, gap, balance, index, None if index is None else nominals[index])
 
     async def page(self, user_id: int, page: int) -> Page[Order]:
         page = max(page, 0)
@@ -242,16 +253,7 @@ class OrderService:
         try:
             return await self.prepare_payment(user_id, order_id)
         except InsufficientFunds as short:
-            gap = short.needed - short.available
-            nominals = self.certificates.policy.nominals
-            index = next((i for i, n in enumerate(nominals) if n >= gap), None)
-            return TopUp(
-                (await self.view(user_id, order_id)).order,
-                gap,
-                short.available,
-                index,
-                None if index is None else nominals[index],
-            )
+            return self._top_up((await self.view(user_id, order_id)).order, short.available)
 
     async def _pay(self, uow: UnitOfWork, operation: PendingOperation) -> int:
         order_id = int(str(operation.payload["order"]))

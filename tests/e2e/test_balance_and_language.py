@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -121,6 +122,25 @@ async def test_language_choice_sets_the_chat_command_list(
     _, mark = await tap(emulator, ALICE, prompt.result["message_id"], "lang:en")
     edit = await emulator.wait_for_call("editMessageText", after=mark)
     assert "Language set: English." in edit.params["text"]
+
+
+@pytest.mark.parametrize(("language", "group"), [("en", "Security"), ("ru", "Безопасность")])
+async def test_help_lists_every_command_of_the_menu_in_groups(
+    emulator: BotAPIEmulator, bot: RunningBot, language: str, group: str
+) -> None:
+    """/help and setMyCommands stay in step: each registered command, with its description,
+    once, in the reader's language."""
+    emulator.add_user(ALICE, "Alice", language_code=language)
+    reply = await say(emulator, ALICE, "/help")
+    text = reply.params["text"]
+    registered = emulator.commands({"type": "default"}, language)
+    assert len(registered) >= 18
+    for command in registered:
+        line = f"/{command['command']} — {command['description']}"
+        assert text.count(f"/{command['command']} ") == 1 and line in text, line
+    listed = re.findall(r"^/([a-z_]+) — ", text, re.MULTILINE)
+    assert sorted(listed) == sorted(c["command"] for c in registered)
+    assert f"<b>{group}</b>\n/password — " in text
 
 
 async def test_language_button_in_the_menu(emulator: BotAPIEmulator, bot: RunningBot) -> None:

@@ -56,6 +56,20 @@ async def test_an_unreachable_database_url_is_one_line(tmp_path: Path) -> None:
     assert "secret-password" not in lines[0]
 
 
+async def test_commands_that_never_talk_to_telegram_need_no_token(tmp_path: Path) -> None:
+    code, lines = await _run(tmp_path, "migrate")
+    assert code == 0 and not any("error" in line for line in lines), lines
+    (tmp_path / ".env").write_text("BOT_TOKEN=\nDATA_DIR=data\n")  # as copied from .env.example
+    code, lines = await _run(tmp_path, "inbox")
+    assert code == 0 and not any("error" in line for line in lines), lines
+    code, lines = await _run(
+        tmp_path, "copy-db", "--to", "postgresql://giftwallet:secret-password@127.0.0.1:9/shop"
+    )
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith("error: --to postgresql://giftwallet:***@127.0.0.1:9/shop: ")
+    assert "DATA_DIR" not in lines[0] and "secret-password" not in lines[0]
+
+
 async def test_a_playground_port_in_use_is_one_line(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

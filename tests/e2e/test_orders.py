@@ -47,13 +47,16 @@ async def test_short_balance_top_up_then_pay_with_the_password(
     bot = await shop(emulator, start_bot)
     card = await bill(emulator, "14", "Headphones")
     assert "Order #1" in card.params["text"] and "$14.00" in card.params["text"]
+    # The balance is short: the bill says by how much and offers the top-up at once, never a
+    # negative "after payment" or a Pay button that could only refuse.
+    assert "$14.00 short of this order" in card.params["text"]
+    assert "after payment" not in card.params["text"]
+    labels = [text for text, _ in buttons(card)]
+    assert "🎁 Buy a $20.00 certificate" in labels and not any("Pay" in x for x in labels)
     message_id = card.result["message_id"]
-    await tap(emulator, ALICE, message_id, button_data(card, "Pay"))
-    short = await emulator.wait_for_call("editMessageText", after=card.index)
-    assert "$14.00 short" in short.params["text"] and "$20.00 certificate" in short.params["text"]
     # The suggested certificate, paid: the order comes back with its Pay button at once.
-    await tap(emulator, ALICE, message_id, button_data(short, "Buy a $20.00 certificate"))
-    picked = await emulator.wait_for_call("editMessageText", after=short.index + 1)
+    await tap(emulator, ALICE, message_id, button_data(card, "Buy a $20.00 certificate"))
+    picked = await emulator.wait_for_call("editMessageText", after=card.index)
     mark = emulator.call_count()
     await tap(emulator, ALICE, message_id, button_data(picked, "For myself"))
     invoice = await emulator.wait_for_call("sendInvoice", after=mark)

@@ -116,3 +116,40 @@ def test_inbox_retention_takes_seconds_or_iso_8601(value: str, seconds: int) -> 
 def test_inbox_retention_of_a_week_or_more_is_refused() -> None:
     with pytest.raises(SettingsError, match="INBOX_RETENTION"):
         load_settings(bot_token=TOKEN, inbox_retention="P7D", _env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("LOCKOUT_WINDOW", "15m", "LOCKOUT_WINDOW=15m: use seconds or ISO 8601, e.g. 900 or PT15M"),
+        ("LOCKOUT_MAX_FAILURES", "five", "LOCKOUT_MAX_FAILURES=five: use a whole number, e.g. 5"),
+        ("STARS_PER_UNIT", "x", "STARS_PER_UNIT=x: use a number with a dot, e.g. 12.50"),
+        ("NOTICE_RATE", "0", "NOTICE_RATE=0: must be greater than 0"),
+        ("CASHBACK_HOLD", "", "CASHBACK_HOLD is empty: use seconds or ISO 8601"),
+    ],
+)
+def test_settings_errors_name_the_value_and_the_accepted_forms(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value).startswith(expected)
+    assert "Input should" not in str(info.value) and "valid timedelta" not in str(info.value)
+
+
+def test_a_copied_env_example_with_an_empty_token_says_it_is_not_set(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text("utf-8"), encoding="utf-8")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value).startswith("BOT_TOKEN is not set") and "@BotFather" in str(info.value)
+
+
+def test_a_secret_is_never_echoed_in_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("SECRET_PEPPER", "short-pepper-value")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value).startswith("SECRET_PEPPER ") and "short-pepper" not in str(info.value)

@@ -180,10 +180,7 @@ async def test_the_command_copies_prints_counts_and_refuses_a_second_run(
     source: LedgerWorld, target_url: str, tmp_path: Path
 ) -> None:
     source_url = f"sqlite:///{tmp_path / 'giftwallet.sqlite3'}"
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "BOT_TOKEN": "123456:copy-db-needs-no-telegram-at-all-xx",
-    }
+    env = {"PATH": os.environ.get("PATH", "")}  # no BOT_TOKEN: copy-db never talks to Telegram
 
     async def run() -> tuple[int, str]:
         process = await asyncio.create_subprocess_exec(
@@ -207,6 +204,8 @@ async def test_the_command_copies_prints_counts_and_refuses_a_second_run(
     assert code == 0, output
     assert "postings" in output and "8 rows" in output
     assert "ledger invariants on the target: ok" in output
+    counted = [line for line in output.splitlines() if " rows -> " in line]
+    assert len({line.index(" rows -> ") for line in counted}) == 1, counted  # one column
     code, output = await run()
     assert code == 1
     assert output.strip() == "error: copy-db refused: the target is not empty: users has rows"

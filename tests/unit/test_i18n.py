@@ -26,6 +26,7 @@ from bot.domain.errors import (
 from bot.domain.money import Money
 from bot.handlers.history import ACCOUNTS, KNOWN_KINDS
 from bot.i18n import I18n, pick_locale
+from bot.keyboards.commands import HELP_GROUPS
 from bot.runtime.refunds import Outcome
 from bot.services.cashback import REJECT_REASONS, VOID_REASONS
 from bot.services.notices import SWITCHABLE
@@ -64,6 +65,7 @@ AMOUNT_REASONS = (
 )
 # Reason codes and kinds that pick a message at run time.
 DYNAMIC_KEYS = (
+    *(group for group, _ in HELP_GROUPS),
     *(f"admin-refund-{outcome}" for outcome in Outcome),
     *(CheckoutRefused(reason).key for reason in ("unknown", "paid", "changed")),
     *(

@@ -37,18 +37,14 @@ inline-balance-description = Cashback available { $available }, pending { $pendi
 
 ## Help, language, cancel, fallbacks
 
-help-text =
-    <b>Giftwallet</b> keeps your gift certificates, orders and cashback in one place.
-
-    /start — main menu
-    /balance — your balance and cashback
-    /cashback — cashback by status, withdraw or move to the balance
-    /notifications — which notices you get
-    /language — choose the language
-    /cancel — stop the current step
-    /help — this help
-
-    Money is never charged without your confirmation.
+help-intro = <b>Giftwallet</b> keeps your gift certificates, orders and cashback in one place.
+help-group-wallet = Wallet
+help-group-shop = Shop
+help-group-cashback = Cashback
+help-group-security = Security
+help-group-support = Support
+help-group-info = About the bot
+help-outro = Money is never charged without your payment password.
 language-choose = Choose the language:
 language-set = Language set: English.
 cancel-done = Cancelled. Nothing was changed.
@@ -379,6 +375,7 @@ order-card-cashback = Cashback for the goods: { $cashback }, { $state }
 order-card-tracking = Tracking: { $tracking }
 order-card-refunded = Refunded to your balance: { $amount }
 order-card-balance = Your balance: { $balance }; after payment: { $after }
+order-card-short = Your balance: { $balance }; { $gap } short of this order. Nothing was charged.
 order-card-history =
     History:
     { $history }

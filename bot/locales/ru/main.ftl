@@ -39,18 +39,14 @@ inline-balance-description = Кешбэк доступен { $available }, в о
 
 ## Помощь, язык, отмена, непонятный ввод
 
-help-text =
-    <b>Giftwallet</b> хранит ваши подарочные сертификаты, заказы и кешбэк в одном месте.
-
-    /start — главное меню
-    /balance — баланс и кешбэк
-    /cashback — кешбэк по статусам, вывод или перевод на баланс
-    /notifications — какие уведомления присылать
-    /language — выбрать язык
-    /cancel — прервать текущий шаг
-    /help — эта справка
-
-    Деньги никогда не списываются без вашего подтверждения.
+help-intro = <b>Giftwallet</b> хранит ваши подарочные сертификаты, заказы и кешбэк в одном месте.
+help-group-wallet = Кошелёк
+help-group-shop = Магазин
+help-group-cashback = Кешбэк
+help-group-security = Безопасность
+help-group-support = Поддержка
+help-group-info = О боте
+help-outro = Деньги никогда не списываются без вашего платёжного пароля.
 language-choose = Выберите язык:
 language-set = Язык: русский.
 cancel-done = Отменено. Ничего не изменилось.
@@ -384,6 +380,7 @@ order-card-cashback = Кешбэк за товар: { $cashback }, { $state }
 order-card-tracking = Трек-номер: { $tracking }
 order-card-refunded = Возвращено на баланс: { $amount }
 order-card-balance = Ваш баланс: { $balance }; после оплаты: { $after }
+order-card-short = Ваш баланс: { $balance }; для этого заказа не хватает { $gap }. Ничего не списано.
 order-card-history =
     История:
     { $history }
