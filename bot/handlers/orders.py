@@ -90,8 +90,7 @@ async def order_paid(
 ) -> None:
     """After the password: the paid order's card (the confirm step calls this by kind)."""
     order_id = int(str(operation.payload["order"]))
-    await message.answer(t("order-paid", id=order_id))
-    await show(message, screens.card(t, await services.orders.card(operation.user_id, order_id)))
+    await show(message, screens.paid(t, await services.orders.card(operation.user_id, order_id)))
 
 
 async def buyer_change(

@@ -94,7 +94,7 @@ class LiveCards:
 
     async def _order_changed(self, t: Translator, params: dict[str, Any]) -> Screen:
         view = await self.services.orders.view(None, int(params["order"]))
-        return orders_screens.changed(t, view.order, str(params["status"]))
+        return orders_screens.changed(t, view, str(params["status"]))
 
     async def _operators_order(self, t: Translator, params: dict[str, Any]) -> Screen:
         view = await self.services.orders.view(None, int(params["order"]))

@@ -98,17 +98,40 @@ def top_up(t: Translator, short: TopUp) -> Screen:
     return Screen(text, top_up_keyboard(t, short.nominal_index, nominal, short.order))
 
 
+def paid(t: Translator, view: OrderView) -> Screen:
+    """Paid with the password: what it left on the balance, then the card."""
+    assert view.balance is not None, "drawn from OrderService.card"
+    text = t("order-paid", id=view.order.id, balance=t.money(view.balance))
+    return Screen(text + "\n\n" + order_text(t, view), _buyer_keyboard(t, view))
+
+
 def billed(t: Translator, view: OrderView) -> Screen:
     """An operator's bill, as the buyer receives it."""
     return Screen(t("order-billed") + "\n\n" + order_text(t, view), _buyer_keyboard(t, view))
 
 
-def changed(t: Translator, order: Order, status: str) -> Screen:
+def changed(t: Translator, view: OrderView, status: str) -> Screen:
     """The buyer hears of a change someone else made (an operator, the scheduler), with the
-    buttons the order's current status allows."""
-    return Screen(
-        t("order-notice", id=order.id, status=status_label(t, status)), order_keyboard(t, order)
+    buttons the order's current status allows. A completion says whether it came by itself
+    and when the goods' cashback becomes available."""
+    order = view.order
+    lines = [t("order-notice", id=order.id, status=status_label(t, status))]
+    completed_by_system = any(
+        event.status == "completed" and event.actor == "system" for event in view.history
     )
+    if status == "completed" and completed_by_system:
+        lines.append(t("order-notice-auto-completed"))
+    accrual = view.cashback
+    settled = status in ("completed", "dispute_lost", "dispute_won")
+    if settled and accrual is not None and accrual.amount.minor:
+        lines.append(
+            t(
+                "order-card-cashback",
+                cashback=t.money(accrual.amount),
+                state=accrual_state(t, accrual),
+            )
+        )
+    return Screen("\n".join(lines), order_keyboard(t, order))
 
 
 def operators_card(ops: Translator, view: OrderView) -> Screen:

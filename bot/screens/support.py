@@ -20,7 +20,7 @@ def payment_ticket(
             charge_id=charge.telegram_charge_id or "",
             amount=ops.money(charge.amount),
             price=invoice_price(ops, charge.invoice_currency, charge.invoice_amount),
-            status=charge.status,
+            status=str(charge.status),
             date=ops.datetime(charge.paid_at or charge.created_at),
         )
         for charge in charges

@@ -59,6 +59,20 @@ class CashbackSummary:
     next_release: Accrual | None
 
 
+@dataclass(frozen=True, slots=True)
+class Wallet:
+    """Everything a balance check shows: the certificate balance and how many certificates
+    make it, and cashback split as /cashback splits it (pending and on hold share one ledger
+    account, so held money is never called pending)."""
+
+    balance: Money
+    certificates: int
+    available: Money
+    on_hold: Money
+    pending: Money
+    next_release: Accrual | None  # the first held accrual to become available
+
+
 # The operators' card of a withdrawal request, drawn from the request when it goes out.
 OPERATORS_CARD = "ops-withdrawal-card"
 
@@ -208,6 +222,23 @@ class CashbackService:
             pending=totals.get("pending", zero),
             on_hold=totals.get("on_hold", zero),
             available=held.cashback_available,
+            next_release=upcoming,
+        )
+
+    async def wallet(self, user_id: int) -> Wallet:
+        async with self.db.read() as uow:
+            held = await self.ledger.held(uow, user_id)
+            totals = await uow.cashback.totals(user_id)
+            upcoming = await uow.cashback.next_release(user_id)
+            live, _ = await uow.certificates.summary(user_id)
+        on_hold = totals.get("on_hold", self.ledger.zero())
+        return Wallet(
+            balance=held.balance,
+            certificates=live,
+            available=held.cashback_available,
+            on_hold=on_hold,
+            # The ledger account holds both; what is not held yet waits for receipt.
+            pending=held.cashback_pending - on_hold,
             next_release=upcoming,
         )
 

@@ -22,7 +22,7 @@ from bot.domain.errors import (
     GiftUnavailable,
     InsufficientFunds,
 )
-from bot.domain.models import Gift, OperationKind, PendingOperation
+from bot.domain.models import Gift, GiftStatus, OperationKind, PendingOperation
 from bot.domain.money import Money
 from bot.services.certificates import CertificateService, new_gift_code
 from bot.services.ledger import GIFT_ESCROW, Account
@@ -175,8 +175,25 @@ class GiftService:
                 raise GiftCodeLocked(until=now + CODE_FAILURE_WINDOW)
             raise GiftCodeInvalid(attempts_left=left)
         if gift.giver_id == user_id:
-            raise GiftOwnCode()
+            await self._refuse_own(gift)
         return await self._claim(user_id, gift.id)
+
+    async def _refuse_own(self, gift: Gift) -> None:
+        """The giver opened their own link: still open, it is theirs to send; otherwise they
+        hear what became of it (claimed by whom and when, or back on their balance)."""
+        if gift.status == GiftStatus.CLAIMED and gift.claimer_id is not None:
+            async with self.db.read() as uow:
+                claimer = await uow.users.get(gift.claimer_id)
+            raise GiftUnavailable(
+                "own_claimed",
+                name=claimer.first_name if claimer else str(gift.claimer_id),
+                date=gift.closed_at or gift.created_at,
+            )
+        if gift.status == GiftStatus.EXPIRED:
+            raise GiftUnavailable("own_expired", date=gift.closed_at or gift.expires_at)
+        if gift.status != GiftStatus.OPEN:
+            raise GiftUnavailable(gift.status)
+        raise GiftOwnCode()
 
     @retry_on_conflict()
     async def _claim(self, user_id: int, gift_id: int) -> Claimed:

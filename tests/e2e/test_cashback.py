@@ -118,6 +118,14 @@ async def test_move_to_balance_with_the_password(emulator: BotAPIEmulator, start
     assert await bot.app.services.ledger.balances(ALICE) == balances
 
 
+async def inline_answer(emulator: BotAPIEmulator, user_id: int) -> Any:
+    mark = emulator.call_count()
+    query_id = await emulator.send_inline_query(user_id, "")
+    await emulator.wait_for_call("answerInlineQuery", after=mark)
+    (article,) = emulator.inline_query(query_id)["results"]
+    return article
+
+
 async def test_an_orders_cashback_is_held_with_its_date_then_available(
     emulator: BotAPIEmulator, start_bot: Any
 ) -> None:
@@ -131,6 +139,9 @@ async def test_an_orders_cashback_is_held_with_its_date_then_available(
     screen = await say(emulator, ALICE, "/cashback")
     assert "Pending: $1.00" in screen.params["text"]
     assert "order #1 · <b>$1.00</b> · pending until receipt is confirmed" in screen.params["text"]
+    balance = await say(emulator, ALICE, "/balance")
+    assert "Cashback pending: $1.00 — until you confirm receipt" in balance.params["text"]
+    assert "on hold" not in balance.params["text"]
 
     await services.orders.operator_action(ADMIN, order.id, "shipped")
     await services.orders.operator_action(ADMIN, order.id, "delivered")
@@ -145,6 +156,16 @@ async def test_an_orders_cashback_is_held_with_its_date_then_available(
     card = await say(emulator, ALICE, "/orders")
     opened = await press(emulator, card, "Lamp")
     assert f"Cashback for the goods: $1.00, on hold until {day}" in opened.params["text"]
+    # /balance and the inline card agree with /cashback: held, with its date, not "pending".
+    balance = await say(emulator, ALICE, "/balance")
+    assert f"Cashback on hold: $1.00 — available from {day}" in balance.params["text"]
+    assert "pending" not in balance.params["text"]
+    inline = await inline_answer(emulator, ALICE)
+    assert "on hold $1.00, pending $0.00" in inline["description"]
+    assert (
+        f"Cashback on hold: $1.00 — available from {day}"
+        in (inline["input_message_content"]["message_text"])
+    )
 
     assert await services.cashback.release_due() == Money(0, "USD")  # not yet
     clock.advance(timedelta(days=14, minutes=1))
@@ -155,3 +176,31 @@ async def test_an_orders_cashback_is_held_with_its_date_then_available(
     assert "order #1 · <b>$1.00</b> · available since" in screen.params["text"]
     assert "Next to become available" not in screen.params["text"]
     assert await services.cashback.drift() == []
+
+
+async def test_an_order_that_completes_by_itself_tells_the_buyer_with_the_hold_date(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    clock = ShiftedClock()
+    bot = await wallet(emulator, start_bot, clock=clock, cashback_hold="P14D")
+    await buy(emulator, bot, ALICE, "$50")
+    services = bot.app.services
+    order = await services.orders.create(ALICE, "Lamp", usd(2000), cashback_percent=Decimal(5))
+    operation = await services.orders.prepare_payment(ALICE, order.id)
+    await services.security.confirm_operation(ALICE, operation.id, PASSWORD)
+    await services.orders.operator_action(ADMIN, order.id, "shipped")
+    await services.orders.operator_action(ADMIN, order.id, "delivered")
+    await bot.notices_out()
+    clock.advance(timedelta(days=15, minutes=1))  # ORDER_PROTECTION has passed
+    mark = emulator.call_count()
+    await bot.app.run_scheduled_jobs()
+    await bot.notices_out()
+    notice = await emulator.wait_for_call(
+        "sendMessage",
+        lambda c: int(c.params["chat_id"]) == ALICE and "completed by itself" in c.params["text"],
+        after=mark,
+    )
+    release = clock.now() + timedelta(days=14)
+    day = f"{release:%b} {release.day}, {release.year}"
+    assert "Order #1" in notice.params["text"]
+    assert f"Cashback for the goods: $1.00, on hold until {day}" in notice.params["text"]

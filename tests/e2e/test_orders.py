@@ -79,6 +79,7 @@ async def test_short_balance_top_up_then_pay_with_the_password(
         "sendMessage", lambda c: "is paid" in c.params["text"], after=mark
     )
     assert int(paid.params["chat_id"]) == ALICE
+    assert "Balance now: <b>$6.00</b>" in paid.params["text"]  # what paying it left
     ops = await emulator.wait_for_call(
         "sendMessage", lambda c: int(c.params["chat_id"]) == OPERATORS, after=mark
     )

@@ -235,6 +235,10 @@ async def test_a_gift_is_claimed_once_and_never_by_its_giver(world: World) -> No
     with pytest.raises(GiftUnavailable) as second:
         await world.gifts.claim(CAROL, gift.code)
     assert second.value.reason == "claimed"
+    # The giver opening their link now hears who took it, and when.
+    with pytest.raises(GiftUnavailable) as own:
+        await world.gifts.claim(ALICE, gift.code)
+    assert own.value.reason == "own_claimed" and own.value.params["name"] == f"user{BOB}"
     page = await world.certificates.page(BOB, 0)
     assert [(c.source, c.remaining) for c in page.page.items] == [("gift", usd(2000))]
     await world.check()

@@ -72,7 +72,10 @@ DYNAMIC_KEYS = (
         RefundRefused(reason).key
         for reason in ("unknown", "spent", "gift_closed", "cashback_spent")
     ),
-    *(GiftUnavailable(reason).key for reason in ("claimed", "expired", "refunded")),
+    *(
+        GiftUnavailable(reason).key
+        for reason in ("claimed", "expired", "refunded", "own_claimed", "own_expired")
+    ),
     *(GiftNoteInvalid(reason).key for reason in ("empty", "too_long")),
     *(
         OrderRefused(reason).key
@@ -226,7 +229,7 @@ def test_rendered_lines_nest_without_a_second_escape(i18n: I18n) -> None:
 def test_record_ids_are_never_grouped_but_amounts_are(i18n: I18n) -> None:
     for locale in ("en", "ru"):
         t = i18n(locale)
-        assert "12345 " in t("order-paid", id=12345)
+        assert "12345 " in t("order-paid", id=12345, balance="$1")
         assert "1001" in t("admin-reset-nothing", user_id=1001)
     assert "10,000" in i18n("en")(
         "ops-discrepancy-uncredited", charge_id="c", user_id=7, stars=10000

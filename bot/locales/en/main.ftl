@@ -27,13 +27,14 @@ balance-text =
        *[other] { $count } certificates
     })
     Cashback available: <b>{ $available }</b>
-    Cashback pending: { $pending }
+balance-cashback-on-hold = Cashback on hold: { $amount } — available from { $date }
+balance-cashback-pending = Cashback pending: { $amount } — until you confirm receipt
 balance-refresh = 🔄 Refresh
 inline-balance-title = Balance: { $balance } in { $count ->
         [one] { $count } certificate
        *[other] { $count } certificates
     }
-inline-balance-description = Cashback available { $available }, pending { $pending }
+inline-balance-description = Cashback: available { $available }, on hold { $on_hold }, pending { $pending }
 
 ## Help, language, cancel, fallbacks
 
@@ -311,6 +312,8 @@ gift-code-invalid = This gift link is not valid. Check it with the sender. { $at
     }
 gift-code-locked = Too many wrong gift codes. Try again after { $until }.
 gift-own-code = This is your own gift: send the link to the person you are giving it to.
+gift-unavailable-own-claimed = Your gift was claimed by { $name } on { $date }.
+gift-unavailable-own-expired = Nobody claimed your gift in time: it went back to your balance on { $date }.
 gift-unavailable-claimed = This gift has already been claimed.
 gift-unavailable-expired = This gift expired and went back to its giver.
 gift-unavailable-refunded = This gift was refunded to its giver.
@@ -333,7 +336,11 @@ ops-paysupport =
     Recent charges:
     { $charges }
     Reply to this message to answer.
-ops-charge-line = • { $charge_id }: { $amount } for { $price }, { $status }, { $date }
+ops-charge-line = • { $charge_id }: { $amount } for { $price }, { $status ->
+        [paid] paid
+        [refunded] refunded
+       *[other] not paid
+    }, { $date }
 ops-no-charges = (none)
 ops-reconcile-report =
     ⚠️ Stars reconciliation found differences:
@@ -391,8 +398,9 @@ orders-line = #{ $id } { $title } — { $amount }, { $status }, { $date }
 order-short = Order #{ $id }: your balance ({ $balance }) is { $gap } short. Nothing was charged.
 order-short-suggest = A { $nominal } certificate covers it; once it is paid, the order is back here with its Pay button.
 order-pay-confirm = Paying order #{ $id } from your balance.
-order-paid = ✅ Order #{ $id } is paid from your balance.
+order-paid = ✅ Order #{ $id } is paid from your balance. Balance now: <b>{ $balance }</b>.
 order-notice = 📦 Order #{ $id }: { $status }.
+order-notice-auto-completed = It completed by itself: the protection period after delivery has ended. Thank you for your order!
 order-billed = 🧾 You have a new bill from the shop.
 order-action-pay = 💳 Pay
 order-action-cancel = ✖️ Cancel the order

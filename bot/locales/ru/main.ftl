@@ -28,14 +28,15 @@ balance-text =
        *[other] { $count } сертификатов
     })
     Кешбэк доступен: <b>{ $available }</b>
-    Кешбэк в ожидании: { $pending }
+balance-cashback-on-hold = Кешбэк на удержании: { $amount } — станет доступен с { $date }
+balance-cashback-pending = Кешбэк в ожидании: { $amount } — до подтверждения получения
 balance-refresh = 🔄 Обновить
 inline-balance-title = Баланс: { $balance }, { $count ->
         [one] { $count } сертификат
         [few] { $count } сертификата
        *[other] { $count } сертификатов
     }
-inline-balance-description = Кешбэк доступен { $available }, в ожидании { $pending }
+inline-balance-description = Кешбэк: доступен { $available }, на удержании { $on_hold }, в ожидании { $pending }
 
 ## Помощь, язык, отмена, непонятный ввод
 
@@ -315,6 +316,8 @@ gift-code-invalid = Эта подарочная ссылка недействи�
     }
 gift-code-locked = Слишком много неверных подарочных кодов. Попробуйте после { $until }.
 gift-own-code = Это ваш собственный подарок: отправьте ссылку тому, кому дарите.
+gift-unavailable-own-claimed = Ваш подарок получил(а) { $name } — { $date }.
+gift-unavailable-own-expired = Ваш подарок не успели получить: { $date } сумма вернулась на ваш баланс.
 gift-unavailable-claimed = Этот подарок уже получен.
 gift-unavailable-expired = Срок подарка истёк, деньги вернулись дарителю.
 gift-unavailable-refunded = За этот подарок оформлен возврат дарителю.
@@ -337,7 +340,11 @@ ops-paysupport =
     Последние платежи:
     { $charges }
     Ответьте на это сообщение, чтобы написать пользователю.
-ops-charge-line = • { $charge_id }: { $amount } за { $price }, { $status }, { $date }
+ops-charge-line = • { $charge_id }: { $amount } за { $price }, { $status ->
+        [paid] оплачен
+        [refunded] возвращён
+       *[other] не оплачен
+    }, { $date }
 ops-no-charges = (нет)
 ops-reconcile-report =
     ⚠️ Сверка Stars нашла расхождения:
@@ -396,8 +403,9 @@ orders-line = №{ $id } { $title } — { $amount }, { $status }, { $date }
 order-short = Заказ №{ $id }: на балансе ({ $balance }) не хватает { $gap }. Ничего не списано.
 order-short-suggest = Хватит сертификата на { $nominal }; как только он будет оплачен, заказ вернётся сюда с кнопкой оплаты.
 order-pay-confirm = Оплата заказа №{ $id } с баланса.
-order-paid = ✅ Заказ №{ $id } оплачен с баланса.
+order-paid = ✅ Заказ №{ $id } оплачен с баланса. Баланс теперь: <b>{ $balance }</b>.
 order-notice = 📦 Заказ №{ $id }: { $status }.
+order-notice-auto-completed = Он завершён автоматически: срок защиты после доставки истёк. Спасибо за заказ!
 order-billed = 🧾 Магазин выставил вам новый счёт.
 order-action-pay = 💳 Оплатить
 order-action-cancel = ✖️ Отменить заказ
