@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_currency, format_decimal
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.syntax import ast
@@ -51,8 +51,11 @@ IDENTIFIERS = frozenset({"id", "order", "request", "ticket", "user", "user_id", 
 
 @lru_cache(maxsize=8192)
 def _money_text(amount: Money, locale: str) -> str:
-    """Babel re-reads the locale's patterns on every call; the same few amounts recur."""
-    return str(format_currency(amount.as_decimal(), amount.currency, locale=locale))
+    """Babel re-reads the locale's patterns on every call; the same few amounts recur. A negative
+    amount takes the minus sign (U+2212), as the history's lines do: one minus sign throughout."""
+    return str(format_currency(amount.as_decimal(), amount.currency, locale=locale)).replace(
+        "-", "\u2212"
+    )
 
 
 class Translator:
@@ -103,6 +106,8 @@ class Translator:
             return self.money(value)
         if isinstance(value, datetime):
             return self.datetime(value)
+        if isinstance(value, timedelta):
+            return self.from_now(value)
         if isinstance(value, OrderStatus):
             return self(f"order-status-{value.replace('_', '-')}")
         if isinstance(value, DomainError):
@@ -119,8 +124,15 @@ class Translator:
     def date(self, moment: datetime) -> str:
         return str(format_date(moment, "medium", locale=self.locale))
 
+    def from_now(self, span: timedelta) -> str:
+        """How long from now, in words: "in 15 minutes", "через 15 минут"."""
+        return str(format_timedelta(span, add_direction=True, locale=self.locale))
+
     def datetime(self, moment: datetime) -> str:
-        text = str(format_datetime(moment, "short", tzinfo=moment.tzinfo, locale=self.locale))
+        # The date as date() writes it (never a US numeric 12/7/26), then the time.
+        day = format_date(moment, "medium", locale=self.locale)
+        time = format_time(moment, "short", tzinfo=moment.tzinfo, locale=self.locale)
+        text = f"{day}, {time}"
         return f"{text} UTC" if moment.utcoffset() == timedelta(0) else text
 
 

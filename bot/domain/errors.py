@@ -70,7 +70,7 @@ class WrongPassword(DomainError):
 
 
 class AccountLocked(DomainError):
-    """Too many failures: spending and recovery wait ``until`` (a datetime)."""
+    """Too many failures: spending and recovery wait ``until`` (a datetime), ``left`` from now."""
 
     key = "error-locked"
 
@@ -156,7 +156,7 @@ class GiftCodeInvalid(DomainError):
 
 
 class GiftCodeLocked(DomainError):
-    """Too many wrong gift codes: claiming waits ``until``."""
+    """Too many wrong gift codes: claiming waits ``until``, ``left`` from now."""
 
     key = "gift-code-locked"
 

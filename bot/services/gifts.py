@@ -172,7 +172,7 @@ class GiftService:
         if gift is None:
             left = await self._count_failure(user_id, now)
             if left <= 0:
-                raise GiftCodeLocked(until=now + CODE_FAILURE_WINDOW)
+                raise GiftCodeLocked(until=now + CODE_FAILURE_WINDOW, left=CODE_FAILURE_WINDOW)
             raise GiftCodeInvalid(attempts_left=left)
         if gift.giver_id == user_id:
             await self._refuse_own(gift)
@@ -228,7 +228,7 @@ class GiftService:
         async with self.db.read() as uow:
             record = await uow.certificates.code_failures(user_id)
         if record is not None and record[2] is not None and record[2] > now:
-            raise GiftCodeLocked(until=record[2])
+            raise GiftCodeLocked(until=record[2], left=record[2] - now)
 
     @retry_on_conflict()
     async def _count_failure(self, user_id: int, now: datetime) -> int:

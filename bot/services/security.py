@@ -183,8 +183,9 @@ class SecurityService:
         record = await self._record(user_id)
         if record is None or record.password_hash is None:
             raise NoPassword()
-        if record.locked_until is not None and record.locked_until > self.clock.now():
-            raise AccountLocked(until=record.locked_until)
+        now = self.clock.now()
+        if record.locked_until is not None and record.locked_until > now:
+            raise AccountLocked(until=record.locked_until, left=record.locked_until - now)
         return record
 
     async def verify_password(self, user_id: int, password: str) -> None:
@@ -237,7 +238,7 @@ class SecurityService:
             until = now + self.lockout.period * 2 ** (locks - 1)
             await uow.security.save_lockout(user_id, 0, None, until, locks, now)
         log.warning("event=account_locked user_id=%s until=%s", user_id, until.isoformat())
-        raise AccountLocked(until=until)
+        raise AccountLocked(until=until, left=until - now)
 
     async def _succeeded(self, record: SecretRecord) -> None:
         """A success clears the failures, reusing the record the check has just read."""

@@ -29,7 +29,7 @@ async def test_unexpected_error_is_logged_and_user_hears_nothing_was_charged(
 ) -> None:
     emulator.add_user(ALICE, "Alice")
     menu = await say(emulator, ALICE, "/start")
-    monkeypatch.setattr(bot.app.services.ledger, "balances", _explode)
+    monkeypatch.setattr(bot.app.services.cashback, "wallet", _explode)
 
     with caplog.at_level(logging.ERROR, logger="bot.handlers.errors"):
         reply = await say(emulator, ALICE, "/balance")
@@ -61,7 +61,7 @@ async def test_russian_user_gets_the_error_in_russian(
     emulator: BotAPIEmulator, bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     emulator.add_user(ALICE, "Алиса", language_code="ru")
-    monkeypatch.setattr(bot.app.services.ledger, "balances", _explode)
+    monkeypatch.setattr(bot.app.services.cashback, "wallet", _explode)
     reply = await say(emulator, ALICE, "/balance")
     assert "Деньги не списаны" in reply.params["text"]
 

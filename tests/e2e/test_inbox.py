@@ -149,7 +149,7 @@ async def test_a_handler_failing_twice_then_succeeding_answers_once(
 ) -> None:
     running = await quick_bot(start_bot)
     emulator.add_user(ALICE, "Alice")
-    real = running.app.services.ledger.balances
+    real = running.app.services.cashback.wallet
     failures = [StorageUnavailable("database is locked")] * 2
 
     async def flaky(user_id: int) -> Any:
@@ -157,7 +157,7 @@ async def test_a_handler_failing_twice_then_succeeding_answers_once(
             raise failures.pop()
         return await real(user_id)
 
-    monkeypatch.setattr(running.app.services.ledger, "balances", flaky)
+    monkeypatch.setattr(running.app.services.cashback, "wallet", flaky)
     mark = emulator.call_count()
     reply = await say(emulator, ALICE, "/balance")
     await running.settled(emulator)

@@ -4,6 +4,7 @@ change, recovery, the lockout; every secret message deleted, no secret stored an
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -131,6 +132,8 @@ async def test_change_password_and_the_lockout_on_the_injected_clock(
         assert f"Tries left before a lock: {left}" in wrong.params["text"]
     locked = await secret(emulator, ALICE, "not-my-password")
     assert "locked until" in locked.params["text"] and "/support" in locked.params["text"]
+    assert "(in 15 minutes)" in locked.params["text"]  # how long, from now, beside the time
+    assert re.search(r"until [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}", locked.params["text"])
     still = await secret(emulator, ALICE, PASSWORD)  # even the right one, while locked
     assert "locked until" in still.params["text"]
     clock.advance(timedelta(minutes=15))

@@ -91,7 +91,7 @@ ops-payment-parked = ⚠️ A payment could not be credited automatically. Updat
 
 ## Payment password and security questions
 error-wrong-password = ❌ Wrong payment password. Tries left before a lock: { $attempts_left }.
-error-locked = 🔒 Too many failed tries. Spending and password recovery are locked until { $until }. If you have forgotten your password and answers, write to /support.
+error-locked = 🔒 Too many failed tries. Spending and password recovery are locked until { $until } ({ $left }). If you have forgotten your password and answers, write to /support.
 error-no-password = You have no payment password yet. Set one with /password.
 error-password-already-set = You already have a payment password. To change it, open 🔐 Security.
 password-weak-too-short = The password is too short: use { $min } to { $max } characters.
@@ -310,7 +310,7 @@ gift-code-invalid = This gift link is not valid. Check it with the sender. { $at
         [one] One more wrong code and claiming pauses for an hour.
        *[other] { $attempts_left } tries left this hour.
     }
-gift-code-locked = Too many wrong gift codes. Try again after { $until }.
+gift-code-locked = Too many wrong gift codes. Try again after { $until } ({ $left }).
 gift-own-code = This is your own gift: send the link to the person you are giving it to.
 gift-unavailable-own-claimed = Your gift was claimed by { $name } on { $date }.
 gift-unavailable-own-expired = Nobody claimed your gift in time: it went back to your balance on { $date }.
