@@ -186,3 +186,9 @@ class CashbackRefused(RefusedInput):
     card, the balance cap, or a request already decided."""
 
     prefix = "cashback-refused"
+
+
+class SupportTextTooLong(DomainError):
+    """A support message longer than one relayed message holds: nothing was sent."""
+
+    key = "support-too-long"

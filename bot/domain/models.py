@@ -113,6 +113,28 @@ class Purchase:
     refunded_at: datetime | None
 
 
+class ReturnStatus(StrEnum):
+    RETURNING = "returning"
+    RETURNED = "returned"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedCharge:
+    """A second payment of one purchase, credited to nobody: its Stars go back to the payer.
+    ``amount`` is in minor units of ``currency`` (Stars for XTR), as Telegram charged it."""
+
+    charge_id: str
+    user_id: int
+    purchase_id: int
+    currency: str
+    amount: int
+    status: ReturnStatus
+    error: str | None
+    created_at: datetime
+    returned_at: datetime | None
+
+
 @dataclass(frozen=True, slots=True)
 class Certificate:
     """A part of a user's balance: what it was worth, what is left, where it came from."""

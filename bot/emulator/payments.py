@@ -62,6 +62,23 @@ class PaymentsMixin(MessagesMixin):
         invoice = {"currency": currency, "total_amount": total_amount, "payload": payload}
         return await self._pay(user_id, chat, invoice, None, answer_timeout)
 
+    async def pay_invoice_twice(
+        self, user_id: int, message_id: int, *, answer_timeout: float = 10.0
+    ) -> tuple[PaymentOutcome, PaymentOutcome]:
+        """One invoice paid from two devices: both pre-checkout queries are asked before either
+        is charged (Telegram allows it), then each device that got an ok is charged."""
+        chat = self._injection_chat(user_id, None)
+        record = self._live_message(chat, message_id)
+        if record is None or record["invoice"] is None:
+            msg = f"no invoice message {message_id} in chat {chat}"
+            raise ValueError(msg)
+        asked = [
+            self._checkout(user_id, chat, record["invoice"], message_id, answer_timeout)
+            for _ in range(2)
+        ]
+        first, second = await asyncio.gather(*asked)
+        return await self._settle(first, chat), await self._settle(second, chat)
+
     async def _pay(
         self,
         user_id: int,
@@ -70,6 +87,20 @@ class PaymentsMixin(MessagesMixin):
         invoice_message_id: int | None,
         answer_timeout: float,
     ) -> PaymentOutcome:
+        checked = await self._checkout(
+            user_id, chat_id, invoice, invoice_message_id, answer_timeout
+        )
+        return await self._settle(checked, chat_id)
+
+    async def _checkout(
+        self,
+        user_id: int,
+        chat_id: int,
+        invoice: JSON,
+        invoice_message_id: int | None,
+        answer_timeout: float,
+    ) -> tuple[JSON, bool, str | None]:
+        """The pre-checkout query and the bot's answer: (the payment, ok, error message)."""
         query_id = self._new_query_id()
         payment: JSON = {
             "pre_checkout_query_id": query_id,
@@ -110,6 +141,11 @@ class PaymentsMixin(MessagesMixin):
         finally:
             # A late answer finds no waiter and gets "query is too old", as on Telegram.
             self._checkouts.pop(query_id, None)
+        return payment, ok, error_message
+
+    async def _settle(self, checked: tuple[JSON, bool, str | None], chat_id: int) -> PaymentOutcome:
+        payment, ok, error_message = checked
+        query_id = payment["pre_checkout_query_id"]
         if not ok:
             if payment["status"] == "pending":
                 payment["status"] = "declined"

@@ -15,11 +15,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, PreCheckoutQuery
 
 from bot.config import Settings
-from bot.domain.models import UserRecord
+from bot.domain.models import ReturnedCharge, UserRecord
 from bot.handlers.dialogs import SupportChat
 from bot.handlers.filters import PaymentMessage, PrivateChat
 from bot.i18n import I18n, Translator
 from bot.keyboards.menu import back_to_menu, main_menu
+from bot.runtime.refunds import StarsRefunds
 from bot.screens import gifts as gift_screens
 from bot.screens import orders as order_screens
 from bot.screens import show
@@ -43,6 +44,7 @@ async def successful_payment(
     settings: Settings,
     i18n: I18n,
     bot: Bot,
+    refunds: StarsRefunds,
 ) -> None:
     payment = message.successful_payment
     assert payment is not None
@@ -54,6 +56,11 @@ async def successful_payment(
         payment.telegram_payment_charge_id,
         payment.provider_payment_charge_id,
     )
+    if isinstance(result, ReturnedCharge):
+        # A second payment of a purchase paid already: its money goes back, and the payer
+        # hears of it through the outbox (once, whatever Telegram redelivers).
+        await refunds.give_back(result)
+        return
     if not result.created:
         return  # Telegram delivered this payment again: it was credited and answered before.
     amount = result.purchase.amount

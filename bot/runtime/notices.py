@@ -15,6 +15,7 @@ more whatever the network does to the timing.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import math
 import time
@@ -57,6 +58,9 @@ log = logging.getLogger(__name__)
 CHAT_GAP = timedelta(seconds=1)
 # Telegram refuses longer messages; several notices for one chat are split below this.
 MESSAGE_LIMIT = 4000
+# A notice's parameter that carries a person's own words (a support message): shown below the
+# template, escaped, whatever its length.
+VERBATIM = "text"
 # A send that takes longer than this is given up (and retried later), well inside the lease.
 SEND_TIMEOUT = 10.0
 
@@ -170,9 +174,15 @@ async def render(
     shown = {
         name: t.date(value) if isinstance(value, datetime) else t.value(value)
         for name, value in params.items()
+        if name != VERBATIM
     }
     keyboard = KEYBOARDS.get(notice.template)
-    return t(notice.template, **shown), keyboard(t, params) if keyboard else None
+    text = t(notice.template, **shown)
+    if isinstance(params.get(VERBATIM), str):
+        # What a person wrote goes below the template as it is (escaped), never through
+        # Fluent, which refuses a placeable of more than 2,500 characters.
+        text += "\n" + html.escape(params[VERBATIM], quote=False)
+    return text, keyboard(t, params) if keyboard else None
 
 
 async def compose(

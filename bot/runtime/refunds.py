@@ -17,8 +17,9 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 
 from bot.domain.errors import RefundRefused
+from bot.domain.models import ReturnedCharge, ReturnStatus
 from bot.domain.money import Money
-from bot.services.certificates import CertificateService
+from bot.services.certificates import STARS, CertificateService
 
 log = logging.getLogger(__name__)
 
@@ -76,3 +77,26 @@ class StarsRefunds:
             result.amount,
             refunded_at=result.purchase.refunded_at,
         )
+
+    async def give_back(self, charge: ReturnedCharge) -> ReturnedCharge:
+        """A second payment of one purchase: its Stars go back to the payer, once. Telegram's
+        CHARGE_ALREADY_REFUNDED counts as done (a redelivery after a crash); a refusal is left
+        to the operators. A transient fault propagates: the inbox tries the update again."""
+        if charge.status == ReturnStatus.RETURNED:
+            return charge
+        if charge.currency != STARS:
+            return await self.certificates.settle_return(
+                charge.charge_id, error=f"{charge.currency} is refunded through the provider"
+            )
+        try:
+            await self.bot.refund_star_payment(charge.user_id, charge.charge_id)
+        except TelegramBadRequest as exc:
+            if "CHARGE_ALREADY_REFUNDED" not in exc.message:
+                return await self.certificates.settle_return(charge.charge_id, error=exc.message)
+        log.warning(
+            "event=duplicate_payment_returned user_id=%s charge_id=%s stars=%s",
+            charge.user_id,
+            charge.charge_id,
+            charge.amount,
+        )
+        return await self.certificates.settle_return(charge.charge_id, error=None)

@@ -30,7 +30,15 @@ from bot.domain.errors import (
     PaymentUnmatched,
     RefundRefused,
 )
-from bot.domain.models import Certificate, Gift, Page, Purchase
+from bot.domain.models import (
+    Certificate,
+    Gift,
+    Page,
+    Purchase,
+    PurchaseStatus,
+    ReturnedCharge,
+    ReturnStatus,
+)
 from bot.domain.money import Money, currency_exponent
 from bot.services.ledger import (
     CASHBACK_EXPENSE,
@@ -212,13 +220,14 @@ class CertificateService:
         total_amount: int,
         charge_id: str,
         provider_charge_id: str,
-    ) -> PaymentResult:
+    ) -> PaymentResult | ReturnedCharge:
         """Credit a successful payment once, keyed by its Telegram charge id.
 
         The purchase row, the ledger entry (the certificate money and its cashback) and the
         certificate or gift code commit together. A second delivery finds the charge recorded
-        and changes nothing. Money that matches no purchase is never credited blindly:
-        PaymentUnmatched tells the operators.
+        and changes nothing. A second charge for a purchase paid already credits nothing and
+        comes back as a ReturnedCharge, recorded once, for the runtime to give back. Money that
+        matches no purchase is never credited blindly: PaymentUnmatched tells the operators.
         """
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
@@ -226,7 +235,33 @@ class CertificateService:
             known = await repo.purchase_by_charge(charge_id)
             if known is not None:
                 return await self._result(uow, known, created=False)
+            returned = await repo.returned_charge(charge_id)
+            if returned is not None:
+                return returned  # a second payment delivered again: its return goes on
             purchase = await repo.purchase(payload)
+            if (
+                purchase is not None
+                and purchase.user_id == user_id
+                and purchase.invoice_currency == currency
+                and purchase.invoice_amount == total_amount
+                and purchase.status != PurchaseStatus.CREATED
+            ):
+                # The same invoice paid twice (two devices, both pre-checkouts answered): the
+                # first charge bought it; this one credits nothing and its money goes back.
+                log.warning(
+                    "event=payment_duplicate user_id=%s purchase=%s charge_id=%s",
+                    user_id,
+                    purchase.id,
+                    charge_id,
+                )
+                return await repo.add_returned_charge(
+                    charge_id=charge_id,
+                    user_id=user_id,
+                    purchase_id=purchase.id,
+                    currency=currency,
+                    amount=total_amount,
+                    now=now,
+                )
             if (
                 purchase is None
                 or purchase.user_id != user_id
@@ -258,6 +293,56 @@ class CertificateService:
             return result
         log.error("event=payment_unmatched user_id=%s charge_id=%s", user_id, charge_id)
         raise PaymentUnmatched(charge_id=charge_id)
+
+    @retry_on_conflict()
+    async def settle_return(self, charge_id: str, *, error: str | None) -> ReturnedCharge:
+        """Telegram gave a second payment's money back (``error`` None) or refused to: the
+        payer hears which, once, through the outbox; a refusal also goes to the operators."""
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            repo = uow.certificates
+            status = ReturnStatus.FAILED if error else ReturnStatus.RETURNED
+            settled = await repo.mark_returned(charge_id, status, error, now)
+            current = settled or await repo.returned_charge(charge_id)
+            assert current is not None, "made by complete_payment"
+            if settled is None:
+                return current  # returned before: told then
+            params: dict[str, Any] = {"stars": current.amount, "currency": current.currency}
+            if error is None:
+                await write_notice(
+                    uow,
+                    current.user_id,
+                    ACCOUNT,
+                    "payment-returned",
+                    now,
+                    key=f"returned:{charge_id}",
+                    **params,
+                )
+            else:
+                await write_notice(
+                    uow,
+                    current.user_id,
+                    ACCOUNT,
+                    "payment-return-pending",
+                    now,
+                    key=f"return-pending:{charge_id}",
+                    **params,
+                )
+                await self._tell_operators(
+                    uow,
+                    "ops-payment-return-failed",
+                    f"return-failed:{charge_id}",
+                    user_id=str(current.user_id),
+                    charge_id=charge_id,
+                    error=error,
+                    **params,
+                )
+        log.info("event=payment_returned charge_id=%s status=%s", charge_id, current.status)
+        return current
+
+    async def returned_by_id(self, charge_ids: list[str]) -> dict[str, ReturnedCharge]:
+        async with self.db.read() as uow:
+            return await uow.certificates.returned_charges(charge_ids)
 
     async def _credit(
         self, uow: UnitOfWork, purchase: Purchase, user_id: int, charge_id: str, now: datetime
@@ -518,12 +603,19 @@ async def reconcile(
     service: CertificateService, movements: Sequence[StarMovement]
 ) -> list[Discrepancy]:
     """Telegram's statement against the ledger: a charge never credited, a refund never
-    reversed, or a credit Telegram does not know."""
+    reversed, a credit Telegram does not know, or a second payment not returned yet."""
     charges = {m.charge_id: m for m in movements if not m.refund}
     refunds = {m.charge_id: m for m in movements if m.refund}
     known = await service.charges_by_id(sorted(charges.keys() | refunds.keys()))
+    returned = await service.returned_by_id(sorted(charges.keys()))
     problems = []
     for charge_id, movement in charges.items():
+        if charge_id in returned:  # a second payment: accounted for once it went back
+            if charge_id not in refunds:
+                problems.append(
+                    Discrepancy("unreturned", charge_id, movement.user_id, movement.stars)
+                )
+            continue
         purchase = known.get(charge_id)
         if purchase is None or purchase.status == "created":
             problems.append(Discrepancy("uncredited", charge_id, movement.user_id, movement.stars))

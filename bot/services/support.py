@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from bot.domain.clock import Clock
+from bot.domain.errors import SupportTextTooLong
 from bot.services.notices import SUPPORT, write_notice, write_to_operators
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 
 # Drawn when it goes out, with the user's latest charges.
 PAYMENT_TICKET = "ops-paysupport-card"
+# A relayed message is one Telegram message (4,096 characters) with a line naming the ticket
+# and the sender above the text: longer ones are refused with their length, never cut.
+TEXT_MAX = 3800
 
 
 class SupportService:
@@ -58,6 +62,7 @@ class SupportService:
     @retry_on_conflict()
     async def relay(self, user_id: int, name: str, text: str, *, key: str) -> int:
         """A user's message to the operators, in their open ticket (opened if need be)."""
+        _check_length(text)
         async with self.db.unit_of_work() as uow:
             ticket, _ = await self._open(uow, user_id)
             await self._to_operators(
@@ -71,6 +76,7 @@ class SupportService:
         when the message is not a relayed one of an open ticket."""
         if self.operators_chat is None:
             return None
+        _check_length(text)
         async with self.db.unit_of_work() as uow:
             target = await uow.support.ticket_of_message(self.operators_chat, operators_message_id)
             if target is None:
@@ -115,3 +121,8 @@ class SupportService:
             ticket=str(ticket),
             **params,
         )
+
+
+def _check_length(text: str) -> None:
+    if len(text) > TEXT_MAX:
+        raise SupportTextTooLong(length=len(text), max=TEXT_MAX)

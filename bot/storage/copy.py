@@ -45,6 +45,7 @@ TABLES: tuple[tuple[str, str, bool], ...] = (
     ("outbox", "id", True),
     ("notice_muted", "user_id", False),
     ("chat_messages", "id", True),
+    ("returned_charges", "charge_id", False),  # Telegram's charge id
 )
 PAGE = 5000
 

@@ -393,3 +393,52 @@ async def test_paysupport_shows_operators_the_charges_and_terms_are_in_the_menu(
         "sendMessage", lambda c: "Условия продажи" in c.params["text"], after=mark
     )
     assert "Telegram Stars" in terms.params["text"]
+
+
+async def test_one_invoice_paid_from_two_devices_returns_the_second_charge_once(
+    emulator: BotAPIEmulator, bot: RunningBot
+) -> None:
+    """Both pre-checkouts were answered, so Telegram charged twice: the first charge buys the
+    certificate, the second goes back with refundStarPayment, once, however often Telegram
+    delivers it, and the payer hears so in their language. The books hold."""
+    emulator.add_user(ALICE, "Alice", "ru")
+    invoice = await invoice_for(emulator, ALICE, "20,00", "Себе")
+    mark = emulator.call_count()
+    first, second = await emulator.pay_invoice_twice(ALICE, invoice.result["message_id"])
+    assert first.ok and second.ok
+    assert first.telegram_payment_charge_id != second.telegram_payment_charge_id
+    await bot.settled(emulator)
+    await bot.notices_out()
+
+    refunds = [c for c in emulator.calls("refundStarPayment") if c.index >= mark]
+    assert [c.params["telegram_payment_charge_id"] for c in refunds] == [
+        second.telegram_payment_charge_id
+    ]
+    said = [
+        c.params["text"]
+        for c in emulator.calls("sendMessage")
+        if c.index >= mark and int(c.params["chat_id"]) == ALICE
+    ]
+    assert sum("На баланс зачислено" in text for text in said) == 1, said
+    returned = [text for text in said if "оплатили один и тот же сертификат дважды" in text]
+    assert len(returned) == 1 and "⭐ 1\xa0000" in returned[0], said
+    assert not any("could not match" in text or "не удалось сопоставить" in text for text in said)
+
+    # Telegram delivers the second payment again: nothing is refunded or said twice.
+    mark = emulator.call_count()
+    record = emulator.message(ALICE, second.message_id)
+    assert record is not None
+    (again,) = [u for u in emulator.update_log() if u["update_id"] == record["update_id"]]
+    await emulator.send_raw_update(again)
+    await bot.settled(emulator)
+    await bot.notices_out()
+    assert not [c for c in emulator.calls("refundStarPayment") if c.index >= mark]
+    assert not [
+        c for c in emulator.calls("sendMessage") if c.index >= mark and "дважды" in c.params["text"]
+    ]
+    balances = await bot.app.services.ledger.balances(ALICE)
+    assert balances.balance == usd(2000) and balances.cashback_available == usd(20)
+    await books_balance(bot)
+    assert await query(bot.app.db, "SELECT status FROM returned_charges") == [("returned",)]
+    # Reconciliation finds both movements accounted for.
+    assert await bot.app.reconciler.run() == []

@@ -69,6 +69,30 @@ async def test_a_ticket_relays_both_ways_and_closes(
     await running.settled(emulator)
 
 
+async def test_long_messages_are_relayed_whole_or_refused_with_their_length(
+    emulator: BotAPIEmulator, start_bot: Callable[..., Any]
+) -> None:
+    running = await support_bot(emulator, start_bot)
+    await say(emulator, ALICE, "/support")
+    long_text = "Где мой заказ? " * 200  # 3,000 characters: more than Fluent takes in one go
+    mark = emulator.call_count()
+    await emulator.send_text(ALICE, long_text)
+    relayed = await emulator.wait_for_call("sendMessage", to_chat(OPERATORS), after=mark)
+    assert long_text.strip() in relayed.params["text"] and "{???}" not in relayed.params["text"]
+    ack = await emulator.wait_for_call("sendMessage", to_chat(ALICE), after=mark)
+    assert "Sent to support" in ack.params["text"]
+
+    too_long = "x" * 3900
+    mark = emulator.call_count()
+    await emulator.send_text(ALICE, too_long)
+    refused = await emulator.wait_for_call("sendMessage", to_chat(ALICE), after=mark)
+    assert "Not sent" in refused.params["text"] and "3,900" in refused.params["text"]
+    await running.settled(emulator)
+    assert not [
+        c for c in emulator.calls("sendMessage") if c.index >= mark and to_chat(OPERATORS)(c)
+    ]
+
+
 async def test_an_admin_resets_a_password_and_a_stranger_cannot(
     emulator: BotAPIEmulator, start_bot: Callable[..., Any], caplog: pytest.LogCaptureFixture
 ) -> None:

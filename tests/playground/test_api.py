@@ -209,7 +209,7 @@ async def test_inspector_shows_balances_and_entries_through_the_services(
     assert anna["balance"] == "$160.00" and anna["certificates"] == 1
     (entry,) = inspector["journal"]
     assert entry["key"] == "tg-charge:demo"
-    assert {leg["amount"] for leg in entry["legs"]} == {"$160.00", "-$160.00"}
+    assert {leg["amount"] for leg in entry["legs"]} == {"$160.00", "\u2212$160.00"}
     assert inspector["problems"] == []
 
 

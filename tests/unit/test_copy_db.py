@@ -137,6 +137,7 @@ async def test_copy_keeps_every_row_balance_and_history(
             "outbox": (1, 1),
             "notice_muted": (1, 1),
             "chat_messages": (1, 1),
+            "returned_charges": (0, 0),
         }
         assert await target.ledger.check_invariants() == []
         for user in USERS:

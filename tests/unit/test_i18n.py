@@ -125,7 +125,10 @@ DYNAMIC_KEYS = (
             "dispute-lost",
         )
     ),
-    *(f"ops-discrepancy-{kind}" for kind in ("uncredited", "unreversed", "unknown-to-telegram")),
+    *(
+        f"ops-discrepancy-{kind}"
+        for kind in ("uncredited", "unreversed", "unknown-to-telegram", "unreturned")
+    ),
 )
 CARD_REASONS = ("format", "checksum", "brand", "expiry_format", "expired")
 WEAK_REASONS = ("too_short", "too_long", "one_char", "sequence", "common", "name")

@@ -200,10 +200,9 @@ support-hint = Support takes text messages for now. /close ends the ticket.
 support-nothing-open = You have no open support ticket.
 support-closed = ✅ Ticket #{ $ticket } is closed. Write /support whenever you need us again.
 support-relayed = 🎫 #{ $ticket } · user <code>{ $user_id }</code> ({ $name }):
-    { $text }
 support-closed-ops = 🎫 #{ $ticket } was closed by the user.
 support-reply = 💬 Support (ticket #{ $ticket }):
-    { $text }
+support-too-long = Not sent: your message is { $length } characters, and support takes up to { $max } in one message. Please send it in two parts.
 support-delivered = ✅ Sent to ticket #{ $ticket }. If the user has blocked the bot, this chat will hear of it.
 support-reply-unknown = This is not a reply to an open ticket's message: nothing was sent.
 admin-reset-usage = Usage: /admin_reset_password USER_ID
@@ -260,6 +259,14 @@ payment-credited =
     Cashback: +{ $cashback }, available at once.
     Balance now: <b>{ $balance }</b>.
 payment-unmatched = We received your payment but could not match it to a purchase. Support has been told and will sort it out; you can also write to /paysupport.
+payment-returned = ↩️ You paid for the same certificate twice. The second payment, { $currency ->
+        [XTR] ⭐ { $stars }
+       *[other] { $stars } { $currency }
+    }, has gone back to you; nothing else changed.
+payment-return-pending = You paid for the same certificate twice. We could not send the second payment ({ $currency ->
+        [XTR] ⭐ { $stars }
+       *[other] { $stars } { $currency }
+    }) back at once: our operators have been told and will return it.
 refund-done = ↩️ A refund of { $amount } was made; that amount and its cashback were taken back from your balance.
 refund-refused-unknown = no such charge
 refund-refused-spent = { $spent } of this certificate has been spent
@@ -330,6 +337,7 @@ hint-gift-amount = Type the amount to give as digits, for example 25 or 12.50, o
 ## Operators: payments
 
 ops-payment-unmatched = ⚠️ A payment matched no purchase: user { $user_id }, charge { $charge_id }. Nothing was credited; refund it or credit it by hand.
+ops-payment-return-failed = ⚠️ A second payment of one purchase could not be returned: user { $user_id }, charge { $charge_id }, { $stars } { $currency }. Telegram said: { $error }. Return it by hand.
 ops-refund-unreversed = ⚠️ Telegram refunded charge { $charge_id } of user { $user_id }, but it could not be taken back: { $reason }.
 ops-paysupport =
     💳 Payment support #{ $ticket } from { $name } (id { $user_id }).
@@ -348,6 +356,7 @@ ops-reconcile-report =
 ops-discrepancy-uncredited = • charge { $charge_id } (user { $user_id }, ⭐ { $stars }) is not credited in the ledger
 ops-discrepancy-unreversed = • refund of { $charge_id } (user { $user_id }, ⭐ { $stars }) is not reversed in the ledger
 ops-discrepancy-unknown-to-telegram = • credit { $charge_id } (user { $user_id }, ⭐ { $stars }) is not in Telegram's statement
+ops-discrepancy-unreturned = • second payment { $charge_id } (user { $user_id }, ⭐ { $stars }) is not returned yet
 admin-refund-usage = Usage: /admin_refund CHARGE_ID
 admin-refund-refused = Not refunded: charge { $charge_id }: { $reason }.
 admin-refund-telegram = Telegram refused to refund { $charge_id }: { $error }

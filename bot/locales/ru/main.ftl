@@ -202,10 +202,9 @@ support-hint = Поддержка пока принимает только те�
 support-nothing-open = У вас нет открытых обращений.
 support-closed = ✅ Обращение №{ $ticket } закрыто. Пишите /support, если снова понадобится помощь.
 support-relayed = 🎫 №{ $ticket } · пользователь <code>{ $user_id }</code> ({ $name }):
-    { $text }
 support-closed-ops = 🎫 №{ $ticket } закрыто пользователем.
 support-reply = 💬 Поддержка (обращение №{ $ticket }):
-    { $text }
+support-too-long = Не отправлено: в сообщении { $length } символов, а в поддержку уходит до { $max } за раз. Пожалуйста, отправьте его двумя частями.
 support-delivered = ✅ Отправлено в обращение №{ $ticket }. Если пользователь заблокировал бота, в этом чате будет сообщение.
 support-reply-unknown = Это не ответ на сообщение открытого обращения: ничего не отправлено.
 admin-reset-usage = Использование: /admin_reset_password USER_ID
@@ -263,6 +262,14 @@ payment-credited =
     Кешбэк: +{ $cashback }, доступен сразу.
     Баланс теперь: <b>{ $balance }</b>.
 payment-unmatched = Оплата получена, но не нашлась покупка, к которой она относится. Поддержка уже знает и всё уладит; можно написать и в /paysupport.
+payment-returned = ↩️ Вы оплатили один и тот же сертификат дважды. Второй платёж, { $currency ->
+        [XTR] ⭐ { $stars }
+       *[other] { $stars } { $currency }
+    }, вернулся к вам; больше ничего не изменилось.
+payment-return-pending = Вы оплатили один и тот же сертификат дважды. Вернуть второй платёж ({ $currency ->
+        [XTR] ⭐ { $stars }
+       *[other] { $stars } { $currency }
+    }) сразу не получилось: операторы уже знают и вернут его.
 refund-done = ↩️ Оформлен возврат { $amount }: эта сумма и её кешбэк списаны с баланса.
 refund-refused-unknown = такого платежа нет
 refund-refused-spent = из этого сертификата уже потрачено { $spent }
@@ -338,6 +345,7 @@ hint-gift-amount = Введите сумму подарка цифрами, на
 ## Operators: payments
 
 ops-payment-unmatched = ⚠️ Платёж не совпал ни с одной покупкой: пользователь { $user_id }, платёж { $charge_id }. Ничего не зачислено; верните его или зачислите вручную.
+ops-payment-return-failed = ⚠️ Второй платёж за одну покупку не удалось вернуть: пользователь { $user_id }, платёж { $charge_id }, { $stars } { $currency }. Ответ Telegram: { $error }. Верните его вручную.
 ops-refund-unreversed = ⚠️ Telegram вернул платёж { $charge_id } пользователя { $user_id }, но списать его не удалось: { $reason }.
 ops-paysupport =
     💳 Поддержка по оплате №{ $ticket } от { $name } (id { $user_id }).
@@ -356,6 +364,7 @@ ops-reconcile-report =
 ops-discrepancy-uncredited = • платёж { $charge_id } (пользователь { $user_id }, ⭐ { $stars }) не зачислен в журнале
 ops-discrepancy-unreversed = • возврат { $charge_id } (пользователь { $user_id }, ⭐ { $stars }) не списан в журнале
 ops-discrepancy-unknown-to-telegram = • зачисление { $charge_id } (пользователь { $user_id }, ⭐ { $stars }) отсутствует в выписке Telegram
+ops-discrepancy-unreturned = • второй платёж { $charge_id } (пользователь { $user_id }, ⭐ { $stars }) ещё не возвращён
 admin-refund-usage = Использование: /admin_refund CHARGE_ID
 admin-refund-refused = Возврат не сделан: платёж { $charge_id }: { $reason }.
 admin-refund-telegram = Telegram отказал в возврате { $charge_id }: { $error }

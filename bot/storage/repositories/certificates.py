@@ -12,9 +12,30 @@ from bot.domain.models import (
     Purchase,
     PurchasePurpose,
     PurchaseStatus,
+    ReturnedCharge,
+    ReturnStatus,
 )
 from bot.domain.money import Money
 from bot.storage.session import Row, Session
+
+_RETURNED = (
+    "charge_id, user_id, purchase_id, currency, amount, status, error, created_at, returned_at"
+)
+
+
+def _returned(row: Row) -> ReturnedCharge:
+    return ReturnedCharge(
+        charge_id=row["charge_id"],
+        user_id=row["user_id"],
+        purchase_id=row["purchase_id"],
+        currency=row["currency"],
+        amount=row["amount"],
+        status=ReturnStatus(row["status"]),
+        error=row["error"],
+        created_at=row["created_at"],
+        returned_at=row["returned_at"],
+    )
+
 
 _PURCHASE = (
     "id, public_id, user_id, purpose, amount, invoice_currency, invoice_amount, note, status,"
@@ -163,6 +184,63 @@ class CertificateRepository:
             *charge_ids,
         )
         return {row["telegram_charge_id"]: _purchase(row, self.currency) for row in rows}
+
+    # --- second payments of one purchase, returned ---------------------------------------------
+
+    async def add_returned_charge(
+        self,
+        *,
+        charge_id: str,
+        user_id: int,
+        purchase_id: int,
+        currency: str,
+        amount: int,
+        now: datetime,
+    ) -> ReturnedCharge:
+        """The charge's row, made once: a redelivery finds the first one."""
+        await self.session.execute(
+            "INSERT INTO returned_charges (charge_id, user_id, purchase_id, currency, amount,"
+            " created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (charge_id) DO NOTHING",
+            charge_id,
+            user_id,
+            purchase_id,
+            currency,
+            amount,
+            now,
+        )
+        made = await self.returned_charge(charge_id)
+        assert made is not None
+        return made
+
+    async def returned_charge(self, charge_id: str) -> ReturnedCharge | None:
+        row = await self.session.fetchrow(
+            f"SELECT {_RETURNED} FROM returned_charges WHERE charge_id = $1", charge_id
+        )
+        return _returned(row) if row else None
+
+    async def mark_returned(
+        self, charge_id: str, status: ReturnStatus, error: str | None, now: datetime
+    ) -> ReturnedCharge | None:
+        """Returned (or failed, with Telegram's words); None once it was returned already."""
+        row = await self.session.fetchrow(
+            "UPDATE returned_charges SET status = $2, error = $3,"
+            " returned_at = CASE WHEN $2 = 'returned' THEN $4 ELSE returned_at END"
+            f" WHERE charge_id = $1 AND status <> 'returned' RETURNING {_RETURNED}",
+            charge_id,
+            status.value,
+            error,
+            now,
+        )
+        return _returned(row) if row else None
+
+    async def returned_charges(self, charge_ids: list[str]) -> dict[str, ReturnedCharge]:
+        if not charge_ids:
+            return {}
+        marks = ", ".join(f"${n}" for n in range(1, len(charge_ids) + 1))
+        rows = await self.session.fetch(
+            f"SELECT {_RETURNED} FROM returned_charges WHERE charge_id IN ({marks})", *charge_ids
+        )
+        return {row["charge_id"]: _returned(row) for row in rows}
 
     async def charges(self, currency: str) -> list[Purchase]:
         """Every charged purchase in ``currency``, oldest first (reconciliation reads them)."""
