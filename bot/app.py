@@ -256,8 +256,13 @@ class Application:
 
     async def open_storage(self) -> None:
         await self.db.connect()
-        await self.db.migrate()
-        await self.services.ledger.ensure_system_accounts()
+        try:
+            await self.db.migrate()
+            await self.services.ledger.ensure_system_accounts()
+        except BaseException:
+            # Closed, or its connection threads would keep a failed start from exiting.
+            await self.db.close()
+            raise
 
     async def prepare_telegram(self) -> None:
         """Keep pending updates (nothing is dropped) and publish the command menu per language."""

@@ -184,8 +184,17 @@ class PostgresDatabase(Database):
     async def _apply(self, pending: list[Migration]) -> list[int]:
         applied: list[int] = []
         async with self._connection() as conn:
-            # One migrator at a time across processes; the others then find nothing to do.
-            await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+            # A start never waits long for a lock another session holds: it names the lock.
+            await conn.execute(f"SET lock_timeout = '{MIGRATION_LOCK_TIMEOUT}s'")
+            try:
+                # One migrator at a time across processes; the others then find nothing to do.
+                await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+            except asyncpg.LockNotAvailableError:
+                await conn.execute("RESET lock_timeout")
+                raise StorageUnavailable(
+                    "another process has been migrating this database for"
+                    f" {MIGRATION_LOCK_TIMEOUT} s: {await _lock_holders(conn)}"
+                ) from None
             try:
                 await conn.execute(_SCHEMA_VERSION)
                 current = await conn.fetchval(_CURRENT_VERSION)
@@ -205,9 +214,42 @@ class PostgresDatabase(Database):
                     except (asyncpg.PostgresError, OSError) as exc:
                         _raise(exc)
                     applied.append(migration.version)
+            except asyncpg.LockNotAvailableError:
+                raise StorageUnavailable(
+                    f"a table stayed locked for {MIGRATION_LOCK_TIMEOUT} s:"
+                    f" {await _lock_holders(conn)}"
+                ) from None
             finally:
+                await conn.execute("RESET lock_timeout")
                 await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
         return applied
+
+
+MIGRATION_LOCK_TIMEOUT = 10  # seconds
+
+
+async def _lock_holders(conn: asyncpg.Connection) -> str:
+    """Who holds locks in this database that a start may wait for: the table or the advisory
+    lock, the mode, the session's pid and what it is doing, so an operator can end it."""
+    rows = await conn.fetch(
+        "SELECT COALESCE(c.relname, l.locktype) AS what, l.mode, a.pid, a.state,"
+        " a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+        " LEFT JOIN pg_class c ON c.oid = l.relation"
+        " WHERE l.granted AND l.pid <> pg_backend_pid() AND a.datname = current_database()"
+        " AND (l.locktype = 'advisory' OR l.mode IN"
+        " ('AccessExclusiveLock', 'ExclusiveLock', 'ShareRowExclusiveLock', 'ShareLock'))"
+        " AND (c.relnamespace IS NULL OR c.relnamespace = current_schema()::regnamespace)"
+        " ORDER BY a.pid LIMIT 5"
+    )
+    if not rows:
+        return "held by another session (it has let go since)"
+    held = []
+    for row in rows:
+        doing = row["state"] or "unknown state"
+        if row["application_name"]:
+            doing += f", {row['application_name']}"
+        held.append(f"{row['what']} ({row['mode']}) held by pid {row['pid']} ({doing})")
+    return "; ".join(held) + ": end that session (SELECT pg_terminate_backend(pid)) or wait"
 
 
 _SCHEMA_VERSION = (

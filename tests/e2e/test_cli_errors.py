@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from tests.databases import TEST_DATABASE_URL
+
 TOKEN = "123456:cli-test-token-that-never-reaches-telegram"
 
 
@@ -152,3 +154,59 @@ async def test_a_corrupt_database_stops_within_seconds_with_one_line(
     assert code == 1
     assert len(lines) == 1, lines
     assert lines[0].startswith("error: DATA_DIR: the database cannot be used")
+
+
+async def test_a_locked_sqlite_database_at_start_exits_within_seconds(tmp_path: Path) -> None:
+    """Another process holds a write transaction: one line naming the lock, a non-zero exit,
+    and no thread left behind to keep the process alive."""
+    import sqlite3
+
+    data = tmp_path / "data"
+    code, _ = await _run(tmp_path, "migrate", DATA_DIR=str(data))
+    assert code == 0
+    holder = sqlite3.connect(data / "giftwallet.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE held_by_another_process (x)")
+    try:
+        began = asyncio.get_running_loop().time()
+        code, lines = await _run(
+            tmp_path,
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL="http://127.0.0.1:9",
+            DATA_DIR=str(data),
+            LOG_LEVEL="ERROR",
+        )
+        assert asyncio.get_running_loop().time() - began < 10
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0] == "error: DATA_DIR: the database cannot be used: database is locked"
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL")
+async def test_a_locked_postgresql_table_at_start_names_the_lock(tmp_path: Path) -> None:
+    import asyncpg
+
+    from tests.databases import create_schema, drop_schema
+
+    schema, url = await create_schema()
+    try:
+        code, _ = await _run(tmp_path, "migrate", DATABASE_URL=url)
+        assert code == 0
+        holder = await asyncpg.connect(url)
+        transaction = holder.transaction()
+        await transaction.start()
+        await holder.execute("LOCK TABLE schema_version IN ACCESS EXCLUSIVE MODE")
+        try:
+            began = asyncio.get_running_loop().time()
+            code, lines = await _run(tmp_path, "migrate", DATABASE_URL=url, LOG_LEVEL="ERROR")
+            assert asyncio.get_running_loop().time() - began < 20
+        finally:
+            await transaction.rollback()
+            await holder.close()
+    finally:
+        await drop_schema(schema)
+    assert code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith("error: DATABASE_URL: the database cannot be used: a table stayed")
+    assert "schema_version (AccessExclusiveLock) held by pid" in lines[0]

@@ -19,7 +19,7 @@ from bot.domain.errors import (
     InvalidAmount,
     PaymentUnmatched,
 )
-from bot.domain.models import Certificate
+from bot.domain.models import Certificate, ReturnedCharge
 from bot.domain.money import Money
 from bot.services.cashback import CashbackPolicy, CashbackService
 from bot.services.certificates import (
@@ -173,11 +173,20 @@ async def test_a_charge_is_credited_once_and_never_to_the_wrong_purchase(world: 
         ALICE, purchase.public_id, "XTR", 1000, charge, "p"
     )
     assert not again.created and again.balance == usd(2000)
-    # Another charge for the same (paid) purchase, a wrong amount, someone else's purchase:
-    # nothing is credited blindly.
+    # Another charge for the same (paid) purchase is returned, once, and credits nothing.
+    second = await world.certificates.complete_payment(
+        ALICE, purchase.public_id, "XTR", 1000, "charge-x", "p"
+    )
+    assert isinstance(second, ReturnedCharge) and second.status == "returning"
+    assert second.purchase_id == purchase.id and second.amount == 1000
+    redelivered = await world.certificates.complete_payment(
+        ALICE, purchase.public_id, "XTR", 1000, "charge-x", "p"
+    )
+    assert redelivered == second
+    # A wrong amount, someone else's purchase: nothing is credited blindly.
     other = await world.certificates.create_purchase(ALICE, usd(500), "self")
     for user, payload, total, charge_id in (
-        (ALICE, purchase.public_id, 1000, "charge-x"),
+        (ALICE, purchase.public_id, 999, "charge-w"),
         (ALICE, other.public_id, 1, "charge-y"),
         (BOB, other.public_id, 250, "charge-z"),
     ):
