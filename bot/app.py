@@ -27,7 +27,7 @@ from bot.i18n import I18n
 from bot.keyboards.commands import bot_commands
 from bot.middlewares.callbacks import AnswerCallbackMiddleware
 from bot.middlewares.context import UserContextMiddleware
-from bot.middlewares.input_limits import TextLengthMiddleware
+from bot.middlewares.input_limits import CommandLeavesStep, TextLengthMiddleware
 from bot.middlewares.retry import RetryAfterMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware, TokenBuckets
 from bot.runtime.inbox import Inbox
@@ -189,6 +189,9 @@ class Application:
                 max_instances=1,
                 replace_existing=True,
             )
+        parked = ParkedNotifier(
+            self.services.notices, self.services.ledger, settings.support_chat_id
+        )
         self.inbox = Inbox(
             self.db,
             self.dispatcher,
@@ -197,7 +200,8 @@ class Application:
             max_lanes=settings.inbox_max_lanes,
             max_attempts=settings.inbox_max_attempts,
             retention=settings.inbox_retention,
-            on_parked=ParkedNotifier(self.services.notices, settings.support_chat_id),
+            on_parked=parked,
+            on_retry=parked.answered_by_steps,
             users=self.services.users,
         )
         # Notices go out through a session of their own: no retry-after waits inside a send
@@ -248,6 +252,7 @@ class Application:
         dispatcher.callback_query.outer_middleware(throttling)
         dispatcher.inline_query.outer_middleware(throttling)
         dispatcher.message.outer_middleware(TextLengthMiddleware())
+        dispatcher.message.outer_middleware(CommandLeavesStep())
         dispatcher.callback_query.middleware(AnswerCallbackMiddleware())
         dispatcher.include_router(create_root_router())
         return dispatcher

@@ -104,6 +104,11 @@ class CallsMixin(EmulatorBase):
         for name in (method,) if isinstance(method, str) else method:
             self._faults.setdefault(name.lower(), []).append(fault)
 
+    def heal(self) -> None:
+        """Every armed fault is forgotten: Telegram answers normally again."""
+        self._faults.clear()
+        self._page_faults.clear()
+
     def fail_next_with_page(self, method: str, *, status: int = 502, count: int = 1) -> None:
         """The next ``count`` calls of ``method`` get an HTML error page, as a proxy in front of
         the Bot API sends when the server behind it is down: not JSON at all."""

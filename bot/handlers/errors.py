@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 from aiogram import Bot, Router
 from aiogram.exceptions import (
@@ -18,7 +19,9 @@ from aiogram.types import ErrorEvent, Update
 
 from bot.domain.errors import DomainError, TransientFault
 from bot.i18n import I18n, Translator
+from bot.screens.steps import AFTER_MONEY
 from bot.services import Services
+from bot.services.notices import ACCOUNT
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +42,44 @@ async def _tell(bot: Bot, update: Update, text: str) -> None:
         log.warning("event=error_reply_failed update_id=%s error=%s", update.update_id, exc)
 
 
+async def _money_moved(event: ErrorEvent, bot: Bot, services: Services) -> bool:
+    """The update committed money steps before it failed (a retry after a lost answer, say):
+    the person hears what did happen, through the outbox, which outlasts a Telegram outage.
+    Never "nothing was charged", never an error for work that was done."""
+    update = event.update
+    sender = _sender(update)
+    if sender is None or _chat_type(update) != "private":
+        return False
+    steps = await services.ledger.steps_of_update(update.update_id)
+    if not steps:
+        return False
+    log.warning(
+        "event=answer_replaced_by_steps update_id=%s user_id=%s steps=%d error=%s",
+        update.update_id,
+        sender,
+        len(steps),
+        type(event.exception).__name__,
+    )
+    await services.notices.tell(
+        sender,
+        AFTER_MONEY,
+        key=f"after-money:{update.update_id}",
+        kind=ACCOUNT,
+        steps=[list(step) for step in steps],
+    )
+    if update.callback_query is not None:
+        with suppress(TelegramAPIError):
+            await bot.answer_callback_query(update.callback_query.id)
+    return True
+
+
 async def domain_error(
-    event: ErrorEvent, bot: Bot, i18n: I18n, t: Translator | None = None
+    event: ErrorEvent, bot: Bot, i18n: I18n, services: Services, t: Translator | None = None
 ) -> None:
     error = event.exception
     assert isinstance(error, DomainError)
+    if await _money_moved(event, bot, services):
+        return
     t = t or i18n(i18n.default)
     await _tell(bot, event.update, t.error(error))
 
@@ -107,7 +143,7 @@ def _sender(update: Update) -> int | None:
 
 
 async def unexpected_error(
-    event: ErrorEvent, bot: Bot, i18n: I18n, t: Translator | None = None
+    event: ErrorEvent, bot: Bot, i18n: I18n, services: Services, t: Translator | None = None
 ) -> None:
     update = event.update
     sender = _sender(update)
@@ -119,6 +155,8 @@ async def unexpected_error(
         type(event.exception).__name__,
         exc_info=event.exception,
     )
+    if await _money_moved(event, bot, services):
+        return
     t = t or i18n(i18n.default)
     await _tell(bot, update, t("error-internal"))
 

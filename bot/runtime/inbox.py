@@ -29,6 +29,7 @@ from aiogram.types import Update
 from pydantic import ValidationError
 
 from bot.domain.clock import Clock
+from bot.domain.provenance import HANDLING_UPDATE
 from bot.services.users import Contact, UserService
 from bot.storage.database import Database
 from bot.storage.errors import StorageError
@@ -139,6 +140,9 @@ def _error_text(exc: BaseException) -> str:
 
 
 OnParked = Callable[[InboxRow, Update | None, BaseException], Awaitable[None]]
+# Asked before an update is tried again: True when its first try committed money, so the
+# person was told what happened instead (handlers would now run in a changed state).
+OnRetry = Callable[[InboxRow], Awaitable[bool]]
 
 
 class Inbox:
@@ -155,6 +159,7 @@ class Inbox:
         first_backoff: float = 0.5,
         max_backoff: float = 60.0,
         on_parked: OnParked | None = None,
+        on_retry: OnRetry | None = None,
         users: UserService | None = None,
     ) -> None:
         self.db = db
@@ -167,6 +172,7 @@ class Inbox:
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.on_parked = on_parked
+        self.on_retry = on_retry
         self.users = users
         self._lanes: dict[str, deque[InboxRow]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
@@ -308,10 +314,17 @@ class Inbox:
         """Handle one row. True when the lane may move on (done or parked)."""
         update: Update | None = None
         try:
+            if row.attempts and self.on_retry is not None and await self.on_retry(row):
+                self._done.append(row.update_id)
+                return True
             update = Update.model_validate(json.loads(row.payload), context={"bot": self.bot})
-            response = await self.dispatcher.feed_update(self.bot, update)
-            if isinstance(response, TelegramMethod):
-                await self.dispatcher.silent_call_request(self.bot, response)
+            handling = HANDLING_UPDATE.set(row.update_id)
+            try:
+                response = await self.dispatcher.feed_update(self.bot, update)
+                if isinstance(response, TelegramMethod):
+                    await self.dispatcher.silent_call_request(self.bot, response)
+            finally:
+                HANDLING_UPDATE.reset(handling)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -43,8 +43,10 @@ from bot.screens import Screen
 from bot.screens import cashback as cashback_screens
 from bot.screens import certificates as certificate_screens
 from bot.screens import orders as orders_screens
+from bot.screens import steps as steps_screens
 from bot.screens import support as support_screens
 from bot.screens.base import unmodified
+from bot.screens.steps import AFTER_MONEY
 from bot.services import Services
 from bot.services.cashback import OPERATORS_CARD as WITHDRAWAL_CARD
 from bot.services.notices import OPERATORS_WATCH, NoticeService, decode
@@ -86,6 +88,7 @@ class LiveCards:
             PAYMENT_TICKET: self._payment_ticket,
             RECONCILE_REPORT: self._reconcile_report,
             WITHDRAWAL_CARD: self._withdrawal,
+            AFTER_MONEY: self._after_money,
         }
 
     async def draw(self, template: str, t: Translator, params: dict[str, Any]) -> Screen | None:
@@ -103,6 +106,9 @@ class LiveCards:
     async def _operators_order(self, t: Translator, params: dict[str, Any]) -> Screen:
         view = await self.services.orders.view(None, int(params["order"]))
         return orders_screens.operators_card(t, view)
+
+    async def _after_money(self, t: Translator, params: dict[str, Any]) -> Screen:
+        return steps_screens.after_money(t, params["steps"])
 
     async def _withdrawal(self, t: Translator, params: dict[str, Any]) -> Screen:
         view = await self.services.cashback.view(int(params["request"]))

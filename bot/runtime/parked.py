@@ -13,6 +13,8 @@ from typing import Any
 
 from aiogram.types import Update
 
+from bot.screens.steps import AFTER_MONEY
+from bot.services.ledger import LedgerService
 from bot.services.notices import NoticeService
 from bot.storage.errors import StorageError
 from bot.storage.repositories.inbox import InboxRow
@@ -23,8 +25,11 @@ PARKED = "parked"  # the notice kind: what a person hears about their parked upd
 
 
 class ParkedNotifier:
-    def __init__(self, notices: NoticeService, operators_chat_id: int | None) -> None:
+    def __init__(
+        self, notices: NoticeService, ledger: LedgerService, operators_chat_id: int | None
+    ) -> None:
         self.notices = notices
+        self.ledger = ledger
         self.operators_chat_id = operators_chat_id
 
     async def __call__(self, row: InboxRow, update: Update | None, error: BaseException) -> None:
@@ -40,9 +45,41 @@ class ParkedNotifier:
                 if private and row.user_id is not None:
                     await self._tell(row.user_id, "payment-received-later", row)
             elif private and row.user_id is not None and row.kind in ("message", "callback_query"):
-                await self._tell(row.user_id, "error-internal", row)
+                # Only what is true: if the update moved money before it failed, say what.
+                steps = await self.ledger.steps_of_update(row.update_id)
+                if steps:
+                    await self._tell_steps(row.user_id, row, steps)
+                else:
+                    await self._tell(row.user_id, "error-internal", row)
         except StorageError as exc:
             log.warning("event=parked_notice_failed update_id=%s error=%s", row.update_id, exc)
+
+    async def answered_by_steps(self, row: InboxRow) -> bool:
+        """Before a retry: if the update's first try committed money (its answer was lost),
+        tell the person what happened, once, and do not run it again in a changed state."""
+        private = row.user_id is not None and row.lane == str(row.user_id)
+        if not private or row.user_id is None or row.kind not in ("message", "callback_query"):
+            return False
+        steps = await self.ledger.steps_of_update(row.update_id)
+        if not steps:
+            return False
+        log.warning(
+            "event=retry_answered_by_steps update_id=%s user_id=%s steps=%d",
+            row.update_id,
+            row.user_id,
+            len(steps),
+        )
+        await self._tell_steps(row.user_id, row, steps)
+        return True
+
+    async def _tell_steps(self, chat_id: int, row: InboxRow, steps: list[tuple[str, str]]) -> None:
+        await self.notices.tell(
+            chat_id,
+            AFTER_MONEY,
+            key=f"after-money:{row.update_id}",
+            kind=PARKED,
+            steps=[list(step) for step in steps],
+        )
 
     async def _tell(self, chat_id: int, template: str, row: InboxRow) -> None:
         await self.notices.tell(chat_id, template, key=f"parked:{row.update_id}", kind=PARKED)

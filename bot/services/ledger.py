@@ -16,6 +16,7 @@ from bot.domain.clock import Clock
 from bot.domain.errors import IdempotencyConflict, InsufficientFunds
 from bot.domain.models import HistoryItem, UserBalances
 from bot.domain.money import Money
+from bot.domain.provenance import HANDLING_UPDATE
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.repositories.ledger import JournalRow, NegativeBalanceError
 from bot.storage.uow import UnitOfWork
@@ -127,6 +128,7 @@ class LedgerService:
             user_id=user_id,
             fingerprint=fingerprint,
             created_at=self.clock.now(),
+            update_id=HANDLING_UPDATE.get(),
         )
         if entry_id is None:
             existing = await uow.ledger.find_entry(key)
@@ -182,6 +184,12 @@ class LedgerService:
     async def balances(self, user_id: int) -> UserBalances:
         async with self.db.read() as uow:
             return await self.held(uow, user_id)
+
+    async def steps_of_update(self, update_id: int) -> list[tuple[str, str]]:
+        """(kind, key) of every entry an update committed: what did happen to the money when
+        its answer could not be shown."""
+        async with self.db.read() as uow:
+            return await uow.ledger.of_update(update_id)
 
     async def held(self, uow: UnitOfWork, user_id: int) -> UserBalances:
         """What the user's accounts hold, read in ``uow`` (inside a transaction, as it is there)."""

@@ -259,3 +259,42 @@ async def tap_and_edit(emulator: BotAPIEmulator, message_id: int, call: Any, tex
     mark = emulator.call_count()
     await tap(emulator, ALICE, message_id, button_data(call, text))
     return await emulator.wait_for_call("editMessageText", after=mark)
+
+
+async def test_telegram_down_after_the_password_tells_only_what_happened(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    """The order is paid, then every send answers 500 for 10 s: the answer is lost, the update
+    retried and parked. The buyer then hears, through the outbox, that order #1 is paid, and
+    never that nothing was charged."""
+    import asyncio
+
+    from bot.handlers.dialogs import ask_to_confirm
+    from tests.e2e.test_certificates import buy
+
+    bot = await shop(emulator, start_bot)
+    await buy(emulator, bot, ALICE, "$50")
+    services = bot.app.services
+    order = await services.orders.create(ALICE, "Lamp", usd(2000))
+    operation = await services.orders.prepare_payment(ALICE, order.id)
+    state = bot.app.dispatcher.fsm.get_context(bot=bot.app.bot, chat_id=ALICE, user_id=ALICE)
+    await ask_to_confirm(bot.app.bot, state, bot.app.i18n("en"), services, operation)
+    await bot.notices_out()
+
+    mark = emulator.call_count()
+    emulator.fail_next(("sendMessage", "editMessageText"), error_code=500, count=100_000)
+    await emulator.send_text(ALICE, PASSWORD)
+    await asyncio.sleep(10)
+    emulator.heal()
+    await bot.settled(emulator, limit=30)
+    await bot.notices_out()
+
+    assert (await services.orders.view(ALICE, order.id)).order.status == "paid"
+    assert (await services.ledger.balances(ALICE)).balance == usd(3000)
+    told = [
+        c.params["text"]
+        for c in emulator.calls("sendMessage")
+        if c.index >= mark and c.ok and int(c.params["chat_id"]) == ALICE
+    ]
+    assert any("order #1 is paid from your balance" in text for text in told), told
+    assert not any("Nothing was charged" in text for text in told), told

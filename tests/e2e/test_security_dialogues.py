@@ -150,10 +150,18 @@ async def test_each_step_says_what_it_expects_and_cancel_leaves(
     emulator: BotAPIEmulator, bot: RunningBot
 ) -> None:
     emulator.add_user(ALICE, "Alice")
+    await say(emulator, ALICE, "/password")
+    # A command typed while the bot waits for the password leaves that step and runs.
+    shop = await say(emulator, ALICE, "/shop")
+    assert "Pick a category" in shop.params["text"]
+    assert not emulator.calls("deleteMessage")  # a command is not a secret
+    typed = await say(emulator, ALICE, "Gift-Wallet-42")
+    assert typed.params["text"] == bot.app.i18n("en")("unknown-text")
+    assert not emulator.calls("deleteMessage")
     intro = await say(emulator, ALICE, "/password")
     hint = await say(emulator, ALICE, "/nonsense")
-    assert "plain text message" in hint.params["text"]
-    assert not emulator.calls("deleteMessage")  # a command is not a secret
+    assert "Unknown command" in hint.params["text"]
+    intro = await say(emulator, ALICE, "/password")
     mark = emulator.call_count()
     await tap(emulator, ALICE, intro.result["message_id"], "sec:cancel")
     await emulator.wait_for_call("editMessageText", after=mark)

@@ -28,6 +28,7 @@ from bot.handlers.history import ACCOUNTS, KNOWN_KINDS
 from bot.i18n import I18n, pick_locale
 from bot.keyboards.commands import HELP_GROUPS
 from bot.runtime.refunds import Outcome
+from bot.screens.steps import AFTER_MONEY, STEP_WORDS
 from bot.services.cashback import REJECT_REASONS, VOID_REASONS
 from bot.services.notices import SWITCHABLE
 from bot.services.security import QUESTION_CODES
@@ -65,6 +66,8 @@ AMOUNT_REASONS = (
 )
 # Reason codes and kinds that pick a message at run time.
 DYNAMIC_KEYS = (
+    AFTER_MONEY,
+    *STEP_WORDS.values(),
     *(group for group, _ in HELP_GROUPS),
     *(f"admin-refund-{outcome}" for outcome in Outcome),
     *(CheckoutRefused(reason).key for reason in ("unknown", "paid", "changed")),

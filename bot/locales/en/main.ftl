@@ -66,6 +66,18 @@ cmd-help = Help
 ## Errors
 
 error-internal = ⚠️ Something went wrong on our side. Nothing was charged. Please try again in a minute.
+error-after-money =
+    ⚠️ The answer could not be shown, but this was done:
+    { $steps }
+    Your /history has every movement of your money.
+step-order-paid = order #{ $id } is paid from your balance
+step-order-refunded = order #{ $id } is refunded to your balance
+step-withdrawal-requested = a cashback withdrawal was requested
+step-cashback-moved = cashback was moved to your balance
+step-gift-made = a gift code was made
+step-gift-claimed = a gift was credited to your balance
+step-certificate-credited = a certificate was credited to your balance
+step-other = your balance changed
 error-domain = This can't be done right now.
 error-stale-action = This button is no longer valid. Open /start for a fresh menu.
 error-insufficient-funds = Not enough money: { $needed } needed, { $available } available.

@@ -68,6 +68,18 @@ cmd-help = Помощь
 ## Ошибки
 
 error-internal = ⚠️ У нас что-то пошло не так. Деньги не списаны. Попробуйте ещё раз через минуту.
+error-after-money =
+    ⚠️ Ответ не удалось показать, но вот что сделано:
+    { $steps }
+    В /history видно каждое движение ваших денег.
+step-order-paid = заказ №{ $id } оплачен с баланса
+step-order-refunded = деньги за заказ №{ $id } вернулись на баланс
+step-withdrawal-requested = создана заявка на вывод кешбэка
+step-cashback-moved = кешбэк переведён на баланс
+step-gift-made = создан подарочный код
+step-gift-claimed = подарок зачислен на баланс
+step-certificate-credited = сертификат зачислен на баланс
+step-other = баланс изменился
 error-domain = Сейчас это сделать нельзя.
 error-stale-action = Эта кнопка уже неактуальна. Откройте /start, чтобы получить свежее меню.
 error-insufficient-funds = Недостаточно средств: нужно { $needed }, доступно { $available }.

@@ -130,19 +130,29 @@ class LedgerRepository:
         user_id: int | None,
         fingerprint: str,
         created_at: datetime,
+        update_id: int | None = None,
     ) -> int | None:
         """The new entry's id, or None when the key is taken (the unique index decides)."""
         entry_id = await self.session.fetchval(
-            "INSERT INTO entries (idempotency_key, kind, user_id, fingerprint, created_at)"
-            " VALUES ($1, $2, $3, $4, $5)"
+            "INSERT INTO entries (idempotency_key, kind, user_id, fingerprint, created_at,"
+            " update_id) VALUES ($1, $2, $3, $4, $5, $6)"
             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
             key,
             kind,
             user_id,
             fingerprint,
             created_at,
+            update_id,
         )
         return int(entry_id) if entry_id is not None else None
+
+    async def of_update(self, update_id: int) -> list[tuple[str, str]]:
+        """(kind, key) of the entries an update wrote, oldest first."""
+        rows = await self.session.fetch(
+            "SELECT kind, idempotency_key FROM entries WHERE update_id = $1 ORDER BY id",
+            update_id,
+        )
+        return [(str(row[0]), str(row[1])) for row in rows]
 
     async def post(self, entry_id: int, legs: Sequence[tuple[int, int]]) -> None:
         """Apply (account_id, amount) legs in the given order, then write their postings.
