@@ -28,6 +28,7 @@ from bot.keyboards.commands import bot_commands
 from bot.middlewares.callbacks import AnswerCallbackMiddleware
 from bot.middlewares.context import UserContextMiddleware
 from bot.middlewares.input_limits import CommandLeavesStep, TextLengthMiddleware
+from bot.middlewares.prompts import PromptRecorder, StalePrompts
 from bot.middlewares.retry import RetryAfterMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware, TokenBuckets
 from bot.runtime.inbox import Inbox
@@ -173,6 +174,7 @@ class Application:
             default=DefaultBotProperties(parse_mode=ParseMode.HTML),
         )
         self.bot.session.middleware(RetryAfterMiddleware())
+        self.bot.session.middleware(PromptRecorder())
         self.reconciler = StarsReconciler(
             self.bot, self.services.certificates, self.services.notices, settings.support_chat_id
         )
@@ -252,6 +254,9 @@ class Application:
         dispatcher.callback_query.outer_middleware(throttling)
         dispatcher.inline_query.outer_middleware(throttling)
         dispatcher.message.outer_middleware(TextLengthMiddleware())
+        stale_prompts = StalePrompts()
+        dispatcher.message.outer_middleware(stale_prompts)
+        dispatcher.callback_query.outer_middleware(stale_prompts)
         dispatcher.message.outer_middleware(CommandLeavesStep())
         dispatcher.callback_query.middleware(AnswerCallbackMiddleware())
         dispatcher.include_router(create_root_router())

@@ -184,17 +184,11 @@ class PostgresDatabase(Database):
     async def _apply(self, pending: list[Migration]) -> list[int]:
         applied: list[int] = []
         async with self._connection() as conn:
-            # A start never waits long for a lock another session holds: it names the lock.
+            # One migrator at a time per schema (another schema is another deployment); the
+            # others then find nothing to do. A live migrator may take a while: wait for it.
+            await conn.execute(_ADVISORY_LOCK, _MIGRATION_LOCK)
+            # A start never waits long for a table another session holds: it names the lock.
             await conn.execute(f"SET lock_timeout = '{MIGRATION_LOCK_TIMEOUT}s'")
-            try:
-                # One migrator at a time across processes; the others then find nothing to do.
-                await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
-            except asyncpg.LockNotAvailableError:
-                await conn.execute("RESET lock_timeout")
-                raise StorageUnavailable(
-                    "another process has been migrating this database for"
-                    f" {MIGRATION_LOCK_TIMEOUT} s: {await _lock_holders(conn)}"
-                ) from None
             try:
                 await conn.execute(_SCHEMA_VERSION)
                 current = await conn.fetchval(_CURRENT_VERSION)
@@ -221,11 +215,13 @@ class PostgresDatabase(Database):
                 ) from None
             finally:
                 await conn.execute("RESET lock_timeout")
-                await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+                await conn.execute(_ADVISORY_UNLOCK, _MIGRATION_LOCK)
         return applied
 
 
 MIGRATION_LOCK_TIMEOUT = 10  # seconds
+_ADVISORY_LOCK = "SELECT pg_advisory_lock($1::int4, hashtext(current_schema()))"
+_ADVISORY_UNLOCK = "SELECT pg_advisory_unlock($1::int4, hashtext(current_schema()))"
 
 
 async def _lock_holders(conn: asyncpg.Connection) -> str:
@@ -236,9 +232,9 @@ async def _lock_holders(conn: asyncpg.Connection) -> str:
         " a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
         " LEFT JOIN pg_class c ON c.oid = l.relation"
         " WHERE l.granted AND l.pid <> pg_backend_pid() AND a.datname = current_database()"
-        " AND (l.locktype = 'advisory' OR l.mode IN"
-        " ('AccessExclusiveLock', 'ExclusiveLock', 'ShareRowExclusiveLock', 'ShareLock'))"
-        " AND (c.relnamespace IS NULL OR c.relnamespace = current_schema()::regnamespace)"
+        " AND l.locktype = 'relation' AND c.relnamespace = current_schema()::regnamespace"
+        " AND l.mode IN"
+        " ('AccessExclusiveLock', 'ExclusiveLock', 'ShareRowExclusiveLock', 'ShareLock')"
         " ORDER BY a.pid LIMIT 5"
     )
     if not rows:

@@ -176,7 +176,8 @@ async def test_a_locked_sqlite_database_at_start_exits_within_seconds(tmp_path: 
             DATA_DIR=str(data),
             LOG_LEVEL="ERROR",
         )
-        assert asyncio.get_running_loop().time() - began < 10
+        # SQLite's busy timeout is 5 s; the rest is the interpreter starting on a busy machine.
+        assert asyncio.get_running_loop().time() - began < 15
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -175,3 +175,25 @@ async def test_privacy_says_what_is_never_stored(emulator: BotAPIEmulator, bot: 
     emulator.add_user(ALICE, "Alice")
     reply = await say(emulator, ALICE, "/privacy")
     assert "never a CVV" in reply.params["text"]
+
+
+async def test_only_the_newest_prompt_keeps_its_cancel_button(
+    emulator: BotAPIEmulator, bot: RunningBot
+) -> None:
+    emulator.add_user(ALICE, "Alice")
+    intro = await say(emulator, ALICE, "/password")
+    repeat = await secret(emulator, ALICE, PASSWORD)
+    assert "same password" in repeat.params["text"]
+    await bot.settled(emulator)
+
+    def markup(call: Call) -> Any:
+        record = emulator.message(ALICE, call.result["message_id"])
+        assert record is not None
+        return record["reply_markup"]
+
+    assert markup(intro) is None  # the earlier step's Cancel is gone
+    assert "Cancel" in str(markup(repeat))
+    # A command leaves the dialogue: its last prompt loses Cancel too.
+    await say(emulator, ALICE, "/balance")
+    await bot.settled(emulator)
+    assert markup(repeat) is None
