@@ -632,10 +632,17 @@ async def test_a_phone_shows_one_pane_at_a_time_and_nothing_is_cut(
         menu = page.locator("#user-messages .msg-wrap.with-keyboard").last
         await menu.wait_for()
         await no_overflow(page, "#user-pane")
-        # The keyboard takes the chat's width, not the bubble's.
-        keyboard = await menu.locator(".keyboard").bounding_box()
-        messages = await page.locator("#user-messages").bounding_box()
-        assert keyboard["width"] > messages["width"] - 40
+        # The keyboard takes the chat's width, not the bubble's (measured in the page, which
+        # may draw the chat again meanwhile).
+        await page.wait_for_function(
+            """() => {
+                const boards = document.querySelectorAll('#user-messages .keyboard');
+                const board = boards[boards.length - 1];
+                const chat = document.querySelector('#user-messages').getBoundingClientRect();
+                return board && board.getBoundingClientRect().width > chat.width - 40;
+            }""",
+            timeout=5000,
+        )
         ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(ARTIFACTS / "phone-chat-390.png"))
 

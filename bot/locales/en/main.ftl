@@ -139,7 +139,7 @@ password-setup-intro =
 
     It confirms every payment from your balance. This is <b>not</b> your Telegram password: never enter that one here.
     Type the new payment password. The message disappears from the chat as soon as the bot has read it.
-password-rules = Rules: { $min } to { $max } characters; not one repeated character, not a run like 123456, not your name.
+password-rules = Rules: { $min } to { $max } characters; not one repeated character, not a run like 123456, not your name, and not starting with / (that is a command).
 password-repeat = Type the same password once more.
 password-mismatch = The two entries differ. Let's start again: type the new password.
 questions-pick = Choose security question { $number } of { $total }. They let you recover the password if you forget it.
