@@ -19,7 +19,6 @@ from aiogram.types import ErrorEvent, Update
 
 from bot.domain.errors import DomainError, TransientFault
 from bot.i18n import I18n, Translator
-from bot.screens.steps import AFTER_MONEY
 from bot.services import Services
 from bot.services.notices import ACCOUNT
 
@@ -60,13 +59,7 @@ async def _money_moved(event: ErrorEvent, bot: Bot, services: Services) -> bool:
         len(steps),
         type(event.exception).__name__,
     )
-    await services.notices.tell(
-        sender,
-        AFTER_MONEY,
-        key=f"after-money:{update.update_id}",
-        kind=ACCOUNT,
-        steps=[list(step) for step in steps],
-    )
+    await services.notices.tell_steps(sender, update.update_id, steps, kind=ACCOUNT)
     if update.callback_query is not None:
         with suppress(TelegramAPIError):
             await bot.answer_callback_query(update.callback_query.id)

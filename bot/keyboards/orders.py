@@ -77,17 +77,24 @@ def order_reminder_keyboard(t: Translator, order_id: int) -> InlineKeyboardMarku
     return builder.as_markup()
 
 
-def top_up_keyboard(
-    t: Translator, index: int | None, nominal: str, order: Order
-) -> InlineKeyboardMarkup:
-    """A short balance: the smallest nominal that covers the gap, or another amount."""
-    builder = InlineKeyboardBuilder()
+def _top_up_buttons(
+    builder: InlineKeyboardBuilder, t: Translator, index: int | None, nominal: str
+) -> None:
+    """The smallest nominal that covers the gap (if one does), or another amount."""
     if index is not None:
         builder.button(
             text=t("order-top-up-nominal", nominal=nominal),
             callback_data=Buy(step=BuyStep.NOMINAL, index=index),
         )
     builder.button(text=t("buy-custom-button"), callback_data=Buy(step=BuyStep.CUSTOM))
+
+
+def top_up_keyboard(
+    t: Translator, index: int | None, nominal: str, order: Order
+) -> InlineKeyboardMarkup:
+    """A short balance, after Pay: the top-up, or back to the order."""
+    builder = InlineKeyboardBuilder()
+    _top_up_buttons(builder, t, index, nominal)
     builder.button(
         text=t("order-back"), callback_data=OrderAction(step=OrderStep.OPEN, order_id=order.id)
     )
@@ -101,12 +108,7 @@ def short_order_keyboard(
     """An unpaid order the balance cannot cover: top up first (the order comes back with its
     Pay button once the certificate is paid), or cancel it."""
     builder = InlineKeyboardBuilder()
-    if index is not None:
-        builder.button(
-            text=t("order-top-up-nominal", nominal=nominal),
-            callback_data=Buy(step=BuyStep.NOMINAL, index=index),
-        )
-    builder.button(text=t("buy-custom-button"), callback_data=Buy(step=BuyStep.CUSTOM))
+    _top_up_buttons(builder, t, index, nominal)
     builder.button(
         text=t("order-action-cancel"),
         callback_data=OrderAction(step=OrderStep.CANCEL, order_id=order.id),

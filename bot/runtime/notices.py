@@ -46,10 +46,9 @@ from bot.screens import orders as orders_screens
 from bot.screens import steps as steps_screens
 from bot.screens import support as support_screens
 from bot.screens.base import unmodified
-from bot.screens.steps import AFTER_MONEY
 from bot.services import Services
 from bot.services.cashback import OPERATORS_CARD as WITHDRAWAL_CARD
-from bot.services.notices import OPERATORS_WATCH, NoticeService, decode
+from bot.services.notices import AFTER_MONEY, OPERATORS_WATCH, NoticeService, decode
 from bot.services.orders import BILLED, CHANGED, OPERATORS_CARD
 from bot.services.support import PAYMENT_TICKET
 from bot.services.users import UserService

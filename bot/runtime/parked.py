@@ -13,7 +13,6 @@ from typing import Any
 
 from aiogram.types import Update
 
-from bot.screens.steps import AFTER_MONEY
 from bot.services.ledger import LedgerService
 from bot.services.notices import NoticeService
 from bot.storage.errors import StorageError
@@ -48,7 +47,7 @@ class ParkedNotifier:
                 # Only what is true: if the update moved money before it failed, say what.
                 steps = await self.ledger.steps_of_update(row.update_id)
                 if steps:
-                    await self._tell_steps(row.user_id, row, steps)
+                    await self.notices.tell_steps(row.user_id, row.update_id, steps, kind=PARKED)
                 else:
                     await self._tell(row.user_id, "error-internal", row)
         except StorageError as exc:
@@ -69,17 +68,8 @@ class ParkedNotifier:
             row.user_id,
             len(steps),
         )
-        await self._tell_steps(row.user_id, row, steps)
+        await self.notices.tell_steps(row.user_id, row.update_id, steps, kind=PARKED)
         return True
-
-    async def _tell_steps(self, chat_id: int, row: InboxRow, steps: list[tuple[str, str]]) -> None:
-        await self.notices.tell(
-            chat_id,
-            AFTER_MONEY,
-            key=f"after-money:{row.update_id}",
-            kind=PARKED,
-            steps=[list(step) for step in steps],
-        )
 
     async def _tell(self, chat_id: int, template: str, row: InboxRow) -> None:
         await self.notices.tell(chat_id, template, key=f"parked:{row.update_id}", kind=PARKED)

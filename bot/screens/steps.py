@@ -7,9 +7,7 @@ from collections.abc import Sequence
 
 from bot.i18n import Translator
 from bot.screens.base import Screen
-
-# The notice that says it: drawn when it goes out, from the entries' (kind, key) pairs.
-AFTER_MONEY = "error-after-money"
+from bot.services.notices import AFTER_MONEY
 
 # Entry kinds a person's own update commits, and the words for each; the number after the last
 # colon of the key names the record (order-pay:12 is order #12).

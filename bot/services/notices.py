@@ -29,6 +29,8 @@ ORDER = "order"  # the buyer's bill and every change of their order
 ACCOUNT = "account"  # a password reset or a refund by an operator
 SUPPORT = "support"  # an operator's reply
 OPERATORS = "operators"
+# The notice that says what an update did to the money (drawn by bot/screens/steps.py).
+AFTER_MONEY = "error-after-money"
 # What operators did for a person: if it cannot reach them, the operators' chat is told.
 OPERATORS_WATCH = frozenset({WITHDRAWAL, ORDER, ACCOUNT, SUPPORT})
 
@@ -137,6 +139,19 @@ class NoticeService:
             return await uow.outbox.claim(now, now + lease, limit, now - chat_gap)
 
     @retry_on_conflict()
+    async def tell_steps(
+        self, chat_id: int, update_id: int, steps: Sequence[tuple[str, str]], *, kind: str
+    ) -> None:
+        """What an update did to the money, told once (keyed by the update) when its own
+        answer could not be shown: by the errors router or the inbox, whichever comes first."""
+        await self.tell(
+            chat_id,
+            AFTER_MONEY,
+            key=f"after-money:{update_id}",
+            kind=kind,
+            steps=[list(step) for step in steps],
+        )
+
     async def tell(
         self,
         chat_id: int,

@@ -28,9 +28,9 @@ from bot.handlers.history import ACCOUNTS, KNOWN_KINDS
 from bot.i18n import I18n, pick_locale
 from bot.keyboards.commands import HELP_GROUPS
 from bot.runtime.refunds import Outcome
-from bot.screens.steps import AFTER_MONEY, STEP_WORDS
+from bot.screens.steps import STEP_WORDS
 from bot.services.cashback import REJECT_REASONS, VOID_REASONS
-from bot.services.notices import SWITCHABLE
+from bot.services.notices import AFTER_MONEY, SWITCHABLE
 from bot.services.security import QUESTION_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
