@@ -36,39 +36,34 @@ class ParkedNotifier:
         found = raw.get(row.kind)
         body: dict[str, Any] = found if isinstance(found, dict) else {}
         payment = body.get("successful_payment") if row.kind == "message" else None
-        # Only the user's own private chat hears from us; groups the bot ignores never do.
-        private = row.user_id is not None and row.lane == str(row.user_id)
         try:
             if isinstance(payment, dict):
                 await self._alert_operators(row, payment)
-                if private and row.user_id is not None:
-                    await self._tell(row.user_id, "payment-received-later", row)
-            elif private and row.user_id is not None and row.kind in ("message", "callback_query"):
-                # Only what is true: if the update moved money before it failed, say what.
-                steps = await self.ledger.steps_of_update(row.update_id)
-                if steps:
-                    await self.notices.tell_steps(row.user_id, row.update_id, steps, kind=PARKED)
-                else:
-                    await self._tell(row.user_id, "error-internal", row)
+                if (user_id := _private(row)) is not None:
+                    await self._tell(user_id, "payment-received-later", row)
+            # Only what is true: an update that moved money before it failed says what it did.
+            elif not await self.answered_by_steps(row) and (user_id := _said_privately(row)):
+                await self._tell(user_id, "error-internal", row)
         except StorageError as exc:
             log.warning("event=parked_notice_failed update_id=%s error=%s", row.update_id, exc)
 
     async def answered_by_steps(self, row: InboxRow) -> bool:
-        """Before a retry: if the update's first try committed money (its answer was lost),
-        tell the person what happened, once, and do not run it again in a changed state."""
-        private = row.user_id is not None and row.lane == str(row.user_id)
-        if not private or row.user_id is None or row.kind not in ("message", "callback_query"):
+        """If the update's first try committed money (its answer was lost), tell the person
+        what happened, once: before a retry (which would run in a changed state) and when it
+        is parked."""
+        user_id = _said_privately(row)
+        if user_id is None:
             return False
         steps = await self.ledger.steps_of_update(row.update_id)
         if not steps:
             return False
         log.warning(
-            "event=retry_answered_by_steps update_id=%s user_id=%s steps=%d",
+            "event=answered_by_steps update_id=%s user_id=%s steps=%d",
             row.update_id,
-            row.user_id,
+            user_id,
             len(steps),
         )
-        await self.notices.tell_steps(row.user_id, row.update_id, steps, kind=PARKED)
+        await self.notices.tell_steps(user_id, row.update_id, steps, kind=PARKED)
         return True
 
     async def _tell(self, chat_id: int, template: str, row: InboxRow) -> None:
@@ -92,3 +87,14 @@ class ParkedNotifier:
             amount=f"{payment.get('total_amount')} {payment.get('currency')}",
             charge_id=str(payment.get("telegram_payment_charge_id")),
         )
+
+
+def _private(row: InboxRow) -> int | None:
+    """The sender, if the row came from their own private chat: groups the bot ignores never
+    hear from us."""
+    return row.user_id if row.user_id is not None and row.lane == str(row.user_id) else None
+
+
+def _said_privately(row: InboxRow) -> int | None:
+    """The sender of a private message or button press: someone who waits for an answer."""
+    return _private(row) if row.kind in ("message", "callback_query") else None

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.domain.clock import ShiftedClock
+from bot.domain.models import Order
 from bot.domain.money import Money
 from bot.emulator import BotAPIEmulator
 from tests.conftest import RunningBot, query
@@ -126,16 +127,26 @@ async def inline_answer(emulator: BotAPIEmulator, user_id: int) -> Any:
     return article
 
 
-async def test_an_orders_cashback_is_held_with_its_date_then_available(
-    emulator: BotAPIEmulator, start_bot: Any
-) -> None:
-    clock = ShiftedClock()
+async def paid_lamp(
+    emulator: BotAPIEmulator, start_bot: Any, clock: ShiftedClock
+) -> tuple[RunningBot, Order]:
+    """Alice, $50 on her balance, pays a $20 lamp earning 5% ($1.00) with her password; the
+    goods' cashback is held for 14 days once the order completes."""
     bot = await wallet(emulator, start_bot, clock=clock, cashback_hold="P14D")
     await buy(emulator, bot, ALICE, "$50")
     services = bot.app.services
     order = await services.orders.create(ALICE, "Lamp", usd(2000), cashback_percent=Decimal(5))
     operation = await services.orders.prepare_payment(ALICE, order.id)
     await services.security.confirm_operation(ALICE, operation.id, PASSWORD)
+    return bot, order
+
+
+async def test_an_orders_cashback_is_held_with_its_date_then_available(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    clock = ShiftedClock()
+    bot, order = await paid_lamp(emulator, start_bot, clock)
+    services = bot.app.services
     screen = await say(emulator, ALICE, "/cashback")
     assert "Pending: $1.00" in screen.params["text"]
     assert "order #1 · <b>$1.00</b> · pending until receipt is confirmed" in screen.params["text"]
@@ -182,12 +193,8 @@ async def test_an_order_that_completes_by_itself_tells_the_buyer_with_the_hold_d
     emulator: BotAPIEmulator, start_bot: Any
 ) -> None:
     clock = ShiftedClock()
-    bot = await wallet(emulator, start_bot, clock=clock, cashback_hold="P14D")
-    await buy(emulator, bot, ALICE, "$50")
+    bot, order = await paid_lamp(emulator, start_bot, clock)
     services = bot.app.services
-    order = await services.orders.create(ALICE, "Lamp", usd(2000), cashback_percent=Decimal(5))
-    operation = await services.orders.prepare_payment(ALICE, order.id)
-    await services.security.confirm_operation(ALICE, operation.id, PASSWORD)
     await services.orders.operator_action(ADMIN, order.id, "shipped")
     await services.orders.operator_action(ADMIN, order.id, "delivered")
     await bot.notices_out()
