@@ -49,6 +49,7 @@ from bot.services.hashing import SecretHasher
 from bot.services.ledger import LedgerService
 from bot.services.notices import NoticeService
 from bot.services.orders import OrderService
+from bot.services.reconciliation import Reconciliation
 from bot.services.security import Lockout, SecurityService
 from bot.services.support import SupportService
 from bot.services.users import UserService
@@ -176,7 +177,7 @@ class Application:
         self.bot.session.middleware(RetryAfterMiddleware())
         self.bot.session.middleware(PromptRecorder())
         self.reconciler = StarsReconciler(
-            self.bot, self.services.certificates, self.services.notices, settings.support_chat_id
+            self.bot, Reconciliation(self.db), self.services.notices, settings.support_chat_id
         )
         self.dispatcher = self._dispatcher()
         self.scheduler = AsyncIOScheduler(timezone=UTC)

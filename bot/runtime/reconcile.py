@@ -14,13 +14,8 @@ import secrets
 from aiogram import Bot
 from aiogram.types import StarTransaction, TransactionPartnerUser
 
-from bot.services.certificates import (
-    CertificateService,
-    Discrepancy,
-    StarMovement,
-    reconcile,
-)
 from bot.services.notices import NoticeService
+from bot.services.reconciliation import Discrepancy, Reconciliation, StarMovement
 
 # Drawn by the notices sender from the differences it carries.
 REPORT = "ops-reconcile-card"
@@ -43,12 +38,12 @@ class StarsReconciler:
     def __init__(
         self,
         bot: Bot,
-        certificates: CertificateService,
+        reconciliation: Reconciliation,
         notices: NoticeService,
         support_chat_id: int | None,
     ) -> None:
         self.bot = bot
-        self.certificates = certificates
+        self.reconciliation = reconciliation
         self.notices = notices
         self.support_chat_id = support_chat_id
 
@@ -67,7 +62,7 @@ class StarsReconciler:
 
     async def run(self, *, always_report: bool = False) -> list[Discrepancy]:
         """Compare; post the differences to the operators unless they were posted already."""
-        problems = await reconcile(self.certificates, await self.statement())
+        problems = await self.reconciliation.compare(await self.statement())
         for problem in problems:
             log.error(
                 "event=stars_discrepancy kind=%s charge_id=%s user_id=%s stars=%s",

@@ -340,10 +340,6 @@ class CertificateService:
         log.info("event=payment_returned charge_id=%s status=%s", charge_id, current.status)
         return current
 
-    async def returned_by_id(self, charge_ids: list[str]) -> dict[str, ReturnedCharge]:
-        async with self.db.read() as uow:
-            return await uow.certificates.returned_charges(charge_ids)
-
     async def _credit(
         self, uow: UnitOfWork, purchase: Purchase, user_id: int, charge_id: str, now: datetime
     ) -> PaymentResult:
@@ -516,10 +512,6 @@ class CertificateService:
         async with self.db.read() as uow:
             return await uow.certificates.purchases_by_charges(charge_ids)
 
-    async def stars_charges(self) -> list[Purchase]:
-        async with self.db.read() as uow:
-            return await uow.certificates.charges(STARS)
-
     # --- the balance and its certificates -------------------------------------------------------
 
     async def page(self, user_id: int, page: int) -> CertificatePage:
@@ -579,56 +571,3 @@ class CertificateService:
 def new_gift_code() -> str:
     """80 bits from ``secrets`` as 16 lowercase base32 letters and digits (no padding)."""
     return base64.b32encode(secrets.token_bytes(10)).decode().lower()
-
-
-@dataclass(frozen=True, slots=True)
-class StarMovement:
-    """One line of Telegram's Stars statement (getStarTransactions), as reconciliation needs it."""
-
-    charge_id: str
-    refund: bool  # Telegram gives a refund the id of the charge it refunds
-    stars: int
-    user_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Discrepancy:
-    kind: str  # "uncredited", "unreversed", "unknown_to_telegram"
-    charge_id: str
-    user_id: int | None
-    stars: int
-
-
-async def reconcile(
-    service: CertificateService, movements: Sequence[StarMovement]
-) -> list[Discrepancy]:
-    """Telegram's statement against the ledger: a charge never credited, a refund never
-    reversed, a credit Telegram does not know, or a second payment not returned yet."""
-    charges = {m.charge_id: m for m in movements if not m.refund}
-    refunds = {m.charge_id: m for m in movements if m.refund}
-    known = await service.charges_by_id(sorted(charges.keys() | refunds.keys()))
-    returned = await service.returned_by_id(sorted(charges.keys()))
-    problems = []
-    for charge_id, movement in charges.items():
-        if charge_id in returned:  # a second payment: accounted for once it went back
-            if charge_id not in refunds:
-                problems.append(
-                    Discrepancy("unreturned", charge_id, movement.user_id, movement.stars)
-                )
-            continue
-        purchase = known.get(charge_id)
-        if purchase is None or purchase.status == "created":
-            problems.append(Discrepancy("uncredited", charge_id, movement.user_id, movement.stars))
-    for charge_id, movement in refunds.items():
-        purchase = known.get(charge_id)
-        if purchase is not None and purchase.status != "refunded":
-            problems.append(Discrepancy("unreversed", charge_id, movement.user_id, movement.stars))
-    for purchase in await service.stars_charges():
-        charge_id = purchase.telegram_charge_id or ""
-        if charge_id not in charges:
-            problems.append(
-                Discrepancy(
-                    "unknown_to_telegram", charge_id, purchase.user_id, purchase.invoice_amount
-                )
-            )
-    return problems
