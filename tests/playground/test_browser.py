@@ -426,6 +426,9 @@ async def test_an_order_walks_from_shop_to_receipt_and_the_csv(
     await bot_reply(page, "платёжный пароль")
     await send(page, "secret-pass-42")
     await bot_reply(page, "оплачен с баланса")
+    # The password's prompt loses its Cancel once the payment is done.
+    prompt = page.locator("#user-messages .msg-wrap", has_text="Введите платёжный пароль").last
+    await prompt.locator("button").first.wait_for(state="detached")
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "playground-order-paid-ru.png"))
 
