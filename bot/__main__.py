@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot [run|migrate|inbox|copy-db|playground]``."""
+"""Command line: ``python -m bot [run|webhook|migrate|inbox|copy-db|playground]``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Giftwallet Telegram bot")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="long polling on Telegram (the default)")
+    commands.add_parser(
+        "webhook", help="serve Telegram's webhook (WEBHOOK_URL, WEBHOOK_SECRET); replicas welcome"
+    )
     commands.add_parser("migrate", help="apply database migrations and exit")
     inbox = commands.add_parser("inbox", help="list parked updates, or put one back")
     inbox.add_argument("--retry", type=int, metavar="UPDATE_ID", help="put a parked update back")
@@ -48,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _run(settings: Settings) -> None:
+async def _run(settings: Settings, *, webhook: bool = False) -> None:
     from bot.app import Application
 
     app = Application(settings)
@@ -61,7 +64,7 @@ async def _run(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with suppress(NotImplementedError):
             loop.add_signal_handler(sig, app.request_stop)
-    await app.run_polling()
+    await (app.run_webhook() if webhook else app.run_polling())
 
 
 async def _playground(settings: Settings, args: argparse.Namespace) -> int:
@@ -245,14 +248,37 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "webhook" and (problem := _webhook_settings_missing(settings)):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     token = settings.bot_token.get_secret_value()
-    setup_logging(settings.log_level, [token])
+    secrets = [token]
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    setup_logging(settings.log_level, secrets)
     try:
         return _dispatch(args, settings)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
         return _fail(_explain(exc, settings), token)
+
+
+def _webhook_settings_missing(settings: Settings) -> str | None:
+    missing = [
+        name
+        for name, value in (
+            ("WEBHOOK_URL", settings.webhook_url),
+            ("WEBHOOK_SECRET", settings.webhook_secret),
+        )
+        if value is None
+    ]
+    if not missing:
+        return None
+    return (
+        f"webhook mode needs {' and '.join(missing)}: the public https:// URL Telegram posts to,"
+        " and a secret of 1-256 characters of A-Z a-z 0-9 _ - (see .env.example)"
+    )
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -265,7 +291,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     elif args.command == "copy-db":
         return asyncio.run(_copy_db(settings, args.source or settings.database, args.to))
     else:
-        _run_fast(_run(settings))
+        _run_fast(_run(settings, webhook=args.command == "webhook"))
     return 0
 
 

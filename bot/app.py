@@ -39,6 +39,7 @@ from bot.runtime.reconcile import StarsReconciler
 from bot.runtime.refunds import StarsRefunds
 from bot.runtime.scheduler import register_jobs
 from bot.runtime.telegram_session import telegram_session
+from bot.runtime.webhook import WebhookServer, webhook_path
 from bot.services import Services
 from bot.services.cards import CardService
 from bot.services.cashback import CashbackPolicy, CashbackService
@@ -229,6 +230,8 @@ class Application:
         self.db.on_notices = self.notice_sender.wake
         self._sender_task: asyncio.Task[None] | None = None
         self._poller: InboxPoller | None = None
+        self.webhook: WebhookServer | None = None
+        self._stop_requested = asyncio.Event()
 
     async def _reconcile_stars(self) -> None:
         try:
@@ -275,9 +278,8 @@ class Application:
             await self.db.close()
             raise
 
-    async def prepare_telegram(self) -> None:
-        """Keep pending updates (nothing is dropped) and publish the command menu per language."""
-        await self.bot.delete_webhook(drop_pending_updates=False)
+    async def publish_commands(self) -> None:
+        """The command menu, in the default language and in each supported one."""
         default = self.i18n(self.i18n.default)
         await self.bot.set_my_commands(bot_commands(default), scope=BotCommandScopeDefault())
         for locale in self.i18n.locales:
@@ -291,12 +293,12 @@ class Application:
         """Start everything, poll until :meth:`request_stop`, then shut down cleanly."""
         await self.open_storage()
         try:
-            await self.prepare_telegram()
+            # Pending updates are kept: nothing is dropped on the way from webhook to polling.
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            await self.publish_commands()
             me = await self.bot.me()
             log.info("event=polling_started bot_id=%s username=%s", me.id, me.username)
-            await self.inbox.start()
-            self.scheduler.start()
-            self._sender_task = asyncio.create_task(self.notice_sender.run(), name="notices")
+            await self._start_handling()
             self._poller = InboxPoller(
                 self.bot,
                 self.inbox,
@@ -304,13 +306,52 @@ class Application:
                 allowed_updates=self.dispatcher.resolve_used_update_types(),
             )
             await self._poller.run()
-            # Stop requested: the updates in hand get a moment; the rest wait in the inbox.
-            await asyncio.gather(
-                self.inbox.stop(grace=STOP_GRACE_SECONDS),
-                self.notice_sender.stop(grace=STOP_GRACE_SECONDS),
-            )
+            await self._stop_handling()
         finally:
             await self.shutdown()
+
+    async def run_webhook(self) -> None:
+        """Serve Telegram's POSTs until :meth:`request_stop`, then shut down cleanly."""
+        url, secret = self.settings.webhook_url, self.settings.webhook_secret
+        if url is None or secret is None:
+            raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
+        await self.open_storage()
+        try:
+            await self.publish_commands()
+            me = await self.bot.me()
+            await self._start_handling()
+            self.webhook = WebhookServer(
+                self.inbox, self.db, path=webhook_path(url), secret=secret.get_secret_value()
+            )
+            await self.webhook.start(self.settings.webhook_host, self.settings.webhook_port)
+            # The same call from every replica: Telegram keeps one webhook and what is pending.
+            await self.bot.set_webhook(
+                url,
+                secret_token=secret.get_secret_value(),
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+                drop_pending_updates=False,
+            )
+            log.info("event=webhook_started bot_id=%s username=%s", me.id, me.username)
+            await self._stop_requested.wait()
+            # New POSTs get 503 (Telegram retries them elsewhere); those in hand get the grace.
+            self.webhook.stop_accepting()
+            await self._stop_handling()
+        finally:
+            if self.webhook is not None:
+                await self.webhook.close()
+            await self.shutdown()
+
+    async def _start_handling(self) -> None:
+        await self.inbox.start()
+        self.scheduler.start()
+        self._sender_task = asyncio.create_task(self.notice_sender.run(), name="notices")
+
+    async def _stop_handling(self) -> None:
+        """The updates and notices in hand get a moment; the rest wait in the database."""
+        await asyncio.gather(
+            self.inbox.stop(grace=STOP_GRACE_SECONDS),
+            self.notice_sender.stop(grace=STOP_GRACE_SECONDS),
+        )
 
     async def run_scheduled_jobs(self) -> int:
         """Run every scheduled job once, now: after the playground's time travel.
@@ -325,6 +366,7 @@ class Application:
 
     def request_stop(self) -> None:
         """Signal-safe: stop fetching; updates in hand get STOP_GRACE_SECONDS to finish."""
+        self._stop_requested.set()
         if self._poller is not None:
             self._poller.stop()
 

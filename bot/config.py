@@ -15,6 +15,7 @@ SUPPORTED_LOCALES = ("ru", "en")
 # <bot id>:<secret> as @BotFather issues them.
 _SECONDS_RE = re.compile(r"^\d{1,10}(\.\d{1,6})?$")
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class Settings(BaseSettings):
@@ -63,6 +64,15 @@ class Settings(BaseSettings):
     notice_lease: timedelta = timedelta(seconds=30)
     notice_rate: float = Field(default=25.0, gt=0, le=30)
     notice_max_attempts: int = Field(default=8, ge=1, le=100)
+    # Webhook mode (python -m bot webhook) and replicas.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
+    redis_url: SecretStr | None = None
+    # How long a replica owns a chat's lane without renewing it: a killed replica's chats are
+    # taken over by another this late (at most twice this, with the scan between).
+    lane_lease: timedelta = timedelta(seconds=5)
 
     @field_validator("bot_token")
     @classmethod
@@ -73,7 +83,14 @@ class Settings(BaseSettings):
         return SecretStr(value.get_secret_value().strip())
 
     @field_validator(
-        "telegram_api_url", "support_chat_id", "database_url", "catalog_path", mode="before"
+        "telegram_api_url",
+        "support_chat_id",
+        "database_url",
+        "catalog_path",
+        "webhook_url",
+        "webhook_secret",
+        "redis_url",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
@@ -85,6 +102,30 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be an http(s) URL such as http://127.0.0.1:8081")
         return value.rstrip("/") if value else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+(/\S*)?$", value.strip()):
+            raise ValueError("must be the public https:// URL Telegram posts updates to")
+        return value.strip() if value else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's own rule for secret_token; it travels in a header, never in a URL.
+        if value is not None and not _WEBHOOK_SECRET_RE.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.match(
+            r"^(redis|rediss|unix)://\S+$", value.get_secret_value().strip()
+        ):
+            raise ValueError("must look like redis://host:6379/0")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -214,6 +255,7 @@ class Settings(BaseSettings):
         "scheduler_interval",
         "notice_poll",
         "notice_lease",
+        "lane_lease",
         mode="before",
     )
     @classmethod
@@ -261,6 +303,13 @@ class Settings(BaseSettings):
             raise ValueError("must be between 3 and 3600 seconds (or ISO 8601, e.g. PT30S)")
         return value
 
+    @field_validator("lane_lease")
+    @classmethod
+    def _lease_outlasts_a_renewal(cls, value: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= value <= timedelta(minutes=5):
+            raise ValueError("must be between 1 and 300 seconds (or ISO 8601, e.g. PT5S)")
+        return value
+
     @property
     def database(self) -> str:
         """DATABASE_URL, or the SQLite file in DATA_DIR that earlier releases used."""
@@ -286,7 +335,14 @@ _ACCEPTED_FORMS = {
 }
 # Never echoed back: a real secret with a typo, or a URL with a password in it.
 _SECRET_SETTINGS = frozenset(
-    {"BOT_TOKEN", "SECRET_PEPPER", "PAYMENT_PROVIDER_TOKEN", "DATABASE_URL", "REDIS_URL"}
+    {
+        "BOT_TOKEN",
+        "SECRET_PEPPER",
+        "PAYMENT_PROVIDER_TOKEN",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "WEBHOOK_SECRET",
+    }
 )
 _NOT_SET = {
     "BOT_TOKEN": "BOT_TOKEN is not set: get a token from @BotFather and put it in .env "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -122,17 +123,41 @@ def make_settings(
     return make
 
 
+WEBHOOK_SECRET = "webhook-secret_for-tests"
+PUBLIC_WEBHOOK_URL = "https://giftwallet.example/telegram/hook"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class RunningBot:
-    """The production application, polling the emulator in this event loop."""
+    """The production application, polling the emulator (or serving its webhook) in this loop."""
 
     def __init__(self, app: Application) -> None:
         self.app = app
         self.task: asyncio.Task[None] | None = None
 
+    @property
+    def webhook(self) -> bool:
+        return self.app.settings.webhook_url is not None
+
+    @property
+    def webhook_target(self) -> str:
+        """Where the emulator, as the load balancer, posts this replica's updates."""
+        return f"http://127.0.0.1:{self.app.settings.webhook_port}/telegram/hook"
+
     async def start(self, emulator: BotAPIEmulator) -> None:
         mark = emulator.call_count()
-        self.task = asyncio.create_task(self.app.run_polling())
-        await emulator.wait_until_polling(self.task, after=mark, limit=15)
+        if self.webhook:
+            self.task = asyncio.create_task(self.app.run_webhook())
+            await emulator.wait_until_serving(self.task, after=mark, limit=15)
+        else:
+            self.task = asyncio.create_task(self.app.run_polling())
+            await emulator.wait_until_polling(self.task, after=mark, limit=15)
 
     async def settled(self, emulator: BotAPIEmulator, limit: float = 10) -> None:
         """Every queued update fetched, stored and handled."""
@@ -169,11 +194,25 @@ async def start_bot(
 ) -> AsyncIterator[Callable[..., Any]]:
     running: list[RunningBot] = []
 
-    async def start(clock: Clock | None = None, **overrides: Any) -> RunningBot:
+    targets: list[str] = []
+
+    async def start(
+        clock: Clock | None = None, *, webhook: bool = False, **overrides: Any
+    ) -> RunningBot:
+        if webhook:
+            overrides = {
+                "webhook_url": PUBLIC_WEBHOOK_URL,
+                "webhook_secret": WEBHOOK_SECRET,
+                "webhook_port": free_port(),
+                **overrides,
+            }
         app = Application(
             make_settings(**overrides), clock=clock or ShiftedClock(), polling_timeout=1
         )
         bot = RunningBot(app)
+        if webhook:
+            targets.append(bot.webhook_target)
+            emulator.balance_webhook(targets)
         await bot.start(emulator)
         running.append(bot)
         return bot

@@ -11,21 +11,21 @@ Bot API is a mixin in its own module over ``EmulatorBase``, which holds the stat
 
 from __future__ import annotations
 
+from bot.emulator.delivery import WebhookDeliveryMixin
 from bot.emulator.entities import parse_html
 from bot.emulator.files import FilesMixin
 from bot.emulator.payments import PaymentsMixin
 from bot.emulator.person import PersonMixin
-from bot.emulator.records import Call, PaymentOutcome
+from bot.emulator.records import Call, PaymentOutcome, Post
 from bot.emulator.state import StateMixin
 from bot.emulator.transport import TransportMixin
-from bot.emulator.updates import UpdatesMixin
 from bot.emulator.wire import JSON, ApiError, ApiMethod
 
-__all__ = ["JSON", "ApiError", "BotAPIEmulator", "Call", "PaymentOutcome", "parse_html"]
+__all__ = ["JSON", "ApiError", "BotAPIEmulator", "Call", "PaymentOutcome", "Post", "parse_html"]
 
 
 class BotAPIEmulator(
-    PersonMixin, PaymentsMixin, FilesMixin, UpdatesMixin, TransportMixin, StateMixin
+    PersonMixin, PaymentsMixin, FilesMixin, WebhookDeliveryMixin, TransportMixin, StateMixin
 ):
     """A Bot API server with users, chats, messages, callback/inline queries and Stars payments."""
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.records import Call, Fault, StoredFile
+from bot.emulator.records import Call, Fault, StoredFile, WebhookQueues
 from bot.emulator.wire import JSON, ApiMethod, inline_markup, json_copy
 
 
@@ -54,6 +54,7 @@ class EmulatorBase:
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._menu_buttons: dict[int | None, JSON] = {}
         self._webhook: JSON = {"url": ""}
+        self._hooks = WebhookQueues()  # webhook delivery: bot/emulator/delivery.py
         self._serial = 0
         self._call_listeners: list[Callable[[Call], None]] = []
         self._change_listeners: list[Callable[[], None]] = []
@@ -208,6 +209,9 @@ class EmulatorBase:
         async with self._updates_changed:
             self._updates_changed.notify_all()
         return json_copy(update)
+
+    async def _close_deliveries(self) -> None:
+        """Stop webhook posts in flight (bot/emulator/delivery.py); nothing to do without."""
 
     def _new_query_id(self) -> str:
         # Telegram query ids are long numeric strings; a counter keeps failures readable.

@@ -31,17 +31,35 @@ class CallsMixin(EmulatorBase):
 
         If the bot's task ends first, its start-up failure is raised here instead.
         """
-        waiter = asyncio.ensure_future(self.wait_for_call("getUpdates", after=after, timeout=limit))
+        await self._wait_for_start("getUpdates", bot_task, after, limit)
+
+    async def wait_until_serving(
+        self, bot_task: asyncio.Task[Any], *, after: int = 0, limit: float = 30.0
+    ) -> None:
+        """Wait for the bot's setWebhook (it has migrated and listens); as wait_until_polling."""
+        await self._wait_for_start("setWebhook", bot_task, after, limit)
+
+    async def _wait_for_start(
+        self, method: str, bot_task: asyncio.Task[Any], after: int, limit: float
+    ) -> None:
+        waiter = asyncio.ensure_future(self.wait_for_call(method, after=after, timeout=limit))
         done, _ = await asyncio.wait({waiter, bot_task}, return_when=asyncio.FIRST_COMPLETED)
         if bot_task in done:
             waiter.cancel()
             bot_task.result()
-            msg = "the bot stopped before it started polling"
+            msg = f"the bot stopped before its first {method}"
             raise RuntimeError(msg)
         waiter.result()
 
     async def wait_until_confirmed(self, limit: float = 30.0) -> None:
-        """Wait until the bot has confirmed every queued update (by polling past it)."""
+        """Wait until the bot has confirmed every queued update: by polling past it, or by
+        answering its webhook POST 2xx."""
+        if self._webhook["url"]:
+            async with self._updates_changed:
+                await asyncio.wait_for(
+                    self._updates_changed.wait_for(lambda: not self._updates), limit
+                )
+            return
         while self._updates:
             await self.wait_for_call("getUpdates", after=len(self._calls), timeout=limit)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
+
+import aiohttp
 
 from bot.emulator.wire import JSON, ApiError
 
@@ -67,3 +70,28 @@ class StoredFile:
             "mime_type": self.mime_type,
             "file_size": len(self.data),
         }
+
+
+QueueKey = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One webhook POST as the bot's side answered it: a status, or the error's name."""
+
+    update_id: int
+    target: str
+    outcome: int | str
+    queue: QueueKey
+
+
+@dataclass
+class WebhookQueues:
+    """Webhook delivery's state: the replica URLs, the posts made, one post in flight a queue."""
+
+    targets: list[str] = field(default_factory=list)
+    turn: int = 0
+    posts: list[Post] = field(default_factory=list)
+    in_flight: dict[QueueKey, asyncio.Task[None]] = field(default_factory=dict)
+    client: aiohttp.ClientSession | None = None
+    last_error: tuple[int, str] | None = None

@@ -30,6 +30,7 @@ class TransportMixin(CallsMixin):
 
     async def stop(self) -> None:
         self._closing = True
+        await self._close_deliveries()
         async with self._updates_changed:
             self._updates_changed.notify_all()
         for future in self._checkouts.values():

@@ -211,3 +211,21 @@ async def test_a_locked_postgresql_table_at_start_names_the_lock(tmp_path: Path)
     assert code == 1 and len(lines) == 1, lines
     assert lines[0].startswith("error: DATABASE_URL: the database cannot be used: a table stayed")
     assert "schema_version (AccessExclusiveLock) held by pid" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({}, "WEBHOOK_URL and WEBHOOK_SECRET"),
+        ({"WEBHOOK_URL": "https://shop.example/hook"}, "needs WEBHOOK_SECRET:"),
+        ({"WEBHOOK_URL": "https://shop.example/hook", "WEBHOOK_SECRET": "has spaces"}, "1-256"),
+    ],
+)
+async def test_webhook_mode_without_its_settings_is_one_line(
+    tmp_path: Path, env: dict[str, str], named: str
+) -> None:
+    code, lines = await _run(tmp_path, "webhook", BOT_TOKEN=TOKEN, **env)
+    assert code == 2
+    assert len(lines) == 1, lines
+    assert named in lines[0]
+    assert "has spaces" not in lines[0], "a secret is never echoed"

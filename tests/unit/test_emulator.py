@@ -35,6 +35,7 @@ from aiogram.types import (
     Message,
     PreCheckoutQuery,
 )
+from aiohttp import web
 
 from bot.emulator import BotAPIEmulator, Call, parse_html
 
@@ -722,3 +723,71 @@ async def test_inline_result_is_posted_via_the_bot(emulator: BotAPIEmulator, bot
     assert record["entities"] == [{"type": "bold", "offset": 0, "length": 2}]
     with pytest.raises(ValueError, match="no text"):
         await emulator.send_inline_result(ALICE, ALICE, query_id, "missing")
+
+
+async def test_webhook_delivery_is_fifo_per_queue_with_retries_round_robin(
+    emulator: BotAPIEmulator, bot: Bot
+) -> None:
+    """Telegram's delivery: one post in flight per queue, the next only after a 2xx, a failure
+    retried with backoff, the secret in a header, the posts spread over the replicas."""
+    arrivals: list[tuple[int, int]] = []  # (port, update_id)
+    in_flight: dict[str, int] = {}
+    overlap: list[str] = []
+    refused_once: set[int] = set()
+
+    async def replica(request: web.Request) -> web.Response:
+        update = await request.json()
+        queue = "chat" if "message" in update else "callbacks"
+        if request.headers.get("X-Telegram-Bot-Api-Secret-Token") != "s3cret":
+            return web.Response(status=401)
+        in_flight[queue] = in_flight.get(queue, 0) + 1
+        if in_flight[queue] > 1:
+            overlap.append(queue)
+        try:
+            await asyncio.sleep(0.02)
+            if update["update_id"] % 3 == 0 and update["update_id"] not in refused_once:
+                refused_once.add(update["update_id"])
+                return web.Response(status=503)
+            arrivals.append((request.url.port or 0, update["update_id"]))
+            return web.Response(status=200)
+        finally:
+            in_flight[queue] -= 1
+
+    runners = []
+    targets = []
+    for _ in range(2):
+        app = web.Application()
+        app.router.add_post("/hook", replica)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runners.append(runner)
+        targets.append(f"http://127.0.0.1:{runner.addresses[0][1]}/hook")
+    try:
+        emulator.webhook_first_retry = 0.05
+        emulator.balance_webhook(targets)
+        emulator.add_user(7, "Vera")
+        sent = await bot.send_message(
+            7,
+            "menu",
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[[InlineKeyboardButton(text="Tap", callback_data="tap")]]
+            ),
+        )
+        await bot.set_webhook("https://bot.example/hook", secret_token="s3cret")
+        ids = []
+        for n in range(6):
+            ids.append((await emulator.send_text(7, f"m{n}"))["update_id"])
+            await emulator.press_button(7, sent.message_id, "tap")
+        await emulator.wait_until_confirmed(limit=10)
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+    assert not overlap, "a queue never has two posts in flight"
+    messages = [u for _, u in arrivals if u in ids]
+    assert messages == ids, "a chat's messages arrive in order"
+    assert refused_once and all(emulator.deliveries(u) == 2 for u in refused_once)
+    assert {port for port, _ in arrivals} == {int(t.split(":")[2].split("/")[0]) for t in targets}
+    outcomes = {p.outcome for p in emulator.posts()}
+    assert outcomes == {200, 503}
+    assert emulator.webhook()["url"] == "https://bot.example/hook"

@@ -77,6 +77,14 @@ class InboxRepository:
         )
         return [_row(row) for row in rows]
 
+    async def oldest_pending(self) -> datetime | None:
+        """When the oldest update still waiting to be handled arrived (None: nothing waits)."""
+        value: datetime | None = await self.session.fetchval(
+            "SELECT MIN(received_at) AS oldest_at FROM inbox"
+            " WHERE done_at IS NULL AND parked_at IS NULL"
+        )
+        return value
+
     async def mark_done(self, update_ids: Sequence[int], now: datetime) -> None:
         """Done, and the raw update forgotten: it may carry what a user typed (a password, an
         answer, a card number), and nothing needs it once it is handled."""
