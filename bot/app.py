@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import secrets
+import socket
 from contextlib import suppress
 from datetime import UTC
 from decimal import Decimal
@@ -134,6 +135,8 @@ class Application:
             settings.database, currency=settings.currency, pool_size=settings.database_pool_size
         )
         self.i18n = I18n(SUPPORTED_LOCALES, settings.default_locale, settings.currency)
+        # This process among the replicas, as leases name it: where it runs, and which run.
+        self.replica = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
         ledger = LedgerService(self.db, settings.currency, self.clock)
         hasher = SecretHasher(load_pepper(settings))
@@ -207,6 +210,9 @@ class Application:
             on_parked=parked,
             on_retry=parked.answered_by_steps,
             users=self.services.users,
+            owner=self.replica,
+            lease=settings.lane_lease,
+            exclusive=self.db.dialect == "sqlite",
         )
         # Notices go out through a session of their own: no retry-after waits inside a send
         # (the sender reschedules instead), and handlers' replies never queue behind notices.
@@ -271,6 +277,7 @@ class Application:
     async def open_storage(self) -> None:
         await self.db.connect()
         try:
+            self.db.hold_sole_use()
             await self.db.migrate()
             await self.services.ledger.ensure_system_accounts()
         except BaseException:

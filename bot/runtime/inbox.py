@@ -6,9 +6,15 @@ to ``max_lanes``). A slow lane, waiting out a 429 or a long handler or a flood, 
 chat. An update that aiogram cannot parse, or whose handling hits a transient fault (storage,
 network), is retried with backoff and parked after ``max_attempts``; its lane goes on.
 
-At least once: a row is marked done shortly after it is handled (in batches), so an update
-handled in the last moments before a crash is handled again after the restart. Handlers are
-idempotent (payments are keyed by their charge id).
+Several processes share one inbox (webhook replicas, or a poller beside them): a lane is leased
+in the database to one of them at a time. The process that stores an update claims its lane in
+the same transaction; if another holds it, that one finds the update before it lets the lane
+go (a release happens only when nothing waits in the lane). Leases are renewed every third of
+``lease``; a dead process's lanes lapse and are taken over by the next scan elsewhere.
+
+At least once: a row is marked done shortly after it is handled (in batches, before its lane is
+released), so an update handled in the last moments before a crash is handled again after the
+restart. Handlers are idempotent (payments are keyed by their charge id).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from pydantic import ValidationError
 
 from bot.domain.clock import Clock
 from bot.domain.provenance import HANDLING_UPDATE
+from bot.lru import LRU
 from bot.services.users import Contact, UserService
 from bot.storage.database import Database
 from bot.storage.errors import StorageError
@@ -53,9 +60,13 @@ _CHAT_KINDS = (
     "chat_boost",
     "removed_chat_boost",
 )
-FLUSH_EVERY = 0.05  # seconds between two "done" batches
-RESCAN_EVERY = 10.0  # rows put back by `python -m bot inbox --retry` are found this soon
+FLUSH_EVERY = 0.05  # seconds between two "done" batches (and lane releases)
+SCAN_EVERY = (
+    1.0  # lapsed lanes, and rows put back by `python -m bot inbox --retry`, found this soon
+)
 PRUNE_EVERY = 600.0
+SCAN_LIMIT = 1000  # lanes taken over in one scan
+RECENTLY_DONE = 100_000  # update ids remembered as done, beyond the rows in hand
 
 
 class ParkedUpdate(Exception):
@@ -161,6 +172,9 @@ class Inbox:
         on_parked: OnParked | None = None,
         on_retry: OnRetry | None = None,
         users: UserService | None = None,
+        owner: str = "local",
+        lease: timedelta = timedelta(seconds=5),
+        exclusive: bool = True,
     ) -> None:
         self.db = db
         self.dispatcher = dispatcher
@@ -174,11 +188,22 @@ class Inbox:
         self.on_parked = on_parked
         self.on_retry = on_retry
         self.users = users
+        self.owner = owner  # this process, as the lanes table names it
+        self.lease = lease
+        self.exclusive = exclusive  # no other process can be running (SQLite's file lock)
+        # Lanes whose lease this process holds, with the claim count when each was claimed.
+        self._owned: dict[str, int] = {}
+        self._claims = 0
+        self._releasing: set[str] = set()  # owned, nothing left here: to be let go
+        self._renewed = 0.0  # loop time of the last renewal that reached the database
+        self._renewal = asyncio.Event()
         self._lanes: dict[str, deque[InboxRow]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._waiting: deque[str] = deque()
         self._done: list[int] = []
         self._in_hand: set[int] = set()  # queued or running, not yet recorded as done
+        # Recorded as done lately: a read that began before the record may still list them.
+        self._finished: LRU[int, bool] = LRU(RECENTLY_DONE)
         self._flusher: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._idle = asyncio.Event()
@@ -189,14 +214,21 @@ class Inbox:
 
     async def start(self) -> int:
         """Take up what a previous run left undone. Returns how many rows that is."""
-        async with self.db.read() as uow:
-            rows = await uow.inbox.pending(limit=1_000_000)
-        self._enqueue(rows)
+        async with self.db.unit_of_work() as uow:
+            # Alone on the database, nobody else can hold a lane: the leases of the run before
+            # lapse at once. Beside others, only a lapsed lease is taken over.
+            await uow.leases.lapse(self.clock.now(), None if self.exclusive else self.owner)
+        self._renewed = asyncio.get_running_loop().time()
+        taken = 0
+        while found := await self.take_over():
+            taken += found
+            if found < SCAN_LIMIT:
+                break
         self._stopping.clear()
         self._flusher = asyncio.create_task(self._flush_forever())
-        if rows:
-            log.info("event=inbox_resumed rows=%d", len(rows))
-        return len(rows)
+        if taken:
+            log.info("event=inbox_resumed rows=%d", taken)
+        return taken
 
     async def stop(self, grace: float) -> None:
         """Let running lanes finish within ``grace`` seconds; cancel the rest (they stay in the
@@ -216,6 +248,10 @@ class Inbox:
             await asyncio.gather(self._flusher, return_exceptions=True)
         with contextlib.suppress(StorageError):
             await self._flush()
+            # What is left in hand goes to another process now, not when the leases lapse.
+            async with self.db.unit_of_work() as uow:
+                await uow.leases.lapse(self.clock.now(), self.owner)
+            self._owned.clear()
 
     @property
     def busy(self) -> bool:
@@ -253,9 +289,26 @@ class Inbox:
             known = await uow.inbox.known([row.update_id for row in rows])
             fresh = [row for row in rows if row.update_id not in known]
             await uow.inbox.add(fresh)
+            # Their lanes, unless another process holds one: it finds the row before it lets go.
+            claimed = await uow.leases.claim_lanes(
+                {row.lane for row in fresh}, self.owner, now, now + self.lease
+            )
+            new = claimed - self._owned.keys()
+            # What others stored in these lanes goes first. Alone on the database, only a
+            # lane new to this process can hold rows it does not know.
+            earlier = await uow.inbox.waiting_in(new if self.exclusive else claimed)
+        self._took(claimed, new)
         await self._register([contacts[r.update_id] for r in fresh if r.update_id in contacts])
-        self._enqueue(fresh)
+        self._enqueue(earlier)  # before the fresh rows: they may be newer
+        self._enqueue([row for row in fresh if row.lane in claimed])
+        self._let_go_if_empty(claimed)
         return max(row.update_id for row in rows)
+
+    def _took(self, claimed: set[str], new: set[str]) -> None:
+        if new:
+            self.db.lanes_changed_hands(new)
+        self._claims += 1
+        self._owned.update(dict.fromkeys(claimed, self._claims))
 
     async def _register(self, contacts: list[Contact]) -> None:
         """New senders in one transaction before their updates run (a burst of first /starts
@@ -268,18 +321,38 @@ class Inbox:
         except StorageError as exc:
             log.warning("event=register_batch_failed users=%d error=%s", len(contacts), exc)
 
-    def _enqueue(self, rows: Iterable[InboxRow]) -> None:
+    def _let_go_if_empty(self, lanes: Iterable[str]) -> None:
+        """A lane claimed with nothing to do here (what it held is done) is released."""
+        for lane in lanes:
+            if lane not in self._lanes:
+                self._releasing.add(lane)
+
+    def _enqueue(self, rows: Iterable[InboxRow]) -> int:
+        """Queue rows not queued, running or done already; returns how many."""
+        queued = 0
         for row in rows:
-            if row.update_id in self._in_hand:
+            if row.update_id in self._in_hand or self._finished.get(row.update_id):
                 continue
+            queued += 1
             self._in_hand.add(row.update_id)
+            self._releasing.discard(row.lane)
             queue = self._lanes.get(row.lane)
             if queue is None:
                 queue = self._lanes[row.lane] = deque()
-            queue.append(row)
+            if queue and row.update_id < queue[-1].update_id:
+                # Stored by another process meanwhile: in update_id order, behind a head that
+                # is being handled.
+                first = 1 if row.lane in self._running else 0
+                position = len(queue)
+                while position > first and queue[position - 1].update_id > row.update_id:
+                    position -= 1
+                queue.insert(position, row)
+            else:
+                queue.append(row)
             self._idle.clear()
             if row.lane not in self._running and row.lane not in self._waiting:
                 self._schedule(row.lane)
+        return queued
 
     def _schedule(self, lane: str) -> None:
         if len(self._running) < self.max_lanes:
@@ -293,6 +366,10 @@ class Inbox:
         queue = self._lanes[lane]
         try:
             while queue:
+                if not await self._lease_holds(lane):
+                    self._in_hand.difference_update(r.update_id for r in queue)
+                    queue.clear()  # another process has the lane and finds the rows itself
+                    break
                 row = queue[0]
                 delay = (row.next_attempt_at - self.clock.now()).total_seconds()
                 if delay > 0:
@@ -304,11 +381,23 @@ class Inbox:
         finally:
             if not queue:
                 self._lanes.pop(lane, None)
+                if lane in self._owned:
+                    self._releasing.add(lane)
             self._running.pop(lane, None)
             while self._waiting and len(self._running) < self.max_lanes:
                 self._schedule(self._waiting.popleft())
             if not self._running and not self._lanes:
                 self._idle.set()
+
+    async def _lease_holds(self, lane: str) -> bool:
+        """True while this process may handle the lane: held, and renewed recently enough that
+        the lease cannot have lapsed. While renewals fail (the database is away), wait."""
+        loop = asyncio.get_running_loop()
+        margin = self.lease.total_seconds() * 0.8
+        while lane in self._owned and loop.time() - self._renewed > margin:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._renewal.wait(), timeout=1.0)
+        return lane in self._owned
 
     async def _handle(self, row: InboxRow) -> bool:
         """Handle one row. True when the lane may move on (done or parked)."""
@@ -391,41 +480,82 @@ class Inbox:
         # One at a time: a flush that finds nothing to do must still wait for one under way,
         # or "flushed" could be reported before the rows are marked.
         async with self._flushing:
-            if not self._done:
+            if not self._done and not self._releasing:
                 return
             done, self._done = self._done, []
+            releasing = set(self._releasing)
             try:
                 async with self.db.unit_of_work() as uow:
                     await uow.inbox.mark_done(done, self.clock.now())
+                    released = await uow.leases.release_lanes(releasing, self.owner)
+                    # Stored by another process while this one held the lane: ours to handle.
+                    waiting = await uow.inbox.waiting_in(releasing - released)
             except BaseException:
                 self._done[:0] = done  # try again with the next batch (or the final flush)
                 raise
             self._in_hand.difference_update(done)
+            for update_id in done:
+                self._finished.put(update_id, True)
+            for lane in released:
+                if lane in self._releasing:  # else an update came meanwhile, claimed again
+                    self._releasing.discard(lane)
+                    self._owned.pop(lane, None)
+            self._enqueue(waiting)
 
-    async def rescan(self) -> int:
-        """Queue pending rows this process does not hold: put back by an operator, or left by
-        a failed write. Returns how many were found."""
-        async with self.db.read() as uow:
-            rows = await uow.inbox.pending(limit=10_000)
-        fresh = [row for row in rows if row.update_id not in self._in_hand]
-        self._enqueue(fresh)
-        return len(fresh)
+    async def take_over(self) -> int:
+        """Claim lanes with updates waiting and no live lease (a dead process's, a row put
+        back by an operator, a release that raced a store) and queue them. Returns how many
+        rows that queued."""
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            lapsed = await uow.leases.unowned_lanes(now, SCAN_LIMIT)
+            claimed = await uow.leases.claim_lanes(lapsed, self.owner, now, now + self.lease)
+            rows = await uow.inbox.waiting_in(claimed)
+        taken = claimed - self._owned.keys()
+        self._took(claimed, taken)
+        queued = self._enqueue(rows)
+        self._let_go_if_empty(claimed)
+        if taken:
+            log.info("event=lanes_taken_over lanes=%d rows=%d", len(taken), queued)
+        return queued
+
+    async def renew(self) -> None:
+        """Extend this process's leases; a lane found in another's hands is let go."""
+        started = asyncio.get_running_loop().time()
+        claims = self._claims  # a lane claimed after this was not there for the renewal to see
+        now = self.clock.now()
+        async with self.db.unit_of_work() as uow:
+            held = await uow.leases.renew_lanes(self.owner, now + self.lease)
+        self._renewed = started
+        self._renewal.set()  # wakes lanes that waited for it
+        self._renewal = asyncio.Event()
+        lost = {lane for lane, claim in self._owned.items() if claim <= claims} - held
+        if lost:
+            log.warning("event=lanes_lost lanes=%d", len(lost))
+            for lane in lost:
+                del self._owned[lane]
+            self._releasing -= lost
 
     async def _flush_forever(self) -> None:
         since_prune = PRUNE_EVERY  # prune once soon after start
-        since_rescan = 0.0
+        since_scan = since_renewal = 0.0
+        renew_every = self.lease.total_seconds() / 3
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=FLUSH_EVERY)
             if self._stopping.is_set():
                 return
+            since_prune += FLUSH_EVERY
+            since_scan += FLUSH_EVERY
+            since_renewal += FLUSH_EVERY
             try:
+                if since_renewal >= renew_every:
+                    since_renewal = 0.0
+                    await self.renew()
                 await self._flush()
-                since_prune += FLUSH_EVERY
-                since_rescan += FLUSH_EVERY
-                if since_rescan >= RESCAN_EVERY:
-                    since_rescan = 0.0
-                    await self.rescan()
+                if since_scan >= SCAN_EVERY:
+                    since_scan = 0.0
+                    await self.take_over()
                 if since_prune >= PRUNE_EVERY:
                     since_prune = 0.0
                     await self.prune()

@@ -11,7 +11,7 @@ listening connection is lost, nothing is trusted: every read goes to the databas
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 from bot.domain.models import UserRecord
@@ -35,13 +35,20 @@ class RowCache(Generic[K, V]):
         self._rows: LRU[K, V] = LRU(size)
         self._version = version
         self.trusted = True
+        self._groups: LRU[int, set[K]] = LRU(size)  # a chat's keys, for forget_group
 
     def get(self, key: K) -> V | None:
         return self._rows.get(key) if self.trusted else None
 
-    def remember(self, key: K, row: V) -> None:
+    def remember(self, key: K, row: V, group: int | None = None) -> None:
         if not self.trusted:
             return
+        if group is not None:
+            keys = self._groups.get(group)
+            if keys is None:
+                self._groups.put(group, {key})
+            else:
+                keys.add(key)
         if self._version is not None:
             known = self._rows.get(key)
             if known is not None and self._version(known) > self._version(row):
@@ -50,6 +57,11 @@ class RowCache(Generic[K, V]):
 
     def forget(self, key: K) -> None:
         self._rows.forget(key)
+
+    def forget_group(self, group: int) -> None:
+        for key in self._groups.get(group) or ():
+            self._rows.forget(key)
+        self._groups.forget(group)
 
     def forget_older(self, key: K, version: int) -> None:
         """Another process wrote ``version``: forget a copy older than that."""
@@ -60,6 +72,7 @@ class RowCache(Generic[K, V]):
     def distrust(self) -> None:
         self.trusted = False
         self._rows = LRU(self._rows.size)
+        self._groups = LRU(self._groups.size)
 
 
 class Caches:
@@ -78,6 +91,14 @@ class Caches:
             self.users.forget_older(int(user_id), int(version or 0))
         elif channel.startswith(FSM_CHANNEL):
             self.conversations.forget(payload)
+
+    def forget_chats(self, chats: Iterable[str]) -> None:
+        """Chats whose updates another process may have handled last: read them again. A
+        private chat's id is its user's."""
+        for chat in chats:
+            if chat.lstrip("-").isdigit():
+                self.users.forget(int(chat))
+                self.conversations.forget_group(int(chat))
 
     def distrust(self) -> None:
         log.warning("event=row_caches_off reason=listener_lost")

@@ -10,7 +10,7 @@ import asyncio
 import functools
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from functools import cached_property
 from pathlib import Path
@@ -40,6 +40,17 @@ class Database(ABC):
     def caches(self) -> Caches:
         """Rows kept in this process (users, conversation states); see caches.py."""
         return Caches()
+
+    def hold_sole_use(self) -> None:
+        """Make sure no other bot process runs on this database; a no-op where several may."""
+        return None
+
+    def lanes_changed_hands(self, lanes: Iterable[str]) -> None:
+        """This process now handles these lanes; another may have handled them last and
+        changed their users and conversations: the next read of those goes to the database.
+        (SQLite has one process, so what it keeps stays right.)"""
+        if self.dialect == "postgresql":
+            self.caches.forget_chats(lanes)
 
     def committed(self, uow: UnitOfWork) -> None:
         """What follows a commit (each backend calls it)."""

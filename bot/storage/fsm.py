@@ -39,35 +39,35 @@ class DatabaseStorage(BaseStorage):
         await self._write(key, "state", value)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        return (await self._row(self.keys.build(key)))[0]
+        return (await self._row(self.keys.build(key), key.chat_id))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._write(key, "data", json.dumps(dict(data), ensure_ascii=False))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        loaded: dict[str, Any] = json.loads((await self._row(self.keys.build(key)))[1])
+        loaded: dict[str, Any] = json.loads((await self._row(self.keys.build(key), key.chat_id))[1])
         return loaded
 
     async def close(self) -> None:
         """The Database is closed by its owner, the application."""
 
-    async def _row(self, built: str) -> tuple[str | None, str]:
+    async def _row(self, built: str, chat: int) -> tuple[str | None, str]:
         row = self._rows.get(built)
         if row is not None:
             return row
         async with self.db.read() as uow:
             stored = await uow.fsm.row(built)
         row = EMPTY if stored is None else (stored[0], stored[1] or "{}")
-        self._rows.remember(built, row)
+        self._rows.remember(built, row, group=chat)
         return row
 
     async def _write(self, key: StorageKey, column: str, value: str | None) -> None:
         built = self.keys.build(key)
-        current = await self._row(built)
+        current = await self._row(built, key.chat_id)
         changed = (value, current[1]) if column == "state" else (current[0], value or "{}")
         if changed == current:
             return  # /start and /cancel clear on every call; most of the time nothing changes
         self._rows.forget(built)  # unknown until the write is committed
         async with self.db.unit_of_work() as uow:
             await uow.fsm.write(built, column, value, self.now())
-        self._rows.remember(built, changed)
+        self._rows.remember(built, changed, group=key.chat_id)

@@ -7,7 +7,8 @@ datetimes as ISO 8601 text; everything else is the same text on both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 
@@ -38,3 +39,11 @@ async def notify_others(session: Session, channel: str, payload: str) -> None:
     when the transaction commits, never if it rolls back. SQLite serves one process."""
     if session.dialect == "postgresql":
         await session.fetchval("SELECT pg_notify($1 || current_schema(), $2)", channel, payload)
+
+
+def listed_texts(session: Session, values: Collection[str]) -> tuple[str, object]:
+    """Texts as one parameter ($1) that SQL reads as rows of ``lane``: ``(source, argument)``.
+    An array on PostgreSQL; a JSON list on SQLite, which has no arrays."""
+    if session.dialect == "postgresql":
+        return "SELECT unnest($1::text[]) AS lane", list(values)
+    return "SELECT value AS lane FROM json_each($1)", json.dumps(list(values))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sqlite3
 import time
@@ -25,6 +26,11 @@ from pathlib import Path
 from typing import Any, ClassVar, NoReturn, TypeVar
 
 import aiosqlite
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 from bot.storage.database import Database
 from bot.storage.errors import IntegrityViolation, StorageError, StorageUnavailable
@@ -235,6 +241,7 @@ class SQLiteDatabase(Database):
         self, path: Path, *, busy_timeout_ms: int = 5000, loop_read_budget: float = LOOP_READ_BUDGET
     ) -> None:
         self.path = path
+        self._sole_use: int | None = None  # the lock file's descriptor while held
         self._busy_timeout_ms = busy_timeout_ms
         self._loop_read_budget = loop_read_budget
         self._writer: sqlite3.Connection | None = None
@@ -311,7 +318,27 @@ class SQLiteDatabase(Database):
     def reads_moved_to_thread(self) -> int:
         return self._loop_reader.moved if self._loop_reader is not None else 0
 
+    def hold_sole_use(self) -> None:
+        """One bot process per file: a lock beside it, held while connected, let go when the
+        process ends however it ends. A second process refuses to start."""
+        if fcntl is None or self._sole_use is not None:
+            return  # Windows: no flock; one process is the rule there too, unenforced
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(descriptor)
+            raise StorageUnavailable(
+                f"another bot process is running on {self.path}; SQLite serves one process:"
+                " stop that one, or run replicas on PostgreSQL (DATABASE_URL) with REDIS_URL"
+            ) from None
+        self._sole_use = descriptor
+
     async def close(self) -> None:
+        if self._sole_use is not None:
+            os.close(self._sole_use)  # lets go of the lock
+            self._sole_use = None
         if self._checkpointing is not None:
             await self._checkpointing
         if self._loop_reader is not None:

@@ -9,6 +9,7 @@ from bot.storage.repositories.cashback import CashbackRepository
 from bot.storage.repositories.certificates import CertificateRepository
 from bot.storage.repositories.fsm import FSMRepository
 from bot.storage.repositories.inbox import InboxRepository
+from bot.storage.repositories.leases import LeaseRepository
 from bot.storage.repositories.ledger import LedgerRepository
 from bot.storage.repositories.orders import OrderRepository
 from bot.storage.repositories.outbox import OutboxRepository
@@ -48,6 +49,10 @@ class UnitOfWork:
     @cached_property
     def inbox(self) -> InboxRepository:
         return InboxRepository(self.session)
+
+    @cached_property
+    def leases(self) -> LeaseRepository:
+        return LeaseRepository(self.session)
 
     @cached_property
     def security(self) -> SecurityRepository:

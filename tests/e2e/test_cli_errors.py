@@ -229,3 +229,38 @@ async def test_webhook_mode_without_its_settings_is_one_line(
     assert len(lines) == 1, lines
     assert named in lines[0]
     assert "has spaces" not in lines[0], "a secret is never echoed"
+
+
+@pytest.mark.parametrize("command", [(), ("webhook",)])
+async def test_a_second_process_on_one_sqlite_file_refuses_with_one_line(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    from bot.storage.sqlite import SQLiteDatabase
+
+    data = tmp_path / "data"
+    running = SQLiteDatabase(data / "giftwallet.sqlite3")
+    await running.connect()
+    running.hold_sole_use()  # as the first bot process does
+    try:
+        code, lines = await _run(
+            tmp_path,
+            *command,
+            BOT_TOKEN=TOKEN,
+            DATA_DIR=str(data),
+            TELEGRAM_API_URL="http://127.0.0.1:9",
+            WEBHOOK_URL="https://shop.example/hook",
+            WEBHOOK_SECRET="s3cret",
+        )
+    finally:
+        await running.close()
+    assert code == 1
+    errors = [line for line in lines if "level=" not in line]  # log lines aside
+    assert len(errors) == 1, lines
+    assert errors[0].startswith("error: DATA_DIR: ")
+    assert "another bot process is running on" in errors[0]
+    assert "PostgreSQL" in errors[0]
+    # Once the first has stopped, the lock is free again.
+    again = SQLiteDatabase(data / "giftwallet.sqlite3")
+    await again.connect()
+    again.hold_sole_use()
+    await again.close()

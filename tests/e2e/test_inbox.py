@@ -244,7 +244,7 @@ async def test_a_parked_payment_alerts_the_operators_and_reassures_the_payer(
         "inbox", "--retry", str(payment["update_id"]), database_url=running.app.settings.database
     )
     assert code == 0, output
-    assert await running.app.inbox.rescan() == 1
+    await running.app.inbox.take_over()  # or the scan a second later
     await asyncio.wait_for(running.app.inbox.wait_idle(), timeout=10)
     await running.settled(emulator)
     rows = await query(

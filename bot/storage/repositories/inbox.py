@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.session import Row, Session
+from bot.storage.session import Row, Session, listed_texts
 
 
 @dataclass(slots=True)
@@ -74,6 +74,18 @@ class InboxRepository:
             f"SELECT {_COLUMNS} FROM inbox WHERE done_at IS NULL AND parked_at IS NULL"
             " ORDER BY update_id LIMIT $1",
             limit,
+        )
+        return [_row(row) for row in rows]
+
+    async def waiting_in(self, lanes: Collection[str]) -> list[InboxRow]:
+        """What waits in these lanes, oldest first: a lane's updates as its new owner sees them."""
+        if not lanes:
+            return []
+        source, listed = listed_texts(self.session, lanes)
+        rows = await self.session.fetch(
+            f"SELECT {_COLUMNS} FROM inbox WHERE done_at IS NULL AND parked_at IS NULL"
+            f" AND lane IN (SELECT lane FROM ({source}) AS l) ORDER BY update_id",
+            listed,
         )
         return [_row(row) for row in rows]
 
