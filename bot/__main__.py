@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "webhook" and (problem := _webhook_settings_missing(settings)):
+    if args.command == "webhook" and (problem := _webhook_refusal(settings)):
         print(f"error: {problem}", file=sys.stderr)
         return 2
     token = settings.bot_token.get_secret_value()
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(_explain(exc, settings), token)
 
 
-def _webhook_settings_missing(settings: Settings) -> str | None:
+def _webhook_refusal(settings: Settings) -> str | None:
     missing = [
         name
         for name, value in (
@@ -273,11 +273,29 @@ def _webhook_settings_missing(settings: Settings) -> str | None:
         )
         if value is None
     ]
-    if not missing:
+    if missing:
+        return (
+            f"webhook mode needs {' and '.join(missing)}: the public https:// URL Telegram posts"
+            " to, and a secret of 1-256 characters of A-Z a-z 0-9 _ - (see .env.example)"
+        )
+    if not settings.database.startswith("postgres"):
+        return None  # one process on its SQLite file, which it locks
+    # On PostgreSQL every process is a replica among others: none may keep its own pepper
+    # (passwords set through one would fail in another) or count Telegram's limits alone.
+    alone = [
+        name
+        for name, value in (
+            ("SECRET_PEPPER", settings.secret_pepper),
+            ("REDIS_URL", settings.redis_url),
+        )
+        if value is None
+    ]
+    if not alone:
         return None
     return (
-        f"webhook mode needs {' and '.join(missing)}: the public https:// URL Telegram posts to,"
-        " and a secret of 1-256 characters of A-Z a-z 0-9 _ - (see .env.example)"
+        f"webhook replicas on PostgreSQL need {' and '.join(alone)}: one pepper for every"
+        " replica (else a password set through one fails in another) and Redis to count"
+        " Telegram's limits together (see .env.example)"
     )
 
 
@@ -312,7 +330,7 @@ def _explain(exc: Exception, settings: Settings) -> str:
 
     from bot.services.catalog import CatalogError
     from bot.storage.copy import CopyRefused
-    from bot.storage.errors import StorageError
+    from bot.storage.errors import SharedStoreUnavailable, StorageError
 
     server = settings.telegram_api_url or "https://api.telegram.org"
     if isinstance(exc, TelegramUnauthorizedError):
@@ -321,6 +339,8 @@ def _explain(exc: Exception, settings: Settings) -> str:
         return f"copy-db refused: {exc}"
     if isinstance(exc, CatalogError):
         return str(exc)
+    if isinstance(exc, SharedStoreUnavailable):
+        return f"REDIS_URL: {exc}"
     if isinstance(exc, StorageError):
         setting = "DATABASE_URL" if settings.database_url else "DATA_DIR"
         return f"{setting}: the database cannot be used: {exc}"

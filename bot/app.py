@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import secrets
@@ -31,8 +32,14 @@ from bot.middlewares.context import UserContextMiddleware
 from bot.middlewares.input_limits import CommandLeavesStep, TextLengthMiddleware
 from bot.middlewares.prompts import PromptRecorder, StalePrompts
 from bot.middlewares.retry import RetryAfterMiddleware
-from bot.middlewares.throttling import ThrottlingMiddleware, TokenBuckets
+from bot.middlewares.throttling import (
+    FloodGate,
+    SharedBuckets,
+    ThrottlingMiddleware,
+    TokenBuckets,
+)
 from bot.runtime.inbox import Inbox
+from bot.runtime.leader import Leadership
 from bot.runtime.notices import LiveCards, NoticeSender
 from bot.runtime.parked import ParkedNotifier
 from bot.runtime.polling import InboxPoller
@@ -58,6 +65,7 @@ from bot.services.users import UserService
 from bot.storage.database import open_database
 from bot.storage.errors import StorageUnavailable
 from bot.storage.fsm import DatabaseStorage
+from bot.storage.shared_limits import SharedLimits
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +179,17 @@ class Application:
             cashback=cashback,
             notices=NoticeService(self.db, self.clock),
         )
-        self.flood_control = TokenBuckets(FLOOD_BURST, FLOOD_RATE)
+        # Replicas count Telegram's limits together in Redis; one process counts them itself.
+        self.shared_limits = (
+            SharedLimits(settings.redis_url.get_secret_value(), self._limits_namespace())
+            if settings.redis_url is not None
+            else None
+        )
+        self.flood_control: FloodGate = (
+            SharedBuckets(self.shared_limits, FLOOD_BURST, FLOOD_RATE)
+            if self.shared_limits is not None
+            else TokenBuckets(FLOOD_BURST, FLOOD_RATE)
+        )
 
         self.bot = Bot(
             settings.bot_token.get_secret_value(),
@@ -185,7 +203,10 @@ class Application:
         )
         self.dispatcher = self._dispatcher()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
-        register_jobs(self.scheduler, self.services, settings.scheduler_interval)
+        self.leadership = Leadership(
+            self.db, self.clock, owner=self.replica, lease=settings.lane_lease
+        )
+        register_jobs(self.scheduler, self.services, settings.scheduler_interval, self.leadership)
         if settings.payment_provider_token is None:
             self.scheduler.add_job(
                 self._reconcile_stars,
@@ -232,6 +253,7 @@ class Application:
             poll=settings.notice_poll,
             lease=settings.notice_lease,
             max_attempts=settings.notice_max_attempts,
+            shared=self.shared_limits,
         )
         self.db.on_notices = self.notice_sender.wake
         self._sender_task: asyncio.Task[None] | None = None
@@ -239,7 +261,15 @@ class Application:
         self.webhook: WebhookServer | None = None
         self._stop_requested = asyncio.Event()
 
+    def _limits_namespace(self) -> str:
+        """Redis keys of this deployment: its bot, and its database (replicas share both)."""
+        bot_id = self.settings.bot_token.get_secret_value().split(":", 1)[0]
+        database = hashlib.sha256(self.settings.database.encode()).hexdigest()[:12]
+        return f"giftwallet:{bot_id}:{database}"
+
     async def _reconcile_stars(self) -> None:
+        if not self.leadership.holds():
+            return  # the leader reconciles, once for every replica
         try:
             await self.reconciler.run()
         except (TelegramAPIError, TransientFault) as exc:
@@ -278,6 +308,8 @@ class Application:
         await self.db.connect()
         try:
             self.db.hold_sole_use()
+            if self.shared_limits is not None:
+                await self.shared_limits.connect()
             await self.db.migrate()
             await self.services.ledger.ensure_system_accounts()
         except BaseException:
@@ -327,8 +359,13 @@ class Application:
             await self.publish_commands()
             me = await self.bot.me()
             await self._start_handling()
+            checks = {"redis": self.shared_limits.ping} if self.shared_limits is not None else {}
             self.webhook = WebhookServer(
-                self.inbox, self.db, path=webhook_path(url), secret=secret.get_secret_value()
+                self.inbox,
+                self.db,
+                path=webhook_path(url),
+                secret=secret.get_secret_value(),
+                checks=checks,
             )
             await self.webhook.start(self.settings.webhook_host, self.settings.webhook_port)
             # The same call from every replica: Telegram keeps one webhook and what is pending.
@@ -350,6 +387,8 @@ class Application:
 
     async def _start_handling(self) -> None:
         await self.inbox.start()
+        await self.leadership.campaign()  # before the jobs' first run at start
+        self.leadership.start()
         self.scheduler.start()
         self._sender_task = asyncio.create_task(self.notice_sender.run(), name="notices")
 
@@ -358,6 +397,7 @@ class Application:
         await asyncio.gather(
             self.inbox.stop(grace=STOP_GRACE_SECONDS),
             self.notice_sender.stop(grace=STOP_GRACE_SECONDS),
+            self.leadership.stop(),
         )
 
     async def run_scheduled_jobs(self) -> int:
@@ -387,5 +427,8 @@ class Application:
         with suppress(TelegramAPIError, OSError):
             await self.bot.session.close()
             await self.notices_bot.session.close()
+        if self.shared_limits is not None:
+            with suppress(Exception):
+                await self.shared_limits.close()
         await self.db.close()
         log.info("event=stopped")

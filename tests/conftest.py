@@ -19,7 +19,13 @@ from bot.domain.clock import Clock, ShiftedClock
 from bot.emulator import BotAPIEmulator
 from bot.log_setup import LOG_FORMAT, RedactingFormatter
 from bot.storage.database import Database, open_database
-from tests.databases import BACKENDS, ENABLE_HINT, TEST_DATABASE_URL, ScratchDatabase
+from tests.databases import (
+    BACKENDS,
+    ENABLE_HINT,
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    ScratchDatabase,
+)
 from tests.secrets_scan import leaking_rows, leaks
 
 TOKEN = "123456:TEST-token-for-the-fake-bot-api-server"
@@ -124,6 +130,7 @@ def make_settings(
 
 
 WEBHOOK_SECRET = "webhook-secret_for-tests"
+REPLICAS_PEPPER = "pepper-every-replica-of-the-tests-shares"
 PUBLIC_WEBHOOK_URL = "https://giftwallet.example/telegram/hook"
 
 
@@ -190,7 +197,7 @@ class RunningBot:
 
 @pytest.fixture
 async def start_bot(
-    emulator: BotAPIEmulator, make_settings: Callable[..., Settings]
+    emulator: BotAPIEmulator, make_settings: Callable[..., Settings], database_url: str
 ) -> AsyncIterator[Callable[..., Any]]:
     running: list[RunningBot] = []
 
@@ -206,6 +213,9 @@ async def start_bot(
                 "webhook_port": free_port(),
                 **overrides,
             }
+            if database_url.startswith("postgres"):  # replicas: one pepper, limits in Redis
+                overrides.setdefault("secret_pepper", REPLICAS_PEPPER)
+                overrides.setdefault("redis_url", TEST_REDIS_URL or None)
         app = Application(
             make_settings(**overrides), clock=clock or ShiftedClock(), polling_timeout=1
         )

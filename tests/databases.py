@@ -15,6 +15,9 @@ import pytest
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 ENABLE_HINT = "set TEST_DATABASE_URL=postgresql://127.0.0.1:5432/test to run them"
+# Redis for replicas' shared limits; CI always sets it, next to TEST_DATABASE_URL.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
+REDIS_HINT = "set TEST_REDIS_URL=redis://127.0.0.1:6379/0 to run them"
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

@@ -3,6 +3,10 @@
 A person tapping or typing at human speed never meets it. An auto-clicker or a script does: it
 gets one localized notice per burst, and the rest of the burst is dropped before it reaches a
 handler or the database, without a single call to Telegram. Payment messages always pass.
+
+The buckets live in the process (:class:`TokenBuckets`), or, with replicas, in Redis
+(:class:`SharedBuckets` over ``bot/storage/shared_limits.py``), so a person's burst is counted
+once whichever replica each update reaches.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
@@ -85,6 +89,38 @@ class TokenBuckets:
     def __len__(self) -> int:
         return len(self._buckets)
 
+    async def admit(self, key: int) -> tuple[bool, bool]:
+        return self.take(key)
+
+
+class SharedBucketStore(Protocol):
+    """Where replicas count together (Redis): a token from ``bucket``, or a refusal."""
+
+    async def take(self, bucket: str, capacity: float, rate: float) -> tuple[bool, bool]: ...
+
+
+class SharedBuckets:
+    """The same buckets counted across replicas. If the store cannot be reached, updates pass:
+    flood control is a courtesy, never a reason to stop serving people."""
+
+    def __init__(self, store: SharedBucketStore, capacity: float, rate: float) -> None:
+        self.store = store
+        self.capacity = capacity
+        self.rate = rate
+
+    async def admit(self, key: int) -> tuple[bool, bool]:
+        try:
+            return await self.store.take(str(key), self.capacity, self.rate)
+        except Exception as exc:
+            log.warning("event=flood_store_unreachable error=%s", type(exc).__name__)
+            return True, False
+
+
+class FloodGate(Protocol):
+    async def admit(self, key: int) -> tuple[bool, bool]:
+        """(allowed, first refusal of this burst) for one update from ``key``."""
+        ...
+
 
 def _is_money(event: TelegramObject) -> bool:
     """Telegram's payment messages are never dropped, however busy the payer has been."""
@@ -94,7 +130,7 @@ def _is_money(event: TelegramObject) -> bool:
 
 
 class ThrottlingMiddleware(BaseMiddleware):
-    def __init__(self, buckets: TokenBuckets) -> None:
+    def __init__(self, buckets: FloodGate) -> None:
         self.buckets = buckets
 
     async def __call__(
@@ -106,7 +142,7 @@ class ThrottlingMiddleware(BaseMiddleware):
         sender: User | None = data.get("event_from_user")
         if sender is None or _is_money(event):
             return await handler(event, data)
-        allowed, first_refusal = self.buckets.take(sender.id)
+        allowed, first_refusal = await self.buckets.admit(sender.id)
         if allowed:
             return await handler(event, data)
         if first_refusal:

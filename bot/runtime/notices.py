@@ -53,6 +53,7 @@ from bot.services.orders import BILLED, CHANGED, OPERATORS_CARD
 from bot.services.support import PAYMENT_TICKET
 from bot.services.users import UserService
 from bot.storage.errors import StorageError
+from bot.storage.shared_limits import SharedLimits
 
 log = logging.getLogger(__name__)
 
@@ -208,11 +209,13 @@ class SendPacer:
 
     A slot is taken when a send starts and given back one second after its answer arrives, so
     however the network delays or bunches requests, Telegram never counts more than ``rate`` in
-    a second.
+    a second. With ``shared`` (Redis), the spacing is counted across every replica, so the rate
+    holds for the token however many processes send.
     """
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, shared: SharedLimits | None = None) -> None:
         self.spacing = 1 / rate
+        self.shared = shared
         self._slots = asyncio.Semaphore(max(1, math.floor(rate)))
         self._next_start = 0.0
 
@@ -221,8 +224,14 @@ class SendPacer:
         now = time.monotonic()
         start = max(now, self._next_start)
         self._next_start = start + self.spacing
-        if start > now:
-            await asyncio.sleep(start - now)
+        wait = start - now
+        if self.shared is not None:
+            try:
+                wait = await self.shared.slot("notices", self.spacing)
+            except StorageError as exc:  # this process's own pace until Redis is back
+                log.warning("event=shared_pace_unreachable error=%s", exc)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def release(self) -> None:
         asyncio.get_running_loop().call_later(1.0, self._slots.release)
@@ -244,6 +253,7 @@ class NoticeSender:
         poll: timedelta,
         lease: timedelta,
         max_attempts: int,
+        shared: SharedLimits | None = None,
     ) -> None:
         self.bot = bot
         self.notices = notices
@@ -251,7 +261,7 @@ class NoticeSender:
         self.live = live
         self.i18n = i18n
         self.operators_chat = operators_chat
-        self.pacer = SendPacer(rate)
+        self.pacer = SendPacer(rate, shared)
         self.batch = max(1, math.ceil(rate))
         self.poll = poll.total_seconds()
         self.lease = lease

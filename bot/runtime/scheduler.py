@@ -1,5 +1,7 @@
 """APScheduler jobs. Jobs only call services and pass ids, so each is safe to run twice or late.
 
+Every replica schedules them; only the leader (bot/runtime/leader.py) does the work.
+
 Each looks for what is due by the injected clock, so after downtime the first run catches up on
 everything that fell due meanwhile, and the playground's time travel simply runs them all.
 """
@@ -13,6 +15,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.runtime.leader import Leadership
 from bot.services import Services
 from bot.services.ledger import LedgerService
 from bot.storage.errors import StorageError
@@ -53,10 +56,16 @@ async def expire_gifts(services: Services) -> None:
         log.info("event=job_expire_gifts gifts=%s", [gift.id for gift in returned])
 
 
-def guarded(job: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-    """A database outage skips one run (the next catches up) instead of a scheduler traceback."""
+def guarded(
+    job: Callable[..., Awaitable[None]], leader: Leadership | None = None
+) -> Callable[..., Awaitable[None]]:
+    """Run on the leader only. A database outage skips one run (the next catches up) instead of
+    a scheduler traceback."""
 
     async def run(**kwargs: Any) -> None:
+        if leader is not None and not leader.holds():
+            log.debug("event=job_left_to_leader job=%s", job.__name__)
+            return
         try:
             await job(**kwargs)
         except StorageError as exc:
@@ -66,10 +75,15 @@ def guarded(job: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None
     return run
 
 
-def register_jobs(scheduler: AsyncIOScheduler, services: Services, interval: timedelta) -> None:
+def register_jobs(
+    scheduler: AsyncIOScheduler,
+    services: Services,
+    interval: timedelta,
+    leader: Leadership | None = None,
+) -> None:
     every = {"coalesce": True, "max_instances": 1, "replace_existing": True}
     scheduler.add_job(
-        guarded(audit_ledger),
+        guarded(audit_ledger, leader),
         "interval",
         hours=LEDGER_AUDIT_HOURS,
         kwargs={"ledger": services.ledger},
@@ -78,7 +92,7 @@ def register_jobs(scheduler: AsyncIOScheduler, services: Services, interval: tim
     )
     for job in (release_holds, remind_and_auto_confirm, expire_gifts):
         scheduler.add_job(
-            guarded(job),
+            guarded(job, leader),
             "interval",
             seconds=interval.total_seconds(),
             kwargs={"services": services},

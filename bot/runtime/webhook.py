@@ -14,7 +14,7 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -49,7 +49,7 @@ class WebhookServer:
         *,
         path: str,
         secret: str,
-        checks: dict[str, ReadyCheck] | None = None,
+        checks: Mapping[str, ReadyCheck] | None = None,
     ) -> None:
         self.inbox = inbox
         self.db = db

@@ -19,3 +19,7 @@ class TransientConflict(StorageError):
 
 class StorageUnavailable(StorageError):
     """The database cannot be opened or written: a wrong URL, a read-only disk, a down server."""
+
+
+class SharedStoreUnavailable(StorageUnavailable):
+    """Redis (REDIS_URL), where replicas count Telegram's limits together, does not answer."""

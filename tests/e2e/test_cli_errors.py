@@ -219,6 +219,23 @@ async def test_a_locked_postgresql_table_at_start_names_the_lock(tmp_path: Path)
         ({}, "WEBHOOK_URL and WEBHOOK_SECRET"),
         ({"WEBHOOK_URL": "https://shop.example/hook"}, "needs WEBHOOK_SECRET:"),
         ({"WEBHOOK_URL": "https://shop.example/hook", "WEBHOOK_SECRET": "has spaces"}, "1-256"),
+        (
+            {
+                "WEBHOOK_URL": "https://shop.example/hook",
+                "WEBHOOK_SECRET": "s3cret",
+                "DATABASE_URL": "postgresql://127.0.0.1:5432/test",
+            },
+            "replicas on PostgreSQL need SECRET_PEPPER and REDIS_URL",
+        ),
+        (
+            {
+                "WEBHOOK_URL": "https://shop.example/hook",
+                "WEBHOOK_SECRET": "s3cret",
+                "DATABASE_URL": "postgresql://127.0.0.1:5432/test",
+                "SECRET_PEPPER": "p" * 40,
+            },
+            "replicas on PostgreSQL need REDIS_URL: ",
+        ),
     ],
 )
 async def test_webhook_mode_without_its_settings_is_one_line(

@@ -179,3 +179,29 @@ async def test_a_killed_replica_s_lanes_are_taken_over_within_two_leases(shared:
         ("replica-1", 2),
     ]
     assert took < 2 * LEASE.total_seconds() + 1.0, took
+
+
+async def test_one_leader_at_a_time_and_a_hand_over(shared: str) -> None:
+    from bot.runtime.leader import Leadership
+
+    dbs = [open_database(shared) for _ in range(3)]
+    for db in dbs:
+        await db.connect()
+    clock = ShiftedClock()
+    leaders = [Leadership(db, clock, owner=f"r{n}", lease=LEASE) for n, db in enumerate(dbs)]
+    try:
+        elected = [await leader.campaign() for leader in leaders]
+        assert elected == [True, False, False]
+        assert [leader.holds() for leader in leaders] == [True, False, False]
+        # The leader stops cleanly: the role is free at once.
+        await leaders[0].stop()
+        assert not leaders[0].holds()
+        assert await leaders[2].campaign() is True
+        assert await leaders[1].campaign() is False
+        # The new leader dies without a word: another takes over once the lease lapses.
+        await asyncio.sleep(LEASE.total_seconds() + 0.1)
+        assert await leaders[1].campaign() is True
+        assert await leaders[2].campaign() is False
+    finally:
+        for db in dbs:
+            await db.close()
