@@ -244,6 +244,7 @@ async def spawn_bot_process(
     *,
     capture: bool = True,
     database_url: str | None = None,
+    command: tuple[str, ...] = (),
     **env_overrides: str,
 ) -> asyncio.subprocess.Process:
     """The production entry point, ``python -m bot``, as its own process against the emulator."""
@@ -259,7 +260,14 @@ async def spawn_bot_process(
     }
     output = asyncio.subprocess.PIPE if capture else asyncio.subprocess.DEVNULL
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=str(tmp_path), env=env, stdout=output, stderr=output
+        sys.executable,
+        "-m",
+        "bot",
+        *command,
+        cwd=str(tmp_path),
+        env=env,
+        stdout=output,
+        stderr=output,
     )
 
 

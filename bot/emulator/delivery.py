@@ -20,6 +20,7 @@ from bot.emulator.updates import UpdatesMixin
 from bot.emulator.wire import JSON, Args
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+REFUSED = "ConnectionRefused"  # nobody listens at the target (a replica is down)
 
 
 class WebhookDeliveryMixin(UpdatesMixin):
@@ -112,10 +113,17 @@ class WebhookDeliveryMixin(UpdatesMixin):
         delay = self.webhook_first_retry
         try:
             while self._webhook["url"] and not self._closing:
-                target = self._next_target()
-                outcome = await self._attempt(target, body)
-                self._deliveries[update_id] = self._deliveries.get(update_id, 0) + 1
-                self._hooks.posts.append(Post(update_id, target, outcome, queue))
+                # A balancer passes a refused connection on to its next replica at once (as
+                # nginx's proxy_next_upstream does); Telegram sees a failure only when none
+                # took it, or when one answered with an error.
+                for _ in range(max(1, len(self._hooks.targets))):
+                    target = self._next_target()
+                    sent_at = self.clock()
+                    outcome = await self._attempt(target, body)
+                    self._deliveries[update_id] = self._deliveries.get(update_id, 0) + 1
+                    self._hooks.posts.append(Post(update_id, target, outcome, queue, sent_at))
+                    if outcome != REFUSED:
+                        break
                 if isinstance(outcome, int) and 200 <= outcome < 300:
                     self._updates = [u for u in self._updates if u["update_id"] != update_id]
                     self._changed()
@@ -147,5 +155,7 @@ class WebhookDeliveryMixin(UpdatesMixin):
                 with contextlib.suppress(aiohttp.ClientError):
                     await response.read()
                 return response.status
+        except aiohttp.ClientConnectorError:
+            return REFUSED
         except (aiohttp.ClientError, TimeoutError) as exc:
             return type(exc).__name__

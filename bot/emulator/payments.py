@@ -189,6 +189,7 @@ class PaymentsMixin(MessagesMixin):
             )
             delivered = await self._deliver_user_message(record)
             first = first or delivered
+            last = delivered
         assert first is not None
         payment["message_id"] = first["message_id"]
         self._publish("payment", chat_id, payment=payment)
@@ -200,6 +201,7 @@ class PaymentsMixin(MessagesMixin):
             charge_id,
             provider_charge_id,
             first["message_id"],
+            last["update_id"],
         )
 
     async def refund_payment_update(self, user_id: int, charge_id: str) -> JSON:

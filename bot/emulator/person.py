@@ -99,7 +99,7 @@ class PersonMixin(ChatsMixin):
             "show_alert": False,
             "url": None,
         }
-        await self._enqueue(
+        update = await self._enqueue(
             {
                 "callback_query": {
                     "id": query_id,
@@ -110,6 +110,7 @@ class PersonMixin(ChatsMixin):
                 }
             }
         )
+        self._callbacks[query_id]["update_id"] = update["update_id"]
         return query_id
 
     async def send_inline_query(self, user_id: int, query: str, *, offset: str = "") -> str:

@@ -45,6 +45,7 @@ class PaymentOutcome:
     telegram_payment_charge_id: str | None = None
     provider_payment_charge_id: str | None = None
     message_id: int | None = None  # the successful_payment message
+    update_id: int | None = None  # the update that carried it (the second, when sent twice)
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Post:
     target: str
     outcome: int | str
     queue: QueueKey
+    sent_at: float  # the emulator's clock when the POST started
 
 
 @dataclass

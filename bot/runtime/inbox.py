@@ -25,7 +25,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -200,7 +200,7 @@ class Inbox:
         self._lanes: dict[str, deque[InboxRow]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._waiting: deque[str] = deque()
-        self._done: list[int] = []
+        self._done: dict[int, datetime] = {}  # handled, not yet recorded: when each finished
         self._in_hand: set[int] = set()  # queued or running, not yet recorded as done
         # Recorded as done lately: a read that began before the record may still list them.
         self._finished: LRU[int, bool] = LRU(RECENTLY_DONE)
@@ -404,7 +404,7 @@ class Inbox:
         update: Update | None = None
         try:
             if row.attempts and self.on_retry is not None and await self.on_retry(row):
-                self._done.append(row.update_id)
+                self._done[row.update_id] = self.clock.now()
                 return True
             update = Update.model_validate(json.loads(row.payload), context={"bot": self.bot})
             handling = HANDLING_UPDATE.set(row.update_id)
@@ -418,7 +418,7 @@ class Inbox:
             raise
         except Exception as exc:
             return await self._failed(row, update, exc)
-        self._done.append(row.update_id)
+        self._done[row.update_id] = self.clock.now()
         return True
 
     async def _failed(self, row: InboxRow, update: Update | None, exc: Exception) -> bool:
@@ -482,16 +482,16 @@ class Inbox:
         async with self._flushing:
             if not self._done and not self._releasing:
                 return
-            done, self._done = self._done, []
+            done, self._done = self._done, {}
             releasing = set(self._releasing)
             try:
                 async with self.db.unit_of_work() as uow:
-                    await uow.inbox.mark_done(done, self.clock.now())
+                    await uow.inbox.mark_done(done)
                     released = await uow.leases.release_lanes(releasing, self.owner)
                     # Stored by another process while this one held the lane: ours to handle.
                     waiting = await uow.inbox.waiting_in(releasing - released)
             except BaseException:
-                self._done[:0] = done  # try again with the next batch (or the final flush)
+                self._done = {**done, **self._done}  # again with the next batch (or the last)
                 raise
             self._in_hand.difference_update(done)
             for update_id in done:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -97,12 +97,13 @@ class InboxRepository:
         )
         return value
 
-    async def mark_done(self, update_ids: Sequence[int], now: datetime) -> None:
-        """Done, and the raw update forgotten: it may carry what a user typed (a password, an
-        answer, a card number), and nothing needs it once it is handled."""
+    async def mark_done(self, finished: Mapping[int, datetime]) -> None:
+        """Done when each finished (so a lane's order can be read back), and the raw update
+        forgotten: it may carry what a user typed (a password, an answer, a card number), and
+        nothing needs it once it is handled."""
         await self.session.executemany(
             "UPDATE inbox SET done_at = $1, payload = '{}' WHERE update_id = $2",
-            [(now, update_id) for update_id in update_ids],
+            [(when, update_id) for update_id, when in finished.items()],
         )
 
     async def retry_later(
