@@ -8,7 +8,7 @@ import logging
 import os
 from pathlib import Path
 
-from bench import crash, fairness, ledger, notices, polling, throughput
+from bench import crash, fairness, ledger, notices, polling, replicas, throughput
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -23,7 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
         "--only",
-        choices=("throughput", "polling", "fairness", "ledger", "crash", "notices"),
+        choices=("throughput", "replicas", "polling", "fairness", "ledger", "crash", "notices"),
         help="run one benchmark",
     )
     parser.add_argument("--users", type=int, default=60, help="polling: chats")
@@ -41,6 +41,8 @@ def main() -> None:
     parser.add_argument("--mix-per-user", type=int, default=10, help="throughput: updates each")
     parser.add_argument("--new-users", type=int, default=1000, help="throughput: first /starts")
     parser.add_argument("--load-rate", type=float, default=200, help="throughput: offered/s")
+    parser.add_argument("--replica-users", type=int, default=200, help="replicas: users")
+    parser.add_argument("--replica-per-user", type=int, default=10, help="replicas: updates each")
     parser.add_argument("--notices", type=int, default=10_000, help="notices: queued")
     parser.add_argument("--notice-users", type=int, default=2_000, help="notices: recipients")
     parser.add_argument("--notice-rate", type=float, default=25, help="notices: NOTICE_RATE")
@@ -69,6 +71,23 @@ def main() -> None:
             )
         )
         _publish("throughput", throughput.report(runs))
+
+    redis = os.environ.get("BENCH_REDIS_URL") or os.environ.get("TEST_REDIS_URL")
+    if args.only in (None, "replicas"):
+        if postgres and redis:
+            replica_runs = asyncio.run(
+                replicas.run(
+                    users=args.replica_users,
+                    per_user=args.replica_per_user,
+                    latencies=tuple(ms / 1000 for ms in args.latency_ms),
+                    repeats=args.repeats,
+                    postgres_url=postgres,
+                    redis_url=redis,
+                )
+            )
+            _publish("replicas", replicas.report(replica_runs))
+        else:
+            print("Replicas skipped: they need BENCH_DATABASE_URL and BENCH_REDIS_URL")
 
     if args.only in (None, "polling"):
         measured = asyncio.run(

@@ -48,6 +48,17 @@ def _parser() -> argparse.ArgumentParser:
     playground.add_argument(
         "--data-dir", type=Path, default=None, help="its own data (default DATA_DIR/playground)"
     )
+    playground.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start on webhooks with N replicas (default 0: polling); the page can switch",
+    )
+    playground.add_argument(
+        "--database-url", default=None, help="PostgreSQL for several replicas (not .env's)"
+    )
+    playground.add_argument("--redis-url", default=None, help="Redis for several replicas")
     return parser
 
 
@@ -68,16 +79,30 @@ async def _run(settings: Settings, *, webhook: bool = False) -> None:
 
 
 async def _playground(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.playground.server import LOOPBACK, NOT_FROM_ENV, Playground
+    from bot.playground.server import LOOPBACK, NOT_FROM_ENV, ModeRefused, Playground
 
     data_dir = args.data_dir or settings.data_dir / "playground"
-    playground = Playground(
-        host=args.host, port=args.port, data_dir=data_dir, base_settings=settings
-    )
+    try:
+        playground = Playground(
+            host=args.host,
+            port=args.port,
+            data_dir=data_dir,
+            base_settings=settings,
+            replicas=args.replicas,
+            database_url=args.database_url,
+            redis_url=args.redis_url,
+        )
+    except ModeRefused as exc:
+        print(f"error: --replicas {args.replicas}: {exc}", file=sys.stderr)
+        return 2
     shaped = sorted(name.upper() for name in settings.model_fields_set - NOT_FROM_ENV)
+    where = (
+        "the database of --database-url"
+        if args.database_url
+        else f"its own SQLite in {data_dir / 'giftwallet.sqlite3'}"
+    )
     print(
-        f"Giftwallet playground: using its own SQLite in {data_dir / 'giftwallet.sqlite3'};"
-        " DATABASE_URL and BOT_TOKEN are ignored here",
+        f"Giftwallet playground: using {where}; DATABASE_URL and BOT_TOKEN are ignored here",
         flush=True,
     )
     print(

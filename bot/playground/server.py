@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from pydantic import SecretStr
 
 from bot.app import Application
 from bot.config import SUPPORTED_LOCALES, Settings
@@ -38,6 +40,15 @@ from bot.playground.http import (
 
 log = logging.getLogger(__name__)
 
+
+def free_port() -> int:
+    """A port nobody listens on now, for a replica's webhook server (on 127.0.0.1)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 # Shaped like a real token so Settings accepts it; it only ever reaches the local emulator.
 PLAYGROUND_TOKEN = "700000001:playground-local-token-never-sent-anywhere"
 OPERATORS_CHAT_ID = -1001000000001
@@ -56,6 +67,28 @@ FRESH_START_ERASES = (
     "people.tmp",
 )
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+# What the replicas tell Telegram in setWebhook; the emulator, as their load balancer, posts to
+# each replica's own port instead, so this address is never contacted.
+PLAYGROUND_WEBHOOK_URL = "https://giftwallet.playground.invalid/telegram/hook"
+PLAYGROUND_WEBHOOK_SECRET = "playground-webhook-secret"
+MAX_REPLICAS = 5
+
+
+class ModeRefused(Exception):
+    """A delivery mode this playground cannot run, in words for the page."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How updates reach the bot: polling (0 replicas) or webhook posts to ``replicas``."""
+
+    replicas: int = 0
+
+    @property
+    def label(self) -> str:
+        if not self.replicas:
+            return "polling"
+        return f"webhook · {self.replicas} replica{'s' if self.replicas > 1 else ''}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +163,9 @@ class Playground:
         port: int = 8080,
         data_dir: Path = Path("./data/playground"),
         base_settings: Settings | None = None,
+        replicas: int = 0,
+        database_url: str | None = None,
+        redis_url: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -139,9 +175,14 @@ class Playground:
         self.emulator = BotAPIEmulator(
             token=PLAYGROUND_TOKEN, clock=lambda: self.clock.now().timestamp()
         )
-        self.app: Application | None = None
+        # Replicas share one database and one Redis; on its own SQLite the playground runs one.
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.delivery = Delivery(replicas)
+        self.check_delivery(self.delivery)
+        self.apps: list[Application] = []
         self._runner: web.AppRunner | None = None
-        self._polling: asyncio.Task[None] | None = None
+        self._running: list[asyncio.Task[None]] = []
         self._next_user_id = 2001
         self._saving: asyncio.Task[None] | None = None
         self.url = ""
@@ -176,10 +217,60 @@ class Playground:
         self.emulator.add_group_chat(
             settings.support_chat_id or OPERATORS_CHAT_ID, OPERATORS_CHAT_TITLE, members=operators
         )
-        self.app = Application(settings, clock=self.clock)
-        mark = self.emulator.call_count()  # after a fresh start, the old bot's polls are history
-        self._polling = asyncio.create_task(self.app.run_polling())
-        await self.emulator.wait_until_polling(self._polling, after=mark)
+        if self.database_url is not None:
+            settings = settings.model_copy(update={"database_url": self.database_url})
+        if not self.delivery.replicas:
+            app = Application(settings, clock=self.clock)
+            mark = self.emulator.call_count()  # after a fresh start, old polls are history
+            task = asyncio.create_task(app.run_polling())
+            self.apps, self._running = [app], [task]
+            await self.emulator.wait_until_polling(task, after=mark)
+            return
+        targets = []
+        for _ in range(self.delivery.replicas):
+            port = free_port()
+            app = Application(self._replica_settings(settings, port), clock=self.clock)
+            mark = self.emulator.call_count()
+            task = asyncio.create_task(app.run_webhook())
+            self.apps.append(app)
+            self._running.append(task)
+            targets.append(f"http://127.0.0.1:{port}/telegram/hook")
+            self.emulator.balance_webhook(targets)
+            await self.emulator.wait_until_serving(task, after=mark)
+
+    def _replica_settings(self, settings: Settings, port: int) -> Settings:
+        changes: dict[str, Any] = {
+            "webhook_url": PLAYGROUND_WEBHOOK_URL,
+            "webhook_secret": SecretStr(PLAYGROUND_WEBHOOK_SECRET),
+            "webhook_host": "127.0.0.1",
+            "webhook_port": port,
+        }
+        if self.redis_url is not None:
+            changes["redis_url"] = SecretStr(self.redis_url)
+        return settings.model_copy(update=changes)
+
+    @property
+    def app(self) -> Application | None:
+        """The first replica (or the one process): what the page's tools read through."""
+        return self.apps[0] if self.apps else None
+
+    def check_delivery(self, delivery: Delivery) -> None:
+        if not 0 <= delivery.replicas <= MAX_REPLICAS:
+            raise ModeRefused(f"0 (polling) to {MAX_REPLICAS} replicas")
+        if delivery.replicas > 1 and (self.database_url is None or self.redis_url is None):
+            raise ModeRefused(
+                "several replicas share PostgreSQL and Redis: start the playground with"
+                " --database-url postgresql://… --redis-url redis://… (on its own SQLite it"
+                " runs one process)"
+            )
+
+    async def switch(self, delivery: Delivery) -> None:
+        """Start the bot again with another delivery; chats and the database stay."""
+        self.check_delivery(delivery)
+        await self._stop_bot()
+        self.delivery = delivery
+        await self._start_bot()
+        log.info("event=playground_delivery mode=%s", delivery.label)
 
     @property
     def _people_file(self) -> Path:
@@ -252,14 +343,23 @@ class Playground:
         temporary.replace(self._people_file)
 
     async def _stop_bot(self) -> None:
-        if self.app is not None and self._polling is not None and not self._polling.done():
-            self.app.request_stop()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._polling, timeout=5)
+        for app in self.apps:
+            app.request_stop()
+        for task in self._running:
+            if not task.done():
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(task, timeout=5)
+        self.apps, self._running = [], []
+        self.emulator.balance_webhook([])
 
     async def fresh_start(self) -> None:
         """Erase the playground's data (its database, chats, people and clock) and start the
         bot again on an empty one; the page hears a "reset" event and reads everything anew."""
+        if self.database_url is not None:
+            raise ModeRefused(
+                "a fresh start erases the playground's own SQLite; on --database-url use a"
+                " fresh database instead"
+            )
         await self._stop_bot()
         if self._saving is not None:
             self._saving.cancel()
@@ -330,6 +430,7 @@ class Playground:
         app.router.add_post("/api/faults", self._fault)
         app.router.add_post("/api/time", self._time_travel)
         app.router.add_post("/api/reset", self._fresh_start)
+        app.router.add_post("/api/delivery", self._delivery)
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
         return self._static_file("index.html")
@@ -376,8 +477,32 @@ class Playground:
                 "operators_chat": {"id": settings.support_chat_id, "title": OPERATORS_CHAT_TITLE},
                 "now": self.clock.now().isoformat(),
                 "offset_seconds": int(self.clock.offset.total_seconds()),
+                "delivery": self._delivery_state(),
             }
         )
+
+    def _delivery_state(self) -> dict[str, Any]:
+        """The mode, what each replica was posted (the balancer's view), and what else could run."""
+        posts = self.emulator.posts()
+        replicas = []
+        for number, app in enumerate(self.apps, start=1):
+            port = app.settings.webhook_port
+            mine = [p for p in posts if p.target.startswith(f"http://127.0.0.1:{port}/")]
+            replicas.append(
+                {
+                    "number": number,
+                    "port": port,
+                    "delivered": sum(1 for p in mine if p.outcome == 200),
+                    "refused": sum(1 for p in mine if p.outcome != 200),
+                }
+            )
+        return {
+            "replicas": self.delivery.replicas,
+            "label": self.delivery.label,
+            "shared": self.database_url is not None and self.redis_url is not None,
+            "max_replicas": MAX_REPLICAS,
+            "per_replica": replicas if self.delivery.replicas else [],
+        }
 
     async def _chat(self, request: web.Request) -> web.Response:
         chat_id = telegram_id(request.match_info["chat_id"])
@@ -540,8 +665,22 @@ class Playground:
         body = await read_body(request)
         if body.get("confirm") is not True:
             return error_response('a fresh start erases everything: send {"confirm": true}')
-        await self.fresh_start()
+        try:
+            await self.fresh_start()
+        except ModeRefused as exc:
+            return error_response(str(exc))
         return web.json_response({"reset": True, "now": self.clock.now().isoformat()})
+
+    async def _delivery(self, request: web.Request) -> web.Response:
+        body = await read_body(request)
+        replicas = body.get("replicas")
+        if type(replicas) is not int:
+            return error_response("replicas must be a whole number: 0 for polling")
+        try:
+            await self.switch(Delivery(replicas))
+        except ModeRefused as exc:
+            return error_response(str(exc))
+        return web.json_response(self._delivery_state())
 
     async def _time_travel(self, request: web.Request) -> web.Response:
         assert self.app is not None

@@ -355,3 +355,63 @@ async def test_a_restart_on_the_same_data_looks_like_nothing_happened(tmp_path: 
             assert len(after["messages"]) == len(before["messages"]) + 8
     finally:
         await second.stop()
+
+
+async def test_the_bot_restarts_on_webhooks_and_back_with_chats_kept(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    await say(playground, http, ANNA, "/start")
+    status, delivery = await post(http, "/api/delivery", {"replicas": 1})
+    assert status == 200, delivery
+    assert delivery["label"] == "webhook · 1 replica"
+    assert playground.emulator.webhook()["url"]
+    reply = await say(playground, http, ANNA, "/balance")
+    assert "Сертификаты" in reply.params["text"]
+    state = await get(http, "/api/state")
+    (replica,) = state["delivery"]["per_replica"]
+    assert replica["delivered"] >= 1
+    # Several replicas need a shared database: on its own SQLite the page says so.
+    status, refused = await post(http, "/api/delivery", {"replicas": 3})
+    assert status == 400 and "--database-url" in refused["error"]
+    status, _ = await post(http, "/api/delivery", {"replicas": "3"})
+    assert status == 400
+    # And back to polling: the webhook is deleted, the chat goes on.
+    status, delivery = await post(http, "/api/delivery", {"replicas": 0})
+    assert status == 200 and delivery["label"] == "polling"
+    assert not playground.emulator.webhook()["url"]
+    reply = await say(playground, http, ANNA, "/balance")
+    assert "Сертификаты" in reply.params["text"]
+    chat = await get(http, f"/api/chat/{ANNA}")
+    assert sum(1 for m in chat["messages"] if not m["from_bot"]) == 3
+
+
+async def test_three_replicas_on_postgresql_and_redis_share_the_chats(
+    tmp_path: Any, database_url: str, backend: str
+) -> None:
+    from tests.databases import REDIS_HINT, TEST_REDIS_URL
+
+    if backend == "sqlite":
+        pytest.skip("replicas share PostgreSQL")
+    if not TEST_REDIS_URL:
+        pytest.skip(REDIS_HINT)
+    playground = Playground(
+        port=0,
+        data_dir=tmp_path / "playground",
+        replicas=3,
+        database_url=database_url,
+        redis_url=TEST_REDIS_URL,
+    )
+    await playground.start()
+    try:
+        async with aiohttp.ClientSession(base_url=playground.url) as http:
+            for text in ("/start", "/balance", "/help", "/balance"):
+                await say(playground, http, BEN, text)
+            state = await get(http, "/api/state")
+            delivery = state["delivery"]
+            assert delivery["label"] == "webhook · 3 replicas" and delivery["shared"]
+            counts = [r["delivered"] for r in delivery["per_replica"]]
+            assert sum(counts) >= 4 and sum(1 for n in counts if n) >= 2, counts
+            status, refused = await post(http, "/api/reset", {"confirm": True})
+            assert status == 400 and "fresh database" in refused["error"]
+    finally:
+        await playground.stop()

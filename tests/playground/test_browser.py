@@ -735,3 +735,35 @@ async def test_a_restarted_playground_carries_on_in_the_open_page(tmp_path: Path
         await first.stop()
         if second is not None:
             await second.stop()
+
+
+async def test_the_bot_switches_to_webhooks_from_the_tools(playground: Playground) -> None:
+    """The Delivery box restarts the bot on webhooks; the chat goes on and the box says which
+    replica got what. At desktop width and on a phone."""
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as driver:
+        page, errors = await open_page(driver, playground.url, 1280, 800)
+        three = page.locator("#delivery-mode option[value='3']")
+        assert await three.is_disabled(), "on its own SQLite the playground runs one process"
+        await page.select_option("#delivery-mode", "1")
+        await page.click("#delivery button[type=submit]")
+        await page.locator("#delivery-status", has_text="webhook · 1 replica").wait_for()
+        await send(page, "/start")
+        await page.locator("#user-messages .bubble", has_text="Здравствуйте").wait_for()
+        await page.locator("#delivery-status", has_text="delivered").wait_for()
+        await page.wait_for_function(
+            "() => /replica 1 \\(port \\d+\\): [1-9]/.test("
+            "document.querySelector('#delivery-status').textContent)",
+            timeout=5000,
+        )
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "playground-webhook-1280.png"))
+        assert playground.emulator.webhook()["url"]
+        await page.close()
+
+        phone, phone_errors = await open_page(driver, playground.url, 390, 844)
+        await phone.click("#tabs button[data-tab=tools]")
+        await phone.locator("#delivery-status", has_text="webhook · 1 replica").wait_for()
+        await no_overflow(phone, ".sidebar")
+        await phone.screenshot(path=str(ARTIFACTS / "playground-webhook-tools-390.png"))
+        assert not errors and not phone_errors, errors + phone_errors

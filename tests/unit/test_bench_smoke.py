@@ -74,3 +74,24 @@ async def test_the_benchmarks_run_on_postgresql() -> None:
         ("sqlite", 0, 0),
         ("postgresql", 0, 0),
     ]
+
+
+async def test_replicas_benchmark_runs_every_topology_and_a_takeover() -> None:
+    from bench import replicas
+    from tests.databases import REDIS_HINT, TEST_REDIS_URL
+
+    if not (TEST_DATABASE_URL and TEST_REDIS_URL):
+        pytest.skip(f"{ENABLE_HINT}; {REDIS_HINT}")
+    runs = await replicas.run(
+        users=4,
+        per_user=2,
+        latencies=(0.0,),
+        repeats=1,
+        postgres_url=TEST_DATABASE_URL,
+        redis_url=TEST_REDIS_URL,
+        topologies=(0, 2),
+    )
+    assert [r.topology for r in runs] == [replicas.POLLING, "webhook, 2 replicas"]
+    assert all(r.updates == 8 and r.errors == 0 and r.cpu > 0 for r in runs)
+    assert runs[1].takeover is not None and runs[1].takeover < 15
+    assert "taken over after" in replicas.report(runs)

@@ -419,6 +419,7 @@ async def test_buttons_and_callback_answers(emulator: BotAPIEmulator, bot: Bot) 
         "text": "Done",
         "show_alert": True,
         "url": None,
+        "update_id": update.update_id,
     }
     [event] = drain(events)
     assert (event["type"], event["text"], event["show_alert"]) == ("callback_answer", "Done", True)

@@ -605,9 +605,39 @@ async function loadState() {
   $("ops-subtitle").textContent = `group ${data.operators_chat.id}` + (operator ? ` · you write as ${operator.name}` : "");
   document.querySelectorAll(".bot-username").forEach((node) => { node.textContent = data.bot.username; });
   showTime(data.now);
+  showDelivery(data.delivery);
   if (state.userId === null && data.users.length) state.userId = data.users[0].id;
   renderUsers();
   showHint();
+}
+
+function showDelivery(delivery) {
+  const select = $("delivery-mode");
+  for (const option of select.options) {
+    const several = Number(option.value) > 1;
+    option.disabled = several && !delivery.shared;
+    option.title = option.disabled
+      ? "Several replicas share PostgreSQL and Redis: start the playground with --database-url and --redis-url"
+      : "";
+  }
+  if (![...select.options].some((o) => Number(o.value) === delivery.replicas)) {
+    select.add(new Option(delivery.label, String(delivery.replicas)));
+  }
+  select.value = String(delivery.replicas);
+  const status = $("delivery-status");
+  if (!delivery.replicas) {
+    status.textContent = "Now: polling. The bot asks the emulator for updates (getUpdates).";
+    return;
+  }
+  const lines = delivery.per_replica.map((r) =>
+    `replica ${r.number} (port ${r.port}): ${r.delivered} delivered` + (r.refused ? `, ${r.refused} refused` : ""));
+  status.textContent = `Now: ${delivery.label}. The emulator posts each update to the next replica, as a load balancer would; ` +
+    lines.join("; ") + ".";
+}
+
+async function refreshDelivery() {
+  const data = await api("/api/state");
+  showDelivery(data.delivery);
 }
 
 function showTime(iso) {
@@ -726,7 +756,10 @@ async function loadInspector() {
 let inspectorTimer = null;
 function refreshInspectorSoon() {
   clearTimeout(inspectorTimer);
-  inspectorTimer = setTimeout(() => loadInspector().catch(() => {}), 300);
+  inspectorTimer = setTimeout(() => {
+    loadInspector().catch(() => {});
+    refreshDelivery().catch(() => {});
+  }, 300);
 }
 
 // ---------------------------------------------------------------- live updates
@@ -941,6 +974,18 @@ function wire() {
       toast(`Time moved on; ${result.jobs_run} scheduled job(s) ran.`);
       refreshInspectorSoon();
     });
+  });
+  $("delivery").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const replicas = Number($("delivery-mode").value);
+    $("delivery-status").textContent = "Restarting the bot…";
+    try {
+      const delivery = await api("/api/delivery", { replicas });
+      showDelivery(delivery);
+      toast(`The bot runs on ${delivery.label} now; chats and balances stay.`);
+    } catch (error) {
+      await refreshDelivery();
+    }
   });
   $("start-button").addEventListener("click", () => sendText("/start"));
   $("fresh-start").addEventListener("click", () => freshStart().catch(() => {}));
