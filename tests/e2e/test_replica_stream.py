@@ -4,14 +4,16 @@ as a load balancer would, while one of them is SIGKILLed mid-stream and started 
 REPLICA_USERS people (200 in CI) each send about ten updates, as people do, each once the one
 before was handled: /start, /balance, a Balance tap, a Stars purchase (a quarter of the
 successful_payment messages delivered twice), /help; a fifth of them pay an order (some with a
-double tap on Pay, whose two presses may reach two replicas; some cancel it after), pairs race
-to claim gifts, and an operator bills buyers with /admin_order.
+double tap on Pay, whose two presses may reach two replicas; some cancel it after), a tenth
+withdraw their cashback to a saved card, pairs race to claim gifts, and an operator bills
+buyers with /admin_order.
 
 At the end: every charge credited once; every order paid at most once and refunded at most
-once; every gift has one winner; every chat's updates were handled in update_id order; every
-pre-checkout query answered within 10 s of its first delivery; notices went out at Telegram's
-pace counted across all three processes; the killed process's lanes were taken over within
-twice the lease; the books balance. Seeded (REPLICA_SEED), so a failure replays.
+once; every withdrawal asked once; every gift has one winner; every chat's updates were handled
+in update_id order; every pre-checkout query answered within 10 s of its first delivery;
+notices went out at Telegram's pace counted across all three processes; the killed process's
+lanes were taken over within twice the lease; the books balance. Seeded (REPLICA_SEED), so a
+failure replays.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ import pytest
 
 from bot.domain.models import Purchase
 from bot.emulator import BotAPIEmulator, PaymentOutcome
-from bot.keyboards.callbacks import OrderAction, OrderStep
+from bot.keyboards.callbacks import CashbackAction, CashbackStep, OrderAction, OrderStep
+from bot.services.cards import CardService, check_number
 from tests.conftest import TOKEN, WEBHOOK_SECRET, free_port, spawn_bot_process
 from tests.databases import REDIS_HINT, TEST_REDIS_URL
 from tests.e2e.test_crash_payments import PlannedGift, PlannedOrder, _credited
@@ -49,6 +52,7 @@ PEPPER = "p" * 32  # as tests.unit.test_certificates.World hashes with
 BALANCE_MAX = 10_000_000
 NOTICE_RATE = 25
 ANSWER_WAIT = 25.0  # a person waits this long for an answer before going on regardless
+CARD_NUMBER = "2200 7000 0000 0009"
 CARD = 1  # any message id: a tap on a message that is gone gets a new message
 
 
@@ -199,6 +203,18 @@ async def test_three_replicas_one_killed_lose_and_repeat_nothing(
         gift = await world.gifts.latest_of(giver)
         assert gift is not None
         gifts[gift.code] = PlannedGift(amount, tuple(chaos.sample(PEOPLE, 2)))  # type: ignore[arg-type]
+    # A tenth withdraw their certificate cashback ($6 of $600 in certificates) to a saved card.
+    cards = CardService(world.base.db, world.base.clock)
+    withdrawers: dict[int, int] = {}  # user: card id
+    for user in PEOPLE[2::10]:
+        if user not in buyers:
+            await world.set_up_password(user, PASSWORD)
+        for _ in range(3):  # the largest certificate is $200
+            await world.pay(user, 20000)
+        funded[user] += 60000
+        charges += 3
+        card = await cards.add(user, check_number(CARD_NUMBER), "12/30")
+        withdrawers[user] = card.id
     purchases: dict[int, Purchase] = {}
     for user in PEOPLE:
         amount = usd(chaos.choice((500, 1000, 2000, 1250)))
@@ -224,6 +240,12 @@ async def test_three_replicas_one_killed_lose_and_repeat_nothing(
             steps[order.user].append(
                 ("tap", OrderAction(step=OrderStep.CANCEL, order_id=order_id).pack())
             )
+    for user, card_id in withdrawers.items():
+        steps[user] += [
+            ("tap", CashbackAction(step=CashbackStep.WITHDRAW).pack()),
+            ("tap", CashbackAction(step=CashbackStep.CARD, card_id=card_id).pack()),
+            ("text", PASSWORD),
+        ]
     race: dict[int, list[str]] = defaultdict(list)
     for code, gift in gifts.items():
         for user in gift.claimers:
@@ -324,6 +346,7 @@ async def test_three_replicas_one_killed_lose_and_repeat_nothing(
         )
         assert takeover and takeover[0] < 2 * LEASE + 1.0, takeover
         await _check_money(world, orders, gifts, outcomes, funded, purchases)
+        await _check_withdrawals(world, withdrawers)
         await _check_order_of_lanes(world)
         _check_pre_checkouts(emulator)
         await _check_notices(world, emulator, bills)
@@ -402,6 +425,20 @@ async def _check_money(
     for user in PEOPLE:
         balance = (await world.base.ledger.balances(user)).balance
         assert balance == usd(expected[user]), (user, balance, expected[user])
+
+
+async def _check_withdrawals(world: Shop, withdrawers: dict[int, int]) -> None:
+    """Each asked once, for all the available cashback (the $6 and 1% of the Stars purchase),
+    to the card chosen; none left over."""
+    for user, card_id in withdrawers.items():
+        rows = await world.base.fetch(
+            "SELECT amount, card_id, status FROM withdrawals WHERE user_id = $1", user
+        )
+        assert len(rows) == 1, (user, rows)
+        amount, card, status = rows[0]
+        assert amount >= 600 and (card, status) == (card_id, "requested"), (user, rows)
+        held = await world.base.ledger.balances(user)
+        assert held.cashback_available == usd(0), (user, held)
 
 
 async def _check_order_of_lanes(world: Shop) -> None:
