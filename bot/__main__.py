@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot [run|webhook|migrate|inbox|copy-db|playground]``."""
+"""Command line: ``python -m bot [run|webhook|migrate|inbox|copy-db|backup|restore|playground]``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from bot.log_setup import setup_logging
 
 # Commands that never talk to Telegram: they need no token, and a missing or mistyped one in .env
 # does not stop them. This placeholder is shaped like a token and goes nowhere.
-OFFLINE_COMMANDS = frozenset({"migrate", "inbox", "copy-db"})
+OFFLINE_COMMANDS = frozenset({"migrate", "inbox", "copy-db", "backup", "restore"})
 OFFLINE_TOKEN = "100000:offline-commands-never-send-this-token"
 
 
@@ -40,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     copy_db.add_argument(
         "--from", dest="source", default=None, help="sqlite:///path (default: DATABASE_URL)"
     )
+    backup = commands.add_parser(
+        "backup", help="an online copy of the SQLite database, checked (the bot may run)"
+    )
+    backup.add_argument("--to", required=True, type=Path, help="the new backup file")
+    restore = commands.add_parser(
+        "restore", help="a backup into an empty data directory (DATA_DIR), checked"
+    )
+    restore.add_argument("--from", dest="source", required=True, type=Path, help="a backup file")
     playground = commands.add_parser(
         "playground", help="try the bot in a browser, with a local Telegram emulator"
     )
@@ -280,13 +288,103 @@ def main(argv: list[str] | None = None) -> int:
     secrets = [token]
     if settings.webhook_secret is not None:
         secrets.append(settings.webhook_secret.get_secret_value())
-    setup_logging(settings.log_level, secrets)
+    setup_logging(settings.log_level, secrets, settings.log_format)
     try:
         return _dispatch(args, settings)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
         return _fail(_explain(exc, settings), token)
+
+
+def _backup(settings: Settings, target: Path) -> int:
+    from bot.storage.database import open_database
+    from bot.storage.sqlite import SQLiteDatabase
+
+    source = open_database(settings.database, currency=settings.currency)
+    if not isinstance(source, SQLiteDatabase):
+        print(
+            "error: backup copies SQLite; for PostgreSQL use pg_dump (docs/operations.md)",
+            file=sys.stderr,
+        )
+        return 2
+    if not source.path.exists():
+        print(f"error: no database at {source.path} (DATA_DIR or DATABASE_URL)", file=sys.stderr)
+        return 2
+    if target.exists():
+        print(f"error: --to {target}: the file exists; a backup never overwrites", file=sys.stderr)
+        return 2
+
+    async def copy() -> int:
+        await source.backup_into(target)
+        print(f"backed up {source.path} -> {target}")
+        code = await _check_copy(settings, target)
+        print("keep the pepper with it: SECRET_PEPPER, or DATA_DIR/secret_pepper")
+        return code
+
+    return asyncio.run(copy())
+
+
+def _restore(settings: Settings, backup: Path) -> int:
+    from bot.storage.database import open_database
+    from bot.storage.sqlite import SQLiteDatabase
+
+    target = open_database(settings.database, currency=settings.currency)
+    if not isinstance(target, SQLiteDatabase):
+        print(
+            "error: restore writes SQLite; for PostgreSQL use pg_restore (docs/operations.md)",
+            file=sys.stderr,
+        )
+        return 2
+    if not backup.is_file():
+        print(f"error: --from {backup}: no such file", file=sys.stderr)
+        return 2
+    if target.path.exists():
+        print(
+            f"error: {target.path} exists: restore only into an empty data directory"
+            " (stop the bot, move the old file away)",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def copy() -> int:
+        await SQLiteDatabase(backup).backup_into(target.path)
+        print(f"restored {backup} -> {target.path}")
+        code = await _check_copy(settings, target.path, migrate=True)
+        print(
+            "the pepper goes along: SECRET_PEPPER, or DATA_DIR/secret_pepper, as when the backup"
+            " was taken"
+        )
+        return code
+
+    return asyncio.run(copy())
+
+
+async def _check_copy(settings: Settings, path: Path, *, migrate: bool = False) -> int:
+    """The ledger's invariants on a copy; a restored one is brought to this version first."""
+    from bot.domain.clock import SystemClock
+    from bot.services.ledger import LedgerService
+    from bot.storage.sqlite import SQLiteDatabase
+
+    copy = SQLiteDatabase(path)
+    copy.currency = settings.currency
+    await copy.connect()
+    try:
+        if migrate:
+            applied = await copy.migrate()
+            if applied:
+                print(f"migrations applied: {applied}")
+        problems = await LedgerService(copy, settings.currency, SystemClock()).check_invariants()
+        async with copy.read() as uow:
+            entries = await uow.session.fetchval("SELECT COUNT(*) FROM entries")
+            users = await uow.session.fetchval("SELECT COUNT(*) FROM users")
+    finally:
+        await copy.close()
+    print(f"  {users} users, {entries} ledger entries")
+    print(f"ledger invariants: {'ok' if not problems else 'VIOLATED'}")
+    for problem in problems:
+        print(f"  {problem}")
+    return 1 if problems else 0
 
 
 def _webhook_refusal(settings: Settings) -> str | None:
@@ -331,6 +429,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         asyncio.run(_migrate(settings))
     elif args.command == "inbox":
         return asyncio.run(_inbox(settings, args.retry))
+    elif args.command == "backup":
+        return _backup(settings, args.to)
+    elif args.command == "restore":
+        return _restore(settings, args.source)
     elif args.command == "copy-db":
         return asyncio.run(_copy_db(settings, args.source or settings.database, args.to))
     else:

@@ -40,6 +40,7 @@ from bot.middlewares.throttling import (
 )
 from bot.runtime.inbox import Inbox
 from bot.runtime.leader import Leadership
+from bot.runtime.metrics import REPLIES, Metrics
 from bot.runtime.notices import LiveCards, NoticeSender
 from bot.runtime.parked import ParkedNotifier
 from bot.runtime.polling import InboxPoller
@@ -47,7 +48,7 @@ from bot.runtime.reconcile import StarsReconciler
 from bot.runtime.refunds import StarsRefunds
 from bot.runtime.scheduler import register_jobs
 from bot.runtime.telegram_session import telegram_session
-from bot.runtime.webhook import WebhookServer, webhook_path
+from bot.runtime.webhook import ReadyCheck, WebhookServer, webhook_path
 from bot.services import Services
 from bot.services.cards import CardService
 from bot.services.cashback import CashbackPolicy, CashbackService
@@ -143,6 +144,7 @@ class Application:
             settings.database, currency=settings.currency, pool_size=settings.database_pool_size
         )
         self.i18n = I18n(SUPPORTED_LOCALES, settings.default_locale, settings.currency)
+        self.metrics = Metrics(self.db, self.clock)
         # This process among the replicas, as leases name it: where it runs, and which run.
         self.replica = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
@@ -196,7 +198,9 @@ class Application:
             session=self._session(),
             default=DefaultBotProperties(parse_mode=ParseMode.HTML),
         )
-        self.bot.session.middleware(RetryAfterMiddleware())
+        self.bot.session.middleware(
+            RetryAfterMiddleware(on_flood_wait=lambda: self.metrics.flood_wait(REPLIES))
+        )
         self.bot.session.middleware(PromptRecorder())
         self.reconciler = StarsReconciler(
             self.bot, Reconciliation(self.db), self.services.notices, settings.support_chat_id
@@ -234,6 +238,7 @@ class Application:
             owner=self.replica,
             lease=settings.lane_lease,
             exclusive=self.db.dialect == "sqlite",
+            metrics=self.metrics,
         )
         # Notices go out through a session of their own: no retry-after waits inside a send
         # (the sender reschedules instead), and handlers' replies never queue behind notices.
@@ -254,6 +259,7 @@ class Application:
             lease=settings.notice_lease,
             max_attempts=settings.notice_max_attempts,
             shared=self.shared_limits,
+            metrics=self.metrics,
         )
         self.db.on_notices = self.notice_sender.wake
         self._sender_task: asyncio.Task[None] | None = None
@@ -338,6 +344,15 @@ class Application:
             me = await self.bot.me()
             log.info("event=polling_started bot_id=%s username=%s", me.id, me.username)
             await self._start_handling()
+            if self.settings.metrics_port is not None:
+                self.webhook = WebhookServer(
+                    self.inbox,
+                    self.db,
+                    path=None,
+                    checks=self._ready_checks(),
+                    metrics=self.metrics,
+                )
+                await self.webhook.start(self.settings.webhook_host, self.settings.metrics_port)
             self._poller = InboxPoller(
                 self.bot,
                 self.inbox,
@@ -347,6 +362,8 @@ class Application:
             await self._poller.run()
             await self._stop_handling()
         finally:
+            if self.webhook is not None:
+                await self.webhook.close()
             await self.shutdown()
 
     async def run_webhook(self) -> None:
@@ -359,13 +376,13 @@ class Application:
             await self.publish_commands()
             me = await self.bot.me()
             await self._start_handling()
-            checks = {"redis": self.shared_limits.ping} if self.shared_limits is not None else {}
             self.webhook = WebhookServer(
                 self.inbox,
                 self.db,
                 path=webhook_path(url),
                 secret=secret.get_secret_value(),
-                checks=checks,
+                checks=self._ready_checks(),
+                metrics=self.metrics,
             )
             await self.webhook.start(self.settings.webhook_host, self.settings.webhook_port)
             # The same call from every replica: Telegram keeps one webhook and what is pending.
@@ -384,6 +401,9 @@ class Application:
             if self.webhook is not None:
                 await self.webhook.close()
             await self.shutdown()
+
+    def _ready_checks(self) -> dict[str, ReadyCheck]:
+        return {"redis": self.shared_limits.ping} if self.shared_limits is not None else {}
 
     async def _start_handling(self) -> None:
         await self.inbox.start()

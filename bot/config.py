@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     currency: str = "USD"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     database_url: str | None = None
     secret_pepper: SecretStr | None = None
     lockout_max_failures: int = Field(default=5, ge=1, le=100)
@@ -73,6 +74,8 @@ class Settings(BaseSettings):
     # How long a replica owns a chat's lane without renewing it: a killed replica's chats are
     # taken over by another this late (at most twice this, with the scan between).
     lane_lease: timedelta = timedelta(seconds=5)
+    # Polling: /metrics, /healthz and /readyz on this port (webhook mode serves them on its own).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
 
     @field_validator("bot_token")
     @classmethod
@@ -90,6 +93,7 @@ class Settings(BaseSettings):
         "webhook_url",
         "webhook_secret",
         "redis_url",
+        "metrics_port",
         mode="before",
     )
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -23,9 +24,16 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
     getUpdates is left to the poller, which has its own backoff.
     """
 
-    def __init__(self, *, attempts: int = 3, max_wait: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        attempts: int = 3,
+        max_wait: float = 10.0,
+        on_flood_wait: Callable[[], None] | None = None,
+    ) -> None:
         self.attempts = attempts
         self.max_wait = max_wait
+        self.on_flood_wait = on_flood_wait  # counts each 429 (metrics)
 
     async def __call__(
         self,
@@ -38,6 +46,8 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
+                if self.on_flood_wait is not None:
+                    self.on_flood_wait()
                 if (
                     isinstance(method, GetUpdates)
                     or attempt >= self.attempts

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ from pydantic import ValidationError
 from bot.domain.clock import Clock
 from bot.domain.provenance import HANDLING_UPDATE
 from bot.lru import LRU
+from bot.runtime.metrics import DONE, PARKED, RETRIED, Metrics
 from bot.services.users import Contact, UserService
 from bot.storage.database import Database
 from bot.storage.errors import StorageError
@@ -175,6 +177,7 @@ class Inbox:
         owner: str = "local",
         lease: timedelta = timedelta(seconds=5),
         exclusive: bool = True,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.dispatcher = dispatcher
@@ -191,6 +194,7 @@ class Inbox:
         self.owner = owner  # this process, as the lanes table names it
         self.lease = lease
         self.exclusive = exclusive  # no other process can be running (SQLite's file lock)
+        self.metrics = metrics
         # Lanes whose lease this process holds, with the claim count when each was claimed.
         self._owned: dict[str, int] = {}
         self._claims = 0
@@ -298,6 +302,9 @@ class Inbox:
             # lane new to this process can hold rows it does not know.
             earlier = await uow.inbox.waiting_in(new if self.exclusive else claimed)
         self._took(claimed, new)
+        if self.metrics is not None:
+            for row in fresh:
+                self.metrics.received_update(row.kind)
         await self._register([contacts[r.update_id] for r in fresh if r.update_id in contacts])
         self._enqueue(earlier)  # before the fresh rows: they may be newer
         self._enqueue([row for row in fresh if row.lane in claimed])
@@ -401,6 +408,14 @@ class Inbox:
 
     async def _handle(self, row: InboxRow) -> bool:
         """Handle one row. True when the lane may move on (done or parked)."""
+        started = time.perf_counter()
+        done = await self._try(row)
+        if self.metrics is not None:
+            outcome = PARKED if done and row.update_id not in self._done else DONE
+            self.metrics.handled_update(row.kind, outcome if done else RETRIED, started)
+        return done
+
+    async def _try(self, row: InboxRow) -> bool:
         update: Update | None = None
         try:
             if row.attempts and self.on_retry is not None and await self.on_retry(row):
@@ -517,6 +532,8 @@ class Inbox:
         self._let_go_if_empty(claimed)
         if taken:
             log.info("event=lanes_taken_over lanes=%d rows=%d", len(taken), queued)
+            if self.metrics is not None:
+                self.metrics.takeovers.inc(len(taken))
         return queued
 
     async def renew(self) -> None:

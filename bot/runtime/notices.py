@@ -38,6 +38,7 @@ from bot.domain.models import Notice
 from bot.i18n import I18n, Translator
 from bot.keyboards.cashback import notice_keyboard
 from bot.keyboards.orders import order_reminder_keyboard
+from bot.runtime.metrics import Metrics
 from bot.runtime.reconcile import REPORT as RECONCILE_REPORT
 from bot.screens import Screen
 from bot.screens import cashback as cashback_screens
@@ -254,8 +255,10 @@ class NoticeSender:
         lease: timedelta,
         max_attempts: int,
         shared: SharedLimits | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
+        self.metrics = metrics
         self.notices = notices
         self.users = users
         self.live = live
@@ -328,6 +331,7 @@ class NoticeSender:
         except TelegramRetryAfter as exc:
             wait = exc.retry_after
             log.warning("event=notice_flood_wait chat_id=%s retry_after=%s", chat_id, wait)
+            self._count("flood_wait")
             await self._settle(self.notices.release(message.ids, timedelta(seconds=wait)))
         except TelegramForbiddenError as exc:
             await self._forbidden(chat_id, message, exc)
@@ -339,8 +343,15 @@ class NoticeSender:
         else:
             card_message = message_id if message.card is not None else None
             await self._settle(self.notices.mark_sent(message.ids, card_message))
+            self._count("sent")
         finally:
             self.pacer.release()
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.notice(outcome)
+            if outcome == "flood_wait":
+                self.metrics.flood_wait("notices")
 
     async def _deliver(self, chat_id: int, message: Outgoing) -> int:
         """Send the message, or edit the card it follows; the id of the message it is in."""
@@ -377,6 +388,7 @@ class NoticeSender:
             await self._back_off(chat_id, message, error)
             return
         log.info("event=notice_recipient_unreachable chat_id=%s", chat_id)
+        self._count("unreachable")
         await self._settle(self.users.mark_unreachable(chat_id))
         await self._settle(self.notices.release(message.ids))
         if self.operators_chat is not None and message.kinds & OPERATORS_WATCH:
@@ -399,6 +411,7 @@ class NoticeSender:
         except StorageError as exc:
             log.warning("event=notice_mark_failed chat_id=%s error=%s", chat_id, exc)
             return
+        self._count("failed" if again is None else "retried")
         if again is None:
             log.error(
                 "event=notice_failed chat_id=%s ids=%s attempts=%s error=%s",

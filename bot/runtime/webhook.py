@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.runtime.inbox import Inbox
+from bot.runtime.metrics import CONTENT_TYPE, Metrics
 from bot.storage.database import Database
 from bot.storage.errors import StorageError
 
@@ -47,24 +48,30 @@ class WebhookServer:
         inbox: Inbox,
         db: Database,
         *,
-        path: str,
-        secret: str,
+        path: str | None,
+        secret: str = "",
         checks: Mapping[str, ReadyCheck] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        """``path`` None: the probes and /metrics only, beside a poller (METRICS_PORT)."""
         self.inbox = inbox
         self.db = db
         self.path = path
         self._secret = secret.encode()
         self.checks = checks or {}
+        self.metrics = metrics
         self._accepting = True
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
-        app.router.add_post(self.path, self.receive)
+        if self.path is not None:
+            app.router.add_post(self.path, self.receive)
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/readyz", self.readyz)
+        if self.metrics is not None:
+            app.router.add_get("/metrics", self.scrape)
         return app
 
     async def start(self, host: str, port: int) -> None:
@@ -72,7 +79,7 @@ class WebhookServer:
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
         self.port = self._runner.addresses[0][1]
-        log.info("event=webhook_listening host=%s port=%s path=%s", host, self.port, self.path)
+        log.info("event=http_listening host=%s port=%s webhook=%s", host, self.port, self.path)
 
     def stop_accepting(self) -> None:
         """From now on answer 503: Telegram keeps the update for another replica or later."""
@@ -113,6 +120,16 @@ class WebhookServer:
         return web.Response(status=200)
 
     # --- probes --------------------------------------------------------------------------------
+
+    async def scrape(self, request: web.Request) -> web.Response:
+        """Prometheus's text format (bot/runtime/metrics.py); 503 while the database is away."""
+        assert self.metrics is not None
+        try:
+            body = await self.metrics.render()
+        except StorageError as exc:
+            log.warning("event=metrics_unavailable error=%s", type(exc).__name__)
+            return web.Response(status=503)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     async def healthz(self, request: web.Request) -> web.Response:
         """The event loop runs and answers: nothing else is asked."""

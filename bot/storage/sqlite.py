@@ -318,6 +318,27 @@ class SQLiteDatabase(Database):
     def reads_moved_to_thread(self) -> int:
         return self._loop_reader.moved if self._loop_reader is not None else 0
 
+    async def backup_into(self, target: Path) -> None:
+        """An online copy into ``target`` (a new file): SQLite's backup API copies a consistent
+        snapshot while the bot goes on writing."""
+
+        def copy() -> str | None:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with (
+                    closing(sqlite3.connect(self.path)) as source,
+                    closing(sqlite3.connect(target)) as copied,
+                ):
+                    source.backup(copied)
+            except (sqlite3.Error, OSError) as exc:
+                target.unlink(missing_ok=True)
+                return str(exc)
+            return None
+
+        failure = await asyncio.to_thread(copy)
+        if failure is not None:
+            raise StorageUnavailable(f"the copy failed: {failure}")
+
     def hold_sole_use(self) -> None:
         """One bot process per file: a lock beside it, held while connected, let go when the
         process ends however it ends. A second process refuses to start."""
