@@ -41,6 +41,13 @@ def main() -> None:
     parser.add_argument("--mix-per-user", type=int, default=10, help="throughput: updates each")
     parser.add_argument("--new-users", type=int, default=1000, help="throughput: first /starts")
     parser.add_argument("--load-rate", type=float, default=200, help="throughput: offered/s")
+    parser.add_argument(
+        "--workloads",
+        nargs="+",
+        default=["mix", "burst", "new", "load"],
+        choices=["mix", "burst", "new", "load"],
+        help="throughput: which workloads",
+    )
     parser.add_argument("--replica-users", type=int, default=200, help="replicas: users")
     parser.add_argument("--replica-per-user", type=int, default=10, help="replicas: updates each")
     parser.add_argument("--notices", type=int, default=10_000, help="notices: queued")
@@ -68,6 +75,7 @@ def main() -> None:
                 latencies=tuple(ms / 1000 for ms in args.latency_ms),
                 repeats=args.repeats,
                 postgres_url=None,
+                workloads=tuple(args.workloads),
             )
         )
         _publish("throughput", throughput.report(runs))

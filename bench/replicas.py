@@ -26,7 +26,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import scratch_schema
+from bench.common import cpu_seconds, scratch_schema
 from bench.throughput import ROOT, TOKEN, Driver, _closed_loop, _warm_up, errors_logged
 from bot.emulator import BotAPIEmulator
 from bot.storage.database import open_database
@@ -34,15 +34,6 @@ from bot.storage.database import open_database
 SECRET = "bench-webhook-secret"
 PEPPER = "bench-pepper-" + "x" * 32
 POLLING = "polling, 1 process"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU of a process so far (Linux /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:

@@ -9,6 +9,8 @@ answered, which comes after the edit).
 - **mix**: returning users (each pressed /start once before the clock starts) run a realistic
   mix: Balance taps, /start, menu navigation, /cashback, /orders, catalog pages, gift links.
 - **new**: every update is a user's first /start, so it registers the user.
+- **burst**: returning users in 1,000 distinct chats, every chat's update released at once (half
+  Balance taps, the rest /start and /balance), in rounds: the cost per update, no lane waits.
 - **load**: returning users at a fixed offered load (``load_rate`` updates a second, each user
   once), for latency percentiles rather than throughput.
 
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from bench.common import resident_memory, scratch_schema
+from bench.common import cpu_seconds, resident_memory, scratch_schema
 from bot.emulator import BotAPIEmulator, Call
 
 TOKEN = "123456:bench-token-for-the-local-emulator-only"
@@ -65,7 +67,7 @@ class Tracker:
     waiting_chat: dict[int, asyncio.Future[float]] = field(default_factory=dict)
     waiting_query: dict[str, asyncio.Future[float]] = field(default_factory=dict)
     answered_query: dict[str, float] = field(default_factory=dict)  # before anyone waited
-    last_with_buttons: dict[int, int] = field(default_factory=dict)
+    last_sent: dict[int, int] = field(default_factory=dict)  # the bot's latest message a chat
     content_calls: int = 0
 
     def __call__(self, call: Call) -> None:
@@ -83,8 +85,8 @@ class Tracker:
             return
         self.content_calls += 1
         chat = int(call.params["chat_id"])
-        if call.method == "sendMessage" and call.params.get("reply_markup"):
-            self.last_with_buttons[chat] = int(call.result["message_id"])
+        if call.method == "sendMessage":
+            self.last_sent[chat] = int(call.result["message_id"])
         future = self.waiting_chat.pop(chat, None)
         if future is not None and not future.done():
             future.set_result(call.time)
@@ -105,16 +107,15 @@ class Driver:
         return await asyncio.wait_for(future, 60) - began
 
     async def tap(self, user: int, data: str) -> float:
-        """Tap a button on the user's latest menu; /start when it is not there."""
-        message_id = self.tracker.last_with_buttons.get(user)
+        """Tap a button on the bot's latest message in the chat; /start when there is none.
+        The press is sent as Telegram sends it, whether the message shows that button or not
+        (the echo bot draws none), so both bots get the same update."""
+        message_id = self.tracker.last_sent.get(user)
+        if message_id is None:
+            return await self.send(user, "/start")
         future = asyncio.get_running_loop().create_future()
         began = self.emulator.clock()
-        try:
-            if message_id is None:
-                raise ValueError("no menu yet")
-            query_id = await self.emulator.press_button(user, message_id, data)
-        except ValueError:
-            return await self.send(user, "/start")
+        query_id = await self.emulator.send_callback(user, data, message_id)
         if query_id in self.tracker.answered_query:  # answered while the tap was being sent
             return self.tracker.answered_query.pop(query_id) - began
         self.tracker.waiting_query[query_id] = future
@@ -206,6 +207,11 @@ class Run:
     messages: int  # the bot's messages and edits, the warm-up's included
     errors: int  # ERROR lines in the bot's log
     rss: int  # the bot process's resident memory at the end, in bytes
+    cpu: float = 0.0  # the bot process's CPU seconds (user + system) over the measured part
+
+    @property
+    def cpu_per_update(self) -> float:
+        return self.cpu / self.updates if self.updates else 0.0
 
     @property
     def rate(self) -> float:
@@ -247,14 +253,18 @@ async def measure(
             ):
                 if workload != "new":
                     await _warm_up(driver, ids)
+                cpu_before = cpu_seconds(process.pid)
                 began = emulator.clock()
                 if workload == "mix":
                     waits = await _closed_loop(driver, ids, per_user, seed)
+                elif workload == "burst":
+                    waits = await _bursts(driver, ids, BURST_ROUNDS, seed)
                 elif workload == "new":
                     waits = list(await asyncio.gather(*(driver.send(u, "/start") for u in ids)))
                 else:
                     waits = await _open_loop(driver, ids, load_rate, seed)
                 seconds = emulator.clock() - began
+                cpu = cpu_seconds(process.pid) - cpu_before
                 rss = resident_memory(process.pid)
             errors = errors_logged(Path(folder))
     finally:
@@ -269,6 +279,7 @@ async def measure(
         driver.tracker.content_calls,
         errors,
         rss,
+        cpu,
     )
 
 
@@ -278,6 +289,32 @@ async def _closed_loop(driver: Driver, users: list[int], per_user: int, seed: in
 
     sessions = await asyncio.gather(*(user_session(user) for user in users))
     return [wait for session in sessions for wait in session]
+
+
+BURST_ROUNDS = 3
+# A burst's updates: half Balance taps, the rest /start and /balance.
+BURST: tuple[tuple[int, str, str], ...] = (
+    (2, "tap", "m:balance"),
+    (1, "text", "/start"),
+    (1, "text", "/balance"),
+)
+
+
+async def _bursts(driver: Driver, users: list[int], rounds: int, seed: int) -> list[float]:
+    """Every user's update released at once, one round after another: distinct chats, so
+    nothing waits on a lane, and the bot's cost per update shows."""
+    chance = random.Random(seed)
+    weights = [w for w, _, _ in BURST]
+    waits: list[float] = []
+    for _ in range(rounds):
+        picks = [chance.choices(BURST, weights)[0] for _ in users]
+        waits += await asyncio.gather(
+            *(
+                driver.act(user, kind, data)
+                for user, (_, kind, data) in zip(users, picks, strict=True)
+            )
+        )
+    return waits
 
 
 async def _open_loop(driver: Driver, users: list[int], rate: float, seed: int) -> list[float]:
@@ -303,10 +340,10 @@ async def run(
     latencies: tuple[float, ...] = (0.0, 0.03),
     repeats: int = 3,
     postgres_url: str | None = None,
-    workloads: tuple[str, ...] = ("mix", "new", "load"),
+    workloads: tuple[str, ...] = ("mix", "burst", "new", "load"),
 ) -> list[Run]:
     results: list[Run] = []
-    sizes = {"mix": users, "new": new_users, "load": load_users}
+    sizes = {"mix": users, "burst": new_users, "new": new_users, "load": load_users}
     plans = [(workload, sizes[workload]) for workload in workloads]
     for latency in latencies:
         for workload, count in plans:
@@ -337,6 +374,7 @@ def report(results: list[Run]) -> str:
     titles = {
         "mix": "returning users, realistic mix, as fast as answered",
         "new": "new users, each one's first /start",
+        "burst": "returning users, distinct chats released at once, 3 rounds",
         "load": "returning users at a fixed offered load",
     }
     for latency in sorted({r.latency_ms for r in results}):
@@ -358,9 +396,11 @@ def report(results: list[Run]) -> str:
                     shown = f"offered {runs[0].updates / runs[0].seconds:6.1f}/s"
                 errors = sum(r.errors for r in group)
                 rss = statistics.median(r.rss for r in group) / 2**20
+                cpu = statistics.median(r.cpu_per_update for r in group) * 1000
                 lines.append(
                     f"    {name:<38} {shown}   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms"
-                    f"   RSS {rss:4.0f} MiB" + (f"   ({errors} errors logged!)" if errors else "")
+                    f"   CPU {cpu:4.2f} ms/update   RSS {rss:4.0f} MiB"
+                    + (f"   ({errors} errors logged!)" if errors else "")
                 )
     return "\n".join(lines)
 

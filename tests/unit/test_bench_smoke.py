@@ -32,14 +32,18 @@ async def test_ledger_benchmark_runs_on_sqlite() -> None:
 
 async def test_throughput_benchmark_runs_both_bots_as_processes() -> None:
     runs = await throughput.run(
-        users=3, per_user=3, latencies=(0.0,), repeats=1, workloads=("mix",)
+        users=3, per_user=3, new_users=4, latencies=(0.0,), repeats=1, workloads=("mix", "burst")
     )
     assert [(r.bot, r.workload) for r in runs] == [
         (throughput.ECHO, "mix"),
         (throughput.GIFTWALLET, "mix"),
+        (throughput.ECHO, "burst"),
+        (throughput.GIFTWALLET, "burst"),
     ]
-    assert all(r.errors == 0 and r.updates > 0 and r.rss > 0 for r in runs)
-    assert "x 1.00" in throughput.report(runs)
+    assert all(r.errors == 0 and r.updates > 0 and r.rss > 0 and r.cpu > 0 for r in runs)
+    assert [r.updates for r in runs if r.workload == "burst"] == [12, 12]  # 4 chats, 3 rounds
+    text = throughput.report(runs)
+    assert "x 1.00" in text and "ms/update" in text
 
 
 async def test_notices_benchmark_drains_everything_within_the_limits() -> None:
