@@ -281,7 +281,9 @@ class Inbox:
                 log.warning("event=inbox_update_without_id")
                 continue
             lane, kind, user_id = describe(raw)
-            rows.append(InboxRow(update_id, lane, _text(kind), user_id, _json(raw), now, 0, now))
+            row = InboxRow(update_id, lane, _text(kind), user_id, _json(raw), now, 0, now)
+            row.received = raw
+            rows.append(row)
             contact = first_contact(raw)
             if contact is not None:
                 contacts[update_id] = contact
@@ -298,15 +300,17 @@ class Inbox:
                 {row.lane for row in fresh}, self.owner, now, now + self.lease
             )
             new = claimed - self._owned.keys()
-            # What others stored in these lanes goes first. Alone on the database, only a
-            # lane new to this process can hold rows it does not know.
-            earlier = await uow.inbox.waiting_in(new if self.exclusive else claimed)
+            # What others stored in these lanes goes first. Alone on the database, this
+            # process knows every waiting row already (the scans at start and every second
+            # queue what an operator puts back).
+            earlier = [] if self.exclusive else await uow.inbox.waiting_in(claimed)
         self._took(claimed, new)
         if self.metrics is not None:
             for row in fresh:
                 self.metrics.received_update(row.kind)
         await self._register([contacts[r.update_id] for r in fresh if r.update_id in contacts])
-        self._enqueue(earlier)  # before the fresh rows: they may be newer
+        mine = {row.update_id: row for row in fresh}
+        self._enqueue(mine.get(row.update_id, row) for row in earlier)  # older ones first
         self._enqueue([row for row in fresh if row.lane in claimed])
         self._let_go_if_empty(claimed)
         return max(row.update_id for row in rows)
@@ -421,7 +425,8 @@ class Inbox:
             if row.attempts and self.on_retry is not None and await self.on_retry(row):
                 self._done[row.update_id] = self.clock.now()
                 return True
-            update = Update.model_validate(json.loads(row.payload), context={"bot": self.bot})
+            raw = row.received if row.received is not None else json.loads(row.payload)
+            update = Update.model_validate(raw, context={"bot": self.bot})
             handling = HANDLING_UPDATE.set(row.update_id)
             try:
                 response = await self.dispatcher.feed_update(self.bot, update)

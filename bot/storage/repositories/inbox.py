@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.storage.session import Row, Session, listed_texts
 
@@ -21,6 +22,8 @@ class InboxRow:
     next_attempt_at: datetime
     last_error: str | None = None
     parked_at: datetime | None = None
+    # The update as this process received it, never stored: spares parsing ``payload`` again.
+    received: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 _COLUMNS = (
