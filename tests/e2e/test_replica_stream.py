@@ -36,7 +36,12 @@ from bot.keyboards.callbacks import CashbackAction, CashbackStep, OrderAction, O
 from bot.services.cards import CardService, check_number
 from tests.conftest import TOKEN, WEBHOOK_SECRET, free_port, spawn_bot_process
 from tests.databases import REDIS_HINT, TEST_REDIS_URL
-from tests.e2e.test_crash_payments import PlannedGift, PlannedOrder, _credited
+from tests.e2e.test_crash_payments import (
+    PlannedGift,
+    PlannedOrder,
+    _credited,
+    bills_delivered,
+)
 from tests.e2e.test_security_dialogues import PASSWORD
 from tests.unit.test_orders import Shop, usd
 
@@ -493,12 +498,4 @@ async def _check_notices(
     busiest = max(sum(1 for m in moments[i:] if m < start + 1.0) for i, start in enumerate(moments))
     assert busiest <= NOTICE_RATE + 1, busiest
     for title, (buyer, _) in bills.items():
-        delivered = [
-            c
-            for c in emulator.calls("sendMessage")
-            if c.ok
-            and int(c.params["chat_id"]) == buyer
-            and "new bill" in c.params["text"]
-            and f"</b>: {title}\n" in c.params["text"]
-        ]
-        assert 1 <= len(delivered) <= 2, (title, len(delivered))
+        assert 1 <= bills_delivered(emulator, buyer, title) <= 2, title
