@@ -15,7 +15,6 @@ the takeover is the time until no lane it held has an update waiting.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import statistics
 import sys
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import cpu_seconds, scratch_schema
-from bench.throughput import ROOT, TOKEN, Driver, _closed_loop, _warm_up, errors_logged
+from bench.throughput import TOKEN, Driver, _closed_loop, _warm_up, bot_env, errors_logged
 from bot.emulator import BotAPIEmulator
 from bot.storage.database import open_database
 
@@ -77,18 +76,13 @@ async def processes(
     log = (folder / "bot.log").open("ab")
     try:
         for index in range(max(1, replicas)):
-            env = {
-                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                "HOME": str(folder),
-                "PYTHONPATH": str(ROOT),
-                "BOT_TOKEN": TOKEN,
-                "TELEGRAM_API_URL": emulator.base_url,
-                "DATA_DIR": str(folder / "data"),
-                "LOG_LEVEL": "WARNING",
-                "DATABASE_URL": database_url,
-                "REDIS_URL": redis_url,
-                "SECRET_PEPPER": PEPPER,
-            }
+            env = bot_env(
+                emulator,
+                folder,
+                DATABASE_URL=database_url,
+                REDIS_URL=redis_url,
+                SECRET_PEPPER=PEPPER,
+            )
             command = [sys.executable, "-m", "bot"]
             wait_for = "getUpdates"
             if replicas:

@@ -145,11 +145,9 @@ def errors_logged(folder: Path) -> int:
     return sum("level=ERROR" in line for line in path.read_text("utf-8").splitlines())
 
 
-@asynccontextmanager
-async def bot_process(
-    which: str, emulator: BotAPIEmulator, folder: Path, database_url: str | None
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    env = {
+def bot_env(emulator: BotAPIEmulator, folder: Path, **settings: str) -> dict[str, str]:
+    """The environment of a bot under test: this checkout, the emulator, its own data dir."""
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(folder),
         "PYTHONPATH": str(ROOT),
@@ -157,8 +155,15 @@ async def bot_process(
         "TELEGRAM_API_URL": emulator.base_url,
         "DATA_DIR": str(folder / "data"),
         "LOG_LEVEL": "WARNING",
-        **({"DATABASE_URL": database_url} if database_url else {}),
+        **settings,
     }
+
+
+@asynccontextmanager
+async def bot_process(
+    which: str, emulator: BotAPIEmulator, folder: Path, database_url: str | None
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    env = bot_env(emulator, folder, **({"DATABASE_URL": database_url} if database_url else {}))
     module = "bot" if which == GIFTWALLET else "bench.echo_bot"
     mark = emulator.call_count()
     command = [sys.executable, "-m", module]

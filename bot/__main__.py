@@ -87,7 +87,9 @@ async def _run(settings: Settings, *, webhook: bool = False) -> None:
 
 
 async def _playground(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.playground.server import LOOPBACK, NOT_FROM_ENV, ModeRefused, Playground
+    from bot.playground.delivery import ModeRefused
+    from bot.playground.server import LOOPBACK, Playground
+    from bot.playground.settings import NOT_FROM_ENV
 
     data_dir = args.data_dir or settings.data_dir / "playground"
     try:
@@ -271,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "playground":
             # The playground never contacts Telegram and keeps its own database: what .env says
             # of those is not even read (see NOT_FROM_ENV).
-            from bot.playground.server import NOT_READ
+            from bot.playground.settings import NOT_READ
 
             settings = load_settings(**NOT_READ)
         elif args.command in OFFLINE_COMMANDS:
@@ -297,27 +299,37 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(_explain(exc, settings), token)
 
 
-def _backup(settings: Settings, target: Path) -> int:
+def _configured_sqlite(settings: Settings, what: str, instead: str) -> Path | None:
+    """The SQLite file DATA_DIR or DATABASE_URL names; None, said why, on PostgreSQL."""
     from bot.storage.database import open_database
     from bot.storage.sqlite import SQLiteDatabase
 
-    source = open_database(settings.database, currency=settings.currency)
-    if not isinstance(source, SQLiteDatabase):
-        print(
-            "error: backup copies SQLite; for PostgreSQL use pg_dump (docs/operations.md)",
-            file=sys.stderr,
-        )
+    database = open_database(settings.database)
+    if isinstance(database, SQLiteDatabase):
+        return database.path
+    print(
+        f"error: {what} SQLite; for PostgreSQL use {instead} (docs/operations.md)",
+        file=sys.stderr,
+    )
+    return None
+
+
+def _backup(settings: Settings, target: Path) -> int:
+    from bot.storage.sqlite import SQLiteDatabase
+
+    source = _configured_sqlite(settings, "backup copies", "pg_dump")
+    if source is None:
         return 2
-    if not source.path.exists():
-        print(f"error: no database at {source.path} (DATA_DIR or DATABASE_URL)", file=sys.stderr)
+    if not source.exists():
+        print(f"error: no database at {source} (DATA_DIR or DATABASE_URL)", file=sys.stderr)
         return 2
     if target.exists():
         print(f"error: --to {target}: the file exists; a backup never overwrites", file=sys.stderr)
         return 2
 
     async def copy() -> int:
-        await source.backup_into(target)
-        print(f"backed up {source.path} -> {target}")
+        await SQLiteDatabase(source).backup_into(target)
+        print(f"backed up {source} -> {target}")
         code = await _check_copy(settings, target)
         print("keep the pepper with it: SECRET_PEPPER, or DATA_DIR/secret_pepper")
         return code
@@ -326,31 +338,26 @@ def _backup(settings: Settings, target: Path) -> int:
 
 
 def _restore(settings: Settings, backup: Path) -> int:
-    from bot.storage.database import open_database
     from bot.storage.sqlite import SQLiteDatabase
 
-    target = open_database(settings.database, currency=settings.currency)
-    if not isinstance(target, SQLiteDatabase):
-        print(
-            "error: restore writes SQLite; for PostgreSQL use pg_restore (docs/operations.md)",
-            file=sys.stderr,
-        )
+    target = _configured_sqlite(settings, "restore writes", "pg_restore")
+    if target is None:
         return 2
     if not backup.is_file():
         print(f"error: --from {backup}: no such file", file=sys.stderr)
         return 2
-    if target.path.exists():
+    if target.exists():
         print(
-            f"error: {target.path} exists: restore only into an empty data directory"
+            f"error: {target} exists: restore only into an empty data directory"
             " (stop the bot, move the old file away)",
             file=sys.stderr,
         )
         return 2
 
     async def copy() -> int:
-        await SQLiteDatabase(backup).backup_into(target.path)
-        print(f"restored {backup} -> {target.path}")
-        code = await _check_copy(settings, target.path, migrate=True)
+        await SQLiteDatabase(backup).backup_into(target)
+        print(f"restored {backup} -> {target}")
+        code = await _check_copy(settings, target, migrate=True)
         print(
             "the pepper goes along: SECRET_PEPPER, or DATA_DIR/secret_pepper, as when the backup"
             " was taken"
@@ -387,39 +394,28 @@ async def _check_copy(settings: Settings, path: Path, *, migrate: bool = False) 
     return 1 if problems else 0
 
 
+def _unset(settings: Settings, *names: str) -> str:
+    """The named settings that are not set, as "A and B" (empty when all are)."""
+    return " and ".join(name for name in names if getattr(settings, name.lower()) is None)
+
+
 def _webhook_refusal(settings: Settings) -> str | None:
-    missing = [
-        name
-        for name, value in (
-            ("WEBHOOK_URL", settings.webhook_url),
-            ("WEBHOOK_SECRET", settings.webhook_secret),
-        )
-        if value is None
-    ]
-    if missing:
+    if missing := _unset(settings, "WEBHOOK_URL", "WEBHOOK_SECRET"):
         return (
-            f"webhook mode needs {' and '.join(missing)}: the public https:// URL Telegram posts"
+            f"webhook mode needs {missing}: the public https:// URL Telegram posts"
             " to, and a secret of 1-256 characters of A-Z a-z 0-9 _ - (see .env.example)"
         )
     if not settings.database.startswith("postgres"):
         return None  # one process on its SQLite file, which it locks
     # On PostgreSQL every process is a replica among others: none may keep its own pepper
     # (passwords set through one would fail in another) or count Telegram's limits alone.
-    alone = [
-        name
-        for name, value in (
-            ("SECRET_PEPPER", settings.secret_pepper),
-            ("REDIS_URL", settings.redis_url),
+    if alone := _unset(settings, "SECRET_PEPPER", "REDIS_URL"):
+        return (
+            f"webhook replicas on PostgreSQL need {alone}: one pepper for every"
+            " replica (else a password set through one fails in another) and Redis to count"
+            " Telegram's limits together (see .env.example)"
         )
-        if value is None
-    ]
-    if not alone:
-        return None
-    return (
-        f"webhook replicas on PostgreSQL need {' and '.join(alone)}: one pepper for every"
-        " replica (else a password set through one fails in another) and Redis to count"
-        " Telegram's limits together (see .env.example)"
-    )
+    return None
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

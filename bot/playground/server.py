@@ -11,15 +11,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import socket
-from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from pydantic import SecretStr
 
 from bot.app import Application
 from bot.config import SUPPORTED_LOCALES, Settings
@@ -27,6 +24,14 @@ from bot.domain.clock import ShiftedClock
 from bot.emulator import BotAPIEmulator
 from bot.playground import inspector
 from bot.playground.controls import arm_fault, travel
+from bot.playground.delivery import (
+    Delivery,
+    ModeRefused,
+    free_port,
+    replica_settings,
+    report,
+    target,
+)
 from bot.playground.http import (
     MAX_BODY,
     api_errors,
@@ -37,22 +42,17 @@ from bot.playground.http import (
     read_body,
     telegram_id,
 )
+from bot.playground.settings import (
+    DEMO_USERS,
+    OPERATORS_CHAT_ID,
+    OPERATORS_CHAT_TITLE,
+    PLAYGROUND_TOKEN,
+    playground_settings,
+)
 
 log = logging.getLogger(__name__)
 
 
-def free_port() -> int:
-    """A port nobody listens on now, for a replica's webhook server (on 127.0.0.1)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-# Shaped like a real token so Settings accepts it; it only ever reaches the local emulator.
-PLAYGROUND_TOKEN = "700000001:playground-local-token-never-sent-anywhere"
-OPERATORS_CHAT_ID = -1001000000001
-OPERATORS_CHAT_TITLE = "Giftwallet operators"
 MAX_TEXT = 8192  # more than Telegram allows, so the bot's own limit can be tried out
 SAVE_DELAY = 0.25  # seconds: a burst of changes is written once
 # What a fresh start erases in the data dir: only the playground's own files (the pepper stays).
@@ -67,92 +67,6 @@ FRESH_START_ERASES = (
     "people.tmp",
 )
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
-# What the replicas tell Telegram in setWebhook; the emulator, as their load balancer, posts to
-# each replica's own port instead, so this address is never contacted.
-PLAYGROUND_WEBHOOK_URL = "https://giftwallet.playground.invalid/telegram/hook"
-PLAYGROUND_WEBHOOK_SECRET = "playground-webhook-secret"
-MAX_REPLICAS = 5
-
-
-class ModeRefused(Exception):
-    """A delivery mode this playground cannot run, in words for the page."""
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """How updates reach the bot: polling (0 replicas) or webhook posts to ``replicas``."""
-
-    replicas: int = 0
-
-    @property
-    def label(self) -> str:
-        if not self.replicas:
-            return "polling"
-        return f"webhook · {self.replicas} replica{'s' if self.replicas > 1 else ''}"
-
-
-@dataclass(frozen=True, slots=True)
-class DemoUser:
-    id: int
-    name: str
-    language: str
-    operator: bool = False
-
-
-DEMO_USERS = (
-    DemoUser(1001, "Анна", "ru"),
-    DemoUser(1002, "Ben", "en"),
-    DemoUser(900, "Olga", "ru", operator=True),
-)
-
-
-# What the playground never takes from .env: the token and the database (it has its own), the
-# Bot API server (it is its own), secrets (its own pepper in its data dir; Stars, not a payment
-# provider), and where data lives. Everything else (holds, nominals, rates, the catalog,
-# languages, limits) shapes its shop as it would the real one.
-NOT_FROM_ENV = frozenset(
-    {
-        "bot_token",
-        "telegram_api_url",
-        "data_dir",
-        "database_url",
-        "database_pool_size",
-        "secret_pepper",
-        "payment_provider_token",
-    }
-)
-
-
-# Given to the settings in place of .env's values, so a bad one there cannot stop the playground.
-NOT_READ: dict[str, Any] = {
-    "bot_token": PLAYGROUND_TOKEN,
-    "telegram_api_url": None,
-    "database_url": None,
-    "secret_pepper": None,
-    "payment_provider_token": None,
-}
-
-
-def playground_settings(base: Settings | None, base_url: str, data_dir: Path) -> Settings:
-    """The user's settings, with the emulator as the Bot API server and a data dir of its own."""
-    admins = {user.id for user in DEMO_USERS if user.operator}
-    values: dict[str, Any] = {
-        "bot_token": PLAYGROUND_TOKEN,
-        "telegram_api_url": base_url,
-        "data_dir": data_dir,
-        "database_url": None,  # its own SQLite file in data_dir, never the shop's database
-        "admin_ids": frozenset(admins | set(base.admin_ids if base else ())),
-        "support_chat_id": (base.support_chat_id if base else None) or OPERATORS_CHAT_ID,
-        "_env_file": None,
-    }
-    if base is None:
-        return Settings(**values)
-    shop = {
-        name: getattr(base, name)
-        for name in base.model_fields_set
-        if name not in NOT_FROM_ENV and name not in values
-    }
-    return Settings(**(shop | values))
 
 
 class Playground:
@@ -179,7 +93,7 @@ class Playground:
         self.database_url = database_url
         self.redis_url = redis_url
         self.delivery = Delivery(replicas)
-        self.check_delivery(self.delivery)
+        self.delivery.check(shared=self.shared)
         self.apps: list[Application] = []
         self._runner: web.AppRunner | None = None
         self._running: list[asyncio.Task[None]] = []
@@ -229,44 +143,28 @@ class Playground:
         targets = []
         for _ in range(self.delivery.replicas):
             port = free_port()
-            app = Application(self._replica_settings(settings, port), clock=self.clock)
+            app = Application(replica_settings(settings, port, self.redis_url), clock=self.clock)
             mark = self.emulator.call_count()
             task = asyncio.create_task(app.run_webhook())
             self.apps.append(app)
             self._running.append(task)
-            targets.append(f"http://127.0.0.1:{port}/telegram/hook")
+            targets.append(target(port))
             self.emulator.balance_webhook(targets)
             await self.emulator.wait_until_serving(task, after=mark)
-
-    def _replica_settings(self, settings: Settings, port: int) -> Settings:
-        changes: dict[str, Any] = {
-            "webhook_url": PLAYGROUND_WEBHOOK_URL,
-            "webhook_secret": SecretStr(PLAYGROUND_WEBHOOK_SECRET),
-            "webhook_host": "127.0.0.1",
-            "webhook_port": port,
-        }
-        if self.redis_url is not None:
-            changes["redis_url"] = SecretStr(self.redis_url)
-        return settings.model_copy(update=changes)
 
     @property
     def app(self) -> Application | None:
         """The first replica (or the one process): what the page's tools read through."""
         return self.apps[0] if self.apps else None
 
-    def check_delivery(self, delivery: Delivery) -> None:
-        if not 0 <= delivery.replicas <= MAX_REPLICAS:
-            raise ModeRefused(f"0 (polling) to {MAX_REPLICAS} replicas")
-        if delivery.replicas > 1 and (self.database_url is None or self.redis_url is None):
-            raise ModeRefused(
-                "several replicas share PostgreSQL and Redis: start the playground with"
-                " --database-url postgresql://… --redis-url redis://… (on its own SQLite it"
-                " runs one process)"
-            )
+    @property
+    def shared(self) -> bool:
+        """PostgreSQL and Redis were given: several replicas can share them."""
+        return self.database_url is not None and self.redis_url is not None
 
     async def switch(self, delivery: Delivery) -> None:
         """Start the bot again with another delivery; chats and the database stay."""
-        self.check_delivery(delivery)
+        delivery.check(shared=self.shared)
         await self._stop_bot()
         self.delivery = delivery
         await self._start_bot()
@@ -482,27 +380,7 @@ class Playground:
         )
 
     def _delivery_state(self) -> dict[str, Any]:
-        """The mode, what each replica was posted (the balancer's view), and what else could run."""
-        posts = self.emulator.posts()
-        replicas = []
-        for number, app in enumerate(self.apps, start=1):
-            port = app.settings.webhook_port
-            mine = [p for p in posts if p.target.startswith(f"http://127.0.0.1:{port}/")]
-            replicas.append(
-                {
-                    "number": number,
-                    "port": port,
-                    "delivered": sum(1 for p in mine if p.outcome == 200),
-                    "refused": sum(1 for p in mine if p.outcome != 200),
-                }
-            )
-        return {
-            "replicas": self.delivery.replicas,
-            "label": self.delivery.label,
-            "shared": self.database_url is not None and self.redis_url is not None,
-            "max_replicas": MAX_REPLICAS,
-            "per_replica": replicas if self.delivery.replicas else [],
-        }
+        return report(self.delivery, self.apps, self.emulator.posts(), shared=self.shared)
 
     async def _chat(self, request: web.Request) -> web.Response:
         chat_id = telegram_id(request.match_info["chat_id"])

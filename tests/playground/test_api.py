@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 
 from bot.domain.money import Money
-from bot.playground.server import DEMO_USERS, PLAYGROUND_TOKEN, Playground
+from bot.playground.server import Playground
+from bot.playground.settings import DEMO_USERS, PLAYGROUND_TOKEN
 from bot.services.ledger import TELEGRAM_PAYMENTS, Account
 
 ANNA, BEN = DEMO_USERS[0].id, DEMO_USERS[1].id
