@@ -101,11 +101,13 @@ class InboxRepository:
         return value
 
     async def mark_done(self, finished: Mapping[int, datetime]) -> None:
-        """Done when each finished (so a lane's order can be read back), and the raw update
+        """Done when each first finished (so a lane's order can be read back; a process that
+        handled it again after its lease lapsed elsewhere does not move it), and the raw update
         forgotten: it may carry what a user typed (a password, an answer, a card number), and
         nothing needs it once it is handled."""
         await self.session.executemany(
-            "UPDATE inbox SET done_at = $1, payload = '{}' WHERE update_id = $2",
+            "UPDATE inbox SET done_at = $1, payload = '{}'"
+            " WHERE update_id = $2 AND done_at IS NULL",
             [(when, update_id) for update_id, when in finished.items()],
         )
 
