@@ -28,20 +28,12 @@ from pathlib import Path
 from bench.common import cpu_seconds, scratch_schema
 from bench.throughput import TOKEN, Driver, _closed_loop, _warm_up, bot_env, errors_logged
 from bot.emulator import BotAPIEmulator
+from bot.playground.delivery import free_port
 from bot.storage.database import open_database
 
 SECRET = "bench-webhook-secret"
 PEPPER = "bench-pepper-" + "x" * 32
 POLLING = "polling, 1 process"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from bot.config import Settings
 from bot.domain.clock import Clock, ShiftedClock
 from bot.emulator import BotAPIEmulator
 from bot.log_setup import LOG_FORMAT, RedactingFormatter
+from bot.playground.delivery import free_port
 from bot.storage.database import Database, open_database
 from tests.databases import (
     BACKENDS,
@@ -132,13 +132,6 @@ def make_settings(
 WEBHOOK_SECRET = "webhook-secret_for-tests"
 REPLICAS_PEPPER = "pepper-every-replica-of-the-tests-shares"
 PUBLIC_WEBHOOK_URL = "https://giftwallet.example/telegram/hook"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class RunningBot:
