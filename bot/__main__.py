@@ -383,8 +383,7 @@ async def _check_copy(settings: Settings, path: Path, *, migrate: bool = False) 
                 print(f"migrations applied: {applied}")
         problems = await LedgerService(copy, settings.currency, SystemClock()).check_invariants()
         async with copy.read() as uow:
-            entries = await uow.session.fetchval("SELECT COUNT(*) FROM entries")
-            users = await uow.session.fetchval("SELECT COUNT(*) FROM users")
+            users, entries = await uow.ledger.size()
     finally:
         await copy.close()
     print(f"  {users} users, {entries} ledger entries")

@@ -66,27 +66,24 @@ class BooksCollector(Collector):
         async with self.db.read() as uow:
             inbox = await uow.inbox.counts()
             oldest = await uow.inbox.oldest_pending()
-            books = await uow.session.fetchrow(
-                "SELECT"
-                " (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL),"
-                " (SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL),"
-                " (SELECT COUNT(*) FROM purchases WHERE paid_at IS NOT NULL),"
-                " (SELECT COALESCE(SUM(amount), 0) FROM purchases WHERE paid_at IS NOT NULL),"
-                " (SELECT COUNT(*) FROM purchases WHERE status = 'refunded'),"
-                " (SELECT COALESCE(SUM(amount), 0) FROM purchases WHERE status = 'refunded')"
-            )
-        assert books is not None
+            waiting, failed = await uow.outbox.depth()
+            (
+                credited,
+                credited_amount,
+                refunded,
+                refunded_amount,
+            ) = await uow.certificates.payment_totals()
         age = 0.0 if oldest is None else (self.clock.now() - oldest).total_seconds()
         self.values = {
             "inbox_pending": inbox["pending"],
             "inbox_parked": inbox["parked"],
             "inbox_oldest": max(age, 0.0),
-            "outbox_pending": int(books[0]),
-            "outbox_failed": int(books[1]),
-            "credited": int(books[2]),
-            "credited_amount": int(books[3]),
-            "refunded": int(books[4]),
-            "refunded_amount": int(books[5]),
+            "outbox_pending": waiting,
+            "outbox_failed": failed,
+            "credited": credited,
+            "credited_amount": credited_amount,
+            "refunded": refunded,
+            "refunded_amount": refunded_amount,
         }
 
     def collect(self) -> Iterator[Metric]:

@@ -101,6 +101,18 @@ class CertificateRepository:
 
     # --- purchases --------------------------------------------------------------------------
 
+    async def payment_totals(self) -> tuple[int, int, int, int]:
+        """Telegram payments ever credited and refunded: (count, minor units) of each."""
+        row = await self.session.fetchrow(
+            "SELECT COUNT(*) FILTER (WHERE paid_at IS NOT NULL),"
+            " COALESCE(SUM(amount) FILTER (WHERE paid_at IS NOT NULL), 0),"
+            " COUNT(*) FILTER (WHERE status = 'refunded'),"
+            " COALESCE(SUM(amount) FILTER (WHERE status = 'refunded'), 0)"
+            " FROM purchases"
+        )
+        assert row is not None
+        return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
     async def add_purchase(
         self,
         *,

@@ -60,6 +60,14 @@ class LedgerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    async def size(self) -> tuple[int, int]:
+        """(users, entries): what a backup or a restore reports it holds."""
+        row = await self.session.fetchrow(
+            "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM entries)"
+        )
+        assert row is not None
+        return int(row[0]), int(row[1])
+
     # --- accounts ---------------------------------------------------------------------------
 
     async def ensure_user_accounts(self, user_ids: Iterable[int], currency: str) -> None:

@@ -62,6 +62,15 @@ class OutboxRepository:
         self.session = session
         self._on_queued = on_queued
 
+    async def depth(self) -> tuple[int, int]:
+        """(notices waiting to be sent, notices failed for good)."""
+        row = await self.session.fetchrow(
+            "SELECT COUNT(*) FILTER (WHERE sent_at IS NULL AND failed_at IS NULL),"
+            " COUNT(*) FILTER (WHERE failed_at IS NOT NULL) FROM outbox"
+        )
+        assert row is not None
+        return int(row[0]), int(row[1])
+
     async def add(
         self,
         chat_id: int,
