@@ -167,8 +167,9 @@ async def bot_process(
     module = "bot" if which == GIFTWALLET else "bench.echo_bot"
     mark = emulator.call_count()
     command = [sys.executable, "-m", module]
-    if profile := os.environ.get("BENCH_PROFILE"):  # collapsed stacks of the bot under test
-        command = ["py-spy", "record", "-r", "250", "-f", "raw", "-o", profile, "--", *command]
+    if profile := os.environ.get("BENCH_PROFILE"):  # collapsed stacks, one file per bot
+        output = f"{profile}.{which}"
+        command = ["py-spy", "record", "-r", "250", "-f", "raw", "-o", output, "--", *command]
     log = _log_file(folder)
     process = await asyncio.create_subprocess_exec(
         *command,
