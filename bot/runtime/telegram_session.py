@@ -103,6 +103,15 @@ class TelegramSession(AiohttpSession):
 
     _response_types: ClassVar[dict[Any, type[Response[Any]]]] = {}
 
+    async def close(self) -> None:
+        """aiogram waits 250 ms after closing for TLS connections to shut down gracefully; a
+        plain-HTTP Bot API server (a local one, the emulator) has none to wait for."""
+        if self.api.base.startswith("http://"):
+            if self._session is not None and not self._session.closed:
+                await self._session.close()
+            return
+        await super().close()
+
     def response_type(self, method: TelegramMethod[TelegramType]) -> type[Response[TelegramType]]:
         returning = method.__returning__
         known = self._response_types.get(returning)

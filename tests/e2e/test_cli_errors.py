@@ -202,7 +202,8 @@ async def test_a_locked_postgresql_table_at_start_names_the_lock(tmp_path: Path)
         try:
             began = asyncio.get_running_loop().time()
             code, lines = await _run(tmp_path, "migrate", DATABASE_URL=url, LOG_LEVEL="ERROR")
-            assert asyncio.get_running_loop().time() - began < 20
+            # the 10 s lock timeout, plus a start on a loaded machine
+            assert asyncio.get_running_loop().time() - began < 30
         finally:
             await transaction.rollback()
             await holder.close()

@@ -43,6 +43,7 @@ async def test_a_ticket_relays_both_ways_and_closes(
     assert "&lt;b&gt;never&lt;/b&gt;" in relayed.params["text"]  # the user's text, escaped
     ack = await emulator.wait_for_call("sendMessage", to_chat(ALICE), after=mark)
     assert "Sent to support" in ack.params["text"]
+    await running.notices_out()  # the relay's message id is recorded once it is marked sent
 
     mark = emulator.call_count()
     await emulator.send_text(

@@ -1,0 +1,119 @@
+"""The root router offers a keyed update only where it could match, in aiogram's order."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, Chat, Message, Update, User
+
+from bot.handlers import create_root_router
+from bot.handlers.index import ANY, IndexedRouter, router_keys
+
+
+class Alpha(CallbackData, prefix="a"):
+    n: int
+
+
+class Beta(CallbackData, prefix="b"):
+    n: int
+
+
+PERSON = User(id=1, is_bot=False, first_name="A")
+CHAT = Chat(id=1, type="private")
+
+
+def message(text: str, update_id: int = 1) -> Update:
+    sent = Message(message_id=1, date=datetime.datetime.now(datetime.UTC), chat=CHAT, text=text)
+    return Update(update_id=update_id, message=sent)
+
+
+def tap(data: str) -> Update:
+    query = CallbackQuery(id="q", from_user=PERSON, chat_instance="c", data=data)
+    return Update(update_id=1, callback_query=query)
+
+
+def build() -> tuple[Dispatcher, list[str]]:
+    """Five routers; each records its name when it checks or handles an update."""
+    reached: list[str] = []
+
+    def router(name: str) -> Router:
+        made = Router(name=name)
+
+        async def seen(event: Any) -> bool:
+            reached.append(f"{name}?")
+            return True
+
+        made.message.filter(seen)
+        made.callback_query.filter(seen)
+        return made
+
+    def handled(name: str) -> Any:
+        async def handler(event: Any) -> str:
+            reached.append(name)
+            return name
+
+        return handler
+
+    alpha, start, text, both, last = (router(n) for n in ("alpha", "start", "text", "both", "last"))
+    alpha.callback_query.register(handled("alpha"), Alpha.filter(F.n == 1))
+    start.message.register(handled("start"), CommandStart())
+    start.message.register(handled("help"), Command("help", "HELP"))
+    text.message.register(handled("text"), F.text == "hello")
+    both.callback_query.register(handled("both"), Alpha.filter())
+    both.callback_query.register(handled("beta"), Beta.filter())
+    last.callback_query.register(handled("last"))
+    root = IndexedRouter(name="root")
+    root.include_routers(alpha, start, text, both, last)
+    dispatcher = Dispatcher()
+    dispatcher.include_router(root)
+    return dispatcher, reached
+
+
+@pytest.mark.parametrize(
+    ("update", "expected"),
+    [
+        (tap("a:1"), ["alpha?", "alpha"]),
+        (tap("a:2"), ["alpha?", "both?", "both"]),  # alpha is offered it and declines, as before
+        (tap("b:5"), ["both?", "beta"]),
+        (tap("zzz:forged"), ["last?", "last"]),
+        (message("/start"), ["start?", "start"]),
+        (message("/help now"), ["start?", "help"]),
+        (message("/HELP"), ["start?", "help"]),
+        (message("/Help"), ["start?", "text?"]),  # aiogram matches the case it was given
+        (message("hello"), ["text?", "text"]),
+        (message("/unknown"), ["text?"]),
+    ],
+)
+async def test_an_update_reaches_the_handler_aiogram_would_pick(
+    update: Update, expected: list[str]
+) -> None:
+    dispatcher, reached = build()
+    await dispatcher.feed_update(Bot("42:TEST"), update)
+
+    assert reached == expected
+
+
+async def test_forged_keys_do_not_grow_the_index() -> None:
+    dispatcher, _ = build()
+    bot = Bot("42:TEST")
+    for n in range(300):
+        await dispatcher.feed_update(bot, tap(f"forged{n}:1"))
+        await dispatcher.feed_update(bot, message(f"/forged{n}"))
+    root = dispatcher.sub_routers[0]
+    assert isinstance(root, IndexedRouter)
+    assert sum(len(keys) for keys in root._index.values()) <= 8
+
+
+def test_the_bots_keyed_routers_are_read() -> None:
+    """The feature routers of the bot: commands and callback prefixes are read from filters."""
+    root = create_root_router()
+    by_name = {router.name: router for router in root.sub_routers}
+    assert router_keys(by_name["start"], "message") == {("/", "start")}
+    assert router_keys(by_name["history"], "callback_query") == {"hist"}
+    assert router_keys(by_name["fallback"], "callback_query") is ANY
+    assert router_keys(by_name["payments"], "callback_query") == set()
