@@ -28,6 +28,7 @@ import signal
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -155,6 +156,7 @@ def bot_env(emulator: BotAPIEmulator, folder: Path, **settings: str) -> dict[str
         "TELEGRAM_API_URL": emulator.base_url,
         "DATA_DIR": str(folder / "data"),
         "LOG_LEVEL": "WARNING",
+        **{name: os.environ[name] for name in ("PYTHONHASHSEED",) if name in os.environ},
         **settings,
     }
 
@@ -260,6 +262,7 @@ async def measure(
                 if workload != "new":
                     await _warm_up(driver, ids)
                 cpu_before = cpu_seconds(process.pid)
+                harness_before = time.process_time()
                 began = emulator.clock()
                 if workload == "mix":
                     waits = await _closed_loop(driver, ids, per_user, seed)
@@ -271,10 +274,19 @@ async def measure(
                     waits = await _open_loop(driver, ids, load_rate, seed)
                 seconds = emulator.clock() - began
                 cpu = cpu_seconds(process.pid) - cpu_before
+                harness = time.process_time() - harness_before
                 rss = resident_memory(process.pid)
             errors = errors_logged(Path(folder))
     finally:
         await emulator.stop()
+    if os.environ.get("BENCH_VERBOSE"):  # each run, to tell a slow process from a slow harness
+        print(
+            f"  run: {which}, {workload}: {len(waits) / seconds:.1f}/s,"
+            f" CPU {cpu / len(waits) * 1000:.2f} ms/update,"
+            f" bot busy {cpu / seconds:.0%}, harness busy {harness / seconds:.0%}",
+            file=sys.stderr,
+            flush=True,
+        )
     return Run(
         which,
         workload,

@@ -49,6 +49,10 @@ class Markup(str):
 IDENTIFIERS = frozenset({"id", "order", "request", "ticket", "user", "user_id", "update_id"})
 
 
+# Formatted messages kept per locale; the cache starts again when it is full.
+FORMATTED_CACHE = 4096
+
+
 @lru_cache(maxsize=8192)
 def _money_text(amount: Money, locale: str) -> str:
     """Babel re-reads the locale's patterns on every call; the same few amounts recur. A negative
@@ -66,8 +70,30 @@ class Translator:
         self.locale = locale
         self._bundle = bundle
         self.currency = currency
+        # Formatting is a pure function of the key and the parameters, and the same screens
+        # recur (a button's label, a balance shown again): kept until the cache is full.
+        self._formatted: dict[tuple[Any, ...], str] = {}
 
     def __call__(self, key: str, /, **params: Any) -> str:
+        try:
+            # The type too: Markup("<b>") is equal to "<b>" but is not escaped.
+            cache_key: tuple[Any, ...] | None = (
+                key,
+                *((name, type(value), value) for name, value in params.items()),
+            )
+            known = self._formatted.get(cache_key)  # type: ignore[arg-type]
+        except TypeError:  # a parameter that cannot be hashed is formatted every time
+            cache_key = known = None
+        if known is not None:
+            return known
+        text = self._format(key, params)
+        if cache_key is not None:
+            if len(self._formatted) >= FORMATTED_CACHE:
+                self._formatted.clear()
+            self._formatted[cache_key] = text
+        return text
+
+    def _format(self, key: str, params: dict[str, Any]) -> str:
         if not self._bundle.has_message(key):
             log.error("event=i18n_missing_key locale=%s key=%s", self.locale, key)
             return key

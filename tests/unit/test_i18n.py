@@ -25,7 +25,7 @@ from bot.domain.errors import (
 )
 from bot.domain.money import Money
 from bot.handlers.history import ACCOUNTS, KNOWN_KINDS
-from bot.i18n import I18n, pick_locale
+from bot.i18n import I18n, Markup, pick_locale
 from bot.keyboards.commands import HELP_GROUPS
 from bot.runtime.refunds import Outcome
 from bot.screens.steps import STEP_WORDS
@@ -191,6 +191,19 @@ def test_parameters_are_html_escaped(i18n: I18n) -> None:
     text = i18n("en")("start-greeting", name="<b>Eve</b> & co")
     assert "&lt;b&gt;Eve&lt;/b&gt; &amp; co" in text
     assert "<b>Eve</b>" not in text
+
+
+def test_a_formatted_message_is_kept_apart_per_parameter_type(i18n: I18n) -> None:
+    """Markup("<b>") equals "<b>" but is not escaped: the cache must not mix them up."""
+    t = i18n("en")
+    escaped = t("start-greeting", name="<b>Eve</b>")
+    raw = t("start-greeting", name=Markup("<b>Eve</b>"))
+    assert "&lt;b&gt;Eve" in escaped and "<b>Eve</b>" in raw
+    assert t("start-greeting", name="<b>Eve</b>") == escaped
+    assert t("start-greeting", name=Markup("<b>Eve</b>")) == raw
+    assert t("support-relayed", ticket=1, user_id=5, name="Eve", text="hi") != t(
+        "support-relayed", ticket=2, user_id=5, name="Eve", text="hi"
+    )
 
 
 def test_missing_key_falls_back_to_key_and_logs(
