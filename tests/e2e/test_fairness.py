@@ -3,9 +3,13 @@ other users' waits under a second at a 30 ms Bot API round trip (on both backend
 
 from __future__ import annotations
 
+import pytest
+
 from bench import fairness
 from bot.emulator import BotAPIEmulator
 from tests.conftest import RunningBot
+
+pytestmark = pytest.mark.alone
 
 
 async def test_500_taps_from_one_user_leave_20_others_under_a_second(
