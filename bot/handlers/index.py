@@ -11,7 +11,6 @@ magic filter, no filter at all) is offered everything, as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from aiogram import Router
@@ -50,16 +49,10 @@ def _handler_keys(filters: list[Any], update_type: str) -> set[Key] | _Any:
     return ANY
 
 
-def _routers(router: Router) -> Iterator[Router]:
-    yield router
-    for child in router.sub_routers:
-        yield from _routers(child)
-
-
 def router_keys(router: Router, update_type: str) -> set[Key] | _Any:
     """Every key a router (with the routers it includes) could handle, or ANY."""
     keys: set[Key] = set()
-    for each in _routers(router):
+    for each in router.chain_tail:
         observer = each.observers.get(update_type)
         if observer is None:
             continue
@@ -78,10 +71,10 @@ def event_key(update_type: str, event: TelegramObject) -> Key | None:
     if update_type == CALLBACK_QUERY and isinstance(event, CallbackQuery):
         return event.data.split(CALLBACK_SEPARATOR, 1)[0] if event.data else None
     if update_type == MESSAGE and isinstance(event, Message):
-        text = event.text or event.caption
-        if not text or not text.split():
+        words = (event.text or event.caption or "").split(maxsplit=1)
+        if not words:
             return None
-        first = text.split(maxsplit=1)[0]
+        first = words[0]
         return (first[0], first[1:].partition("@")[0].lower())
     return None
 
