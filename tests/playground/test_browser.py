@@ -150,12 +150,17 @@ async def tap_button(page: Any, text: str) -> None:
     await page.locator("#user-messages .keyboard button", has_text=text).last.click()
 
 
-async def ask(page: Any, text: str) -> None:
-    """Send and wait for the bot's next message, so ``.last`` means the answer, not an older one."""
-    answers = page.locator("#user-messages .msg-wrap:not(.me)")
-    before = await answers.count()
-    await send(page, text)
-    await answers.nth(before).wait_for()
+async def buy_for_myself(page: Any, nominal: str, for_myself: str) -> None:
+    """Tap ``nominal`` on the newest certificates menu, then ``for_myself`` on that same message.
+    An earlier round's "who is it for?" keeps its buttons, so ``.last`` alone could tap that
+    stale one while this round's edit is still on its way (seen under CI's load)."""
+    menus = page.locator("#user-messages .msg-wrap:not(.me)")
+    menu = menus.filter(has=page.locator(".keyboard button", has_text=nominal)).last
+    await menu.wait_for()
+    message_id = await menu.get_attribute("data-message-id")
+    await menu.locator(".keyboard button", has_text=nominal).click()
+    same = page.locator(f"#user-messages .msg-wrap[data-message-id='{message_id}']")
+    await same.locator(".keyboard button", has_text=for_myself).click()
 
 
 async def pay_invoice(page: Any, earlier: int) -> None:
@@ -533,9 +538,8 @@ async def test_a_withdrawal_is_approved_in_the_operators_pane(
     await set_up_password(playground, 1002)
     await playground.app.services.cards.add(1002, CardNumber("Visa", "411111", "1111"), "12/30")
     for earlier, bought in enumerate((200, 400, 600)):
-        await ask(page, "/buy")
-        await tap_button(page, "200.00")
-        await tap_button(page, "For myself")
+        await send(page, "/buy")
+        await buy_for_myself(page, "200.00", "For myself")
         await pay_invoice(page, earlier)
         await bot_reply(page, f"Balance now: ${bought}.00")
     await send(page, "/cashback")
