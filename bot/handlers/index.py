@@ -1,21 +1,28 @@
-"""The root router, which offers an update only to the feature routers that could take it.
+"""The root router, which offers an update only to the handlers that could take it.
 
 aiogram offers every update to each included router in turn: its outer middlewares, its router
 filters, then each handler's filters, until one handles it. With twenty feature routers, a
-button of the seventh is checked against six routers' handlers first. Most handlers are keyed
-(a callback data prefix, a command), so the root reads those keys once and skips the routers
-that cannot match. Order and meaning are kept: the routers left are offered the update in their
-order, and a router with any handler whose match cannot be read from its filters (a state, a
-magic filter, no filter at all) is offered everything, as before.
+button of the seventh is checked against six routers' handlers first, and each check copies the
+handler data once more. Most handlers are keyed (a callback data prefix, a command), so the
+root reads those keys once and, for each key, keeps the routers and handlers that could match
+it. Order and meaning are kept: what is left is offered the update in aiogram's order, with the
+router filters, inner middlewares, ``event_router`` and ``handler`` that aiogram would give it;
+a handler whose match cannot be read from its filters (a state, a magic filter, no filter at
+all) is kept for every key, and a router with outer middlewares is offered everything through
+aiogram's own path. Routes are read when first used: routers, handlers and middlewares are all
+registered before the bot starts.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Router
-from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED, NextMiddlewareType, SkipHandler
+from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
+from aiogram.dispatcher.middlewares.manager import MiddlewareManager
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery, Message, TelegramObject
@@ -49,20 +56,14 @@ def _handler_keys(filters: list[Any], update_type: str) -> set[Key] | _Any:
     return ANY
 
 
-def router_keys(router: Router, update_type: str) -> set[Key] | _Any:
-    """Every key a router (with the routers it includes) could handle, or ANY."""
+def named_keys(router: Router, update_type: str) -> set[Key]:
+    """Every key that a handler of ``router``, or of a router it includes, names."""
     keys: set[Key] = set()
     for each in router.chain_tail:
-        observer = each.observers.get(update_type)
-        if observer is None:
-            continue
-        if len(observer.outer_middleware):
-            return ANY  # it runs for every update that reaches the router
-        for handler in observer.handlers:
+        for handler in each.observers[update_type].handlers:
             found = _handler_keys(handler.filters or [], update_type)
-            if isinstance(found, _Any):
-                return ANY
-            keys |= found
+            if not isinstance(found, _Any):
+                keys |= found
     return keys
 
 
@@ -79,32 +80,124 @@ def event_key(update_type: str, event: TelegramObject) -> Key | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Handler:
+    handler: HandlerObject
+    call: NextMiddlewareType[TelegramObject]  # its inner middlewares around it, built once
+
+
+@dataclass(frozen=True, slots=True)
+class _Offer:
+    """One router's part of a route: its handlers that could take the key, then its routers."""
+
+    router: Router
+    observer: TelegramEventObserver
+    handlers: tuple[_Handler, ...]
+    routers: tuple[_Offer, ...]
+    whole: bool  # outer middlewares run for every update: offered through aiogram's own path
+
+
+def _could_take(handler: HandlerObject, update_type: str, key: Key | None) -> bool:
+    keys = _handler_keys(handler.filters or [], update_type)
+    return isinstance(keys, _Any) or key in keys
+
+
+def _offer(router: Router, update_type: str, key: Key | None) -> _Offer | None:
+    """What of ``router`` could take an update with ``key``; None when nothing could."""
+    observer = router.observers[update_type]
+    if len(observer.outer_middleware):
+        return _Offer(router, observer, (), (), whole=True)
+    inner = observer._resolve_middlewares()  # aiogram's own order: outermost router first
+    handlers = tuple(
+        _Handler(handler, MiddlewareManager.wrap_middlewares(inner, handler.call))
+        for handler in observer.handlers
+        if _could_take(handler, update_type, key)
+    )
+    routers = tuple(
+        offer
+        for child in router.sub_routers
+        if (offer := _offer(child, update_type, key)) is not None
+    )
+    if not handlers and not routers:
+        return None
+    return _Offer(router, observer, handlers, routers, whole=False)
+
+
+async def _trigger(
+    observer: TelegramEventObserver,
+    handlers: tuple[_Handler, ...],
+    event: TelegramObject,
+    kwargs: dict[str, Any],
+) -> Any:
+    """aiogram's ``TelegramEventObserver.trigger``, over the handlers that could match."""
+    for each in handlers:
+        kwargs["handler"] = each.handler
+        passed, data = await each.handler.check(event, **kwargs)
+        if passed:
+            kwargs.update(data)
+            try:
+                return await each.call(event, kwargs)
+            except SkipHandler:
+                continue
+    return UNHANDLED
+
+
+async def _propagate(
+    offer: _Offer, update_type: str, event: TelegramObject, kwargs: dict[str, Any]
+) -> Any:
+    """aiogram's ``Router.propagate_event``, over one router's offer."""
+    if offer.whole:
+        return await offer.router.propagate_event(update_type=update_type, event=event, **kwargs)
+    kwargs = {**kwargs, "event_router": offer.router}
+    passed, data = await offer.observer.check_root_filters(event, **kwargs)
+    if not passed:
+        return UNHANDLED
+    kwargs.update(data)
+    if offer.handlers:
+        # The handlers' data stays theirs: the routers below see the router's, as in aiogram.
+        own = dict(kwargs) if offer.routers else kwargs
+        response = await _trigger(offer.observer, offer.handlers, event, own)
+        if response is REJECTED:
+            return UNHANDLED
+        if response is not UNHANDLED:
+            return response
+    for child in offer.routers:
+        response = await _propagate(child, update_type, event, kwargs)
+        if response is not UNHANDLED:
+            return response
+    return UNHANDLED
+
+
 class IndexedRouter(Router):
-    """A router of routers that skips, for keyed updates, the routers that cannot match."""
+    """A router of routers that offers a keyed update only to the handlers that could match."""
 
     def __init__(self, *, name: str | None = None) -> None:
         super().__init__(name=name)
-        # update type -> key -> the routers to offer it, in order; None: an unknown key
-        self._index: dict[str, dict[Key | None, tuple[Router, ...]]] = {}
+        # update type -> key -> what to offer it, in order; None: a key no handler names
+        self._index: dict[str, dict[Key | None, tuple[_Offer, ...]]] = {}
 
     def include_router(self, router: Router) -> Router:
         self._index.clear()
         return super().include_router(router)
 
-    def _build(self, update_type: str) -> dict[Key | None, tuple[Router, ...]]:
-        found = [(router, router_keys(router, update_type)) for router in self.sub_routers]
-        known = {key for _, keys in found if not isinstance(keys, _Any) for key in keys}
+    def _build(self, update_type: str) -> dict[Key | None, tuple[_Offer, ...]]:
+        known = {key for router in self.sub_routers for key in named_keys(router, update_type)}
         return {
-            key: tuple(router for router, keys in found if isinstance(keys, _Any) or key in keys)
+            key: tuple(
+                offer
+                for router in self.sub_routers
+                if (offer := _offer(router, update_type, key)) is not None
+            )
             for key in (*known, None)
         }
 
-    def _candidates(self, update_type: str, key: Key | None) -> tuple[Router, ...]:
+    def _route(self, update_type: str, key: Key | None) -> tuple[_Offer, ...]:
         index = self._index.get(update_type)
         if index is None:
             index = self._index[update_type] = self._build(update_type)
-        # A key no handler names (forged data, a plain text) is offered where any key is taken.
-        return index.get(key) or index[None]
+        # A key no handler names (forged data, a plain text) goes only where any key is taken.
+        route = index.get(key)
+        return index[None] if route is None else route
 
     async def _propagate_event(
         self,
@@ -120,8 +213,8 @@ class IndexedRouter(Router):
             if not passed:
                 return UNHANDLED
             kwargs.update(data)
-        for router in self._candidates(update_type, event_key(update_type, event)):
-            response = await router.propagate_event(update_type=update_type, event=event, **kwargs)
+        for offer in self._route(update_type, event_key(update_type, event)):
+            response = await _propagate(offer, update_type, event, kwargs)
             if response is not UNHANDLED:
                 return response
         return UNHANDLED

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.handlers import create_root_router
-from bot.handlers.index import ANY, IndexedRouter, router_keys
+from bot.handlers.index import IndexedRouter, named_keys
 
 
 class Alpha(CallbackData, prefix="a"):
@@ -112,8 +113,80 @@ async def test_forged_keys_do_not_grow_the_index() -> None:
 def test_the_bots_keyed_routers_are_read() -> None:
     """The feature routers of the bot: commands and callback prefixes are read from filters."""
     root = create_root_router()
+    assert isinstance(root, IndexedRouter)
     by_name = {router.name: router for router in root.sub_routers}
-    assert router_keys(by_name["start"], "message") == {("/", "start")}
-    assert router_keys(by_name["history"], "callback_query") == {"hist"}
-    assert router_keys(by_name["fallback"], "callback_query") is ANY
-    assert router_keys(by_name["payments"], "callback_query") == set()
+    assert named_keys(by_name["start"], "message") == {("/", "start")}
+    assert named_keys(by_name["history"], "callback_query") == {"hist"}
+    assert named_keys(by_name["payments"], "callback_query") == set()
+    # A History button goes to the history router, then to the one that takes any button (the
+    # stale-button answer); a Balance tap skips the handlers of other menu entries.
+    history = root._route("callback_query", "hist")
+    assert [offer.router.name for offer in history] == ["history", "fallback"]
+    menu = {offer.router.name: offer for offer in root._route("callback_query", "m")}
+    assert len(menu["security"].handlers) < len(by_name["security"].callback_query.handlers)
+    forged = root._route("callback_query", "forged-prefix")
+    assert [offer.router.name for offer in forged] == ["fallback"]
+
+
+def nested(root: Router) -> tuple[Dispatcher, list[str]]:
+    """Routers within routers, router filters that add data, inner middlewares, a handler that
+    skips itself: each records what aiogram hands it."""
+    seen: list[str] = []
+
+    def handler(name: str, skip: bool = False) -> Any:
+        async def handle(event: Any, event_router: Router, handler: Any, **data: Any) -> str:
+            extra = sorted(key for key in data if key.startswith("x_"))
+            seen.append(f"{name} in {event_router.name} {handler.callback.__name__} {extra}")
+            if skip:
+                raise SkipHandler
+            return name
+
+        handle.__name__ = name
+        return handle
+
+    async def inner(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        seen.append(f"inner {data['event_router'].name}")
+        return await handler(event, data)
+
+    def adds(key: str) -> Any:
+        async def check(event: Any) -> dict[str, Any]:
+            return {key: True}
+
+        return check
+
+    shop, orders, deep, menu = (Router(name=n) for n in ("shop", "orders", "deep", "menu"))
+    shop.callback_query.filter(adds("x_shop"))
+    shop.callback_query.middleware(inner)
+    shop.callback_query.register(handler("shop_a", skip=True), adds("x_skip"), Alpha.filter())
+    shop.callback_query.register(handler("shop_a2"), Alpha.filter(F.n == 2))
+    orders.callback_query.filter(adds("x_orders"))
+    orders.callback_query.register(handler("orders_b"), Beta.filter(F.n == 1))
+    deep.callback_query.register(handler("deep_b"), Beta.filter())
+    deep.callback_query.register(handler("deep_any"))
+    orders.include_router(deep)
+    shop.include_router(orders)
+    menu.message.register(handler("menu_start"), CommandStart())
+    menu.message.register(handler("menu_text"), F.text)
+    root.include_routers(shop, menu)
+    dispatcher = Dispatcher()
+    dispatcher.include_router(root)
+    return dispatcher, seen
+
+
+@pytest.mark.parametrize(
+    "update",
+    [tap("a:1"), tap("a:2"), tap("b:1"), tap("b:2"), tap("c:9"), message("/start"), message("x")],
+    ids=["a1-skipped", "a2", "b1", "b2-deeper", "unknown-prefix", "start", "text"],
+)
+async def test_nested_routers_see_what_aiogram_gives_them(update: Update) -> None:
+    """The same tree under aiogram's plain Router and under the index: the same handler runs,
+    with the same router, handler, filter data and inner middlewares, and answers the same."""
+    plain, plain_seen = nested(Router(name="root"))
+    indexed, indexed_seen = nested(IndexedRouter(name="root"))
+    bot = Bot("42:TEST")
+
+    expected = await plain.feed_update(bot, update)
+    answered = await indexed.feed_update(bot, update)
+
+    assert (answered, indexed_seen) == (expected, plain_seen)
+    assert plain_seen  # each case reaches a handler
