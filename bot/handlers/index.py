@@ -15,7 +15,9 @@ registered before the bot starts.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from aiogram import Router
@@ -26,6 +28,8 @@ from aiogram.dispatcher.middlewares.manager import MiddlewareManager
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery, Message, TelegramObject
+from magic_filter import MagicFilter
+from magic_filter.operations import ComparatorOperation, GetAttributeOperation
 
 # Update kinds whose handlers carry readable keys; the others go to every router, as in aiogram.
 MESSAGE, CALLBACK_QUERY = "message", "callback_query"
@@ -37,7 +41,34 @@ class _Any:
 
 
 ANY = _Any()
+# A callback prefix, or (prefix, first value) for a button named by both; (prefix, command)
+# for a command.
 Key = tuple[str, str] | str
+
+
+def _first_value(check: CallbackQueryFilter) -> str | None:
+    """The first field's value when the filter's rule is ``F.<first field> == <choice>`` on a
+    str enum (``Menu.filter(F.action == MenuAction.BALANCE)``): the packed data then reads
+    ``m:balance`` and nothing else. Any other rule names no value."""
+    rule = check.rule
+    fields = list(check.callback_data.model_fields.items())
+    if not isinstance(rule, MagicFilter) or not fields:
+        return None
+    name, field = fields[0]
+    operations = rule._operations  # magic-filter's chain: getattr, then the comparison
+    if not (
+        len(operations) == 2
+        and isinstance(operations[0], GetAttributeOperation)
+        and operations[0].name == name
+        and isinstance(operations[1], ComparatorOperation)
+        and operations[1].comparator is operator.eq
+        and isinstance(field.annotation, type)
+        and issubclass(field.annotation, str)
+        and issubclass(field.annotation, Enum)
+        and isinstance(operations[1].right, field.annotation)
+    ):
+        return None
+    return str(operations[1].right.value)
 
 
 def _handler_keys(filters: list[Any], update_type: str) -> set[Key] | _Any:
@@ -47,7 +78,8 @@ def _handler_keys(filters: list[Any], update_type: str) -> set[Key] | _Any:
             data = check.callback_data
             if data.__separator__ != CALLBACK_SEPARATOR:
                 return ANY
-            return {data.__prefix__}
+            value = _first_value(check)
+            return {data.__prefix__ if value is None else (data.__prefix__, value)}
         if update_type == MESSAGE and isinstance(check, Command):
             commands = [command for command in check.commands if isinstance(command, str)]
             if len(commands) < len(check.commands):
@@ -70,7 +102,10 @@ def named_keys(router: Router, update_type: str) -> set[Key]:
 def event_key(update_type: str, event: TelegramObject) -> Key | None:
     """The key a handler would match on, read the way aiogram's filters read it."""
     if update_type == CALLBACK_QUERY and isinstance(event, CallbackQuery):
-        return event.data.split(CALLBACK_SEPARATOR, 1)[0] if event.data else None
+        if not event.data:
+            return None
+        prefix, _, rest = event.data.partition(CALLBACK_SEPARATOR)
+        return (prefix, rest.partition(CALLBACK_SEPARATOR)[0])
     if update_type == MESSAGE and isinstance(event, Message):
         words = (event.text or event.caption or "").split(maxsplit=1)
         if not words:
@@ -97,9 +132,16 @@ class _Offer:
     whole: bool  # outer middlewares run for every update: offered through aiogram's own path
 
 
+def _takes(keys: set[Key] | _Any, key: Key | None) -> bool:
+    """Whether a handler keyed ``keys`` could match an update keyed ``key``: a button's
+    (prefix, value) is also taken by a handler of the whole prefix."""
+    if isinstance(keys, _Any) or key in keys:
+        return True
+    return isinstance(key, tuple) and key[0] in keys
+
+
 def _could_take(handler: HandlerObject, update_type: str, key: Key | None) -> bool:
-    keys = _handler_keys(handler.filters or [], update_type)
-    return isinstance(keys, _Any) or key in keys
+    return _takes(_handler_keys(handler.filters or [], update_type), key)
 
 
 def _offer(router: Router, update_type: str, key: Key | None) -> _Offer | None:
@@ -195,8 +237,11 @@ class IndexedRouter(Router):
         index = self._index.get(update_type)
         if index is None:
             index = self._index[update_type] = self._build(update_type)
-        # A key no handler names (forged data, a plain text) goes only where any key is taken.
+        # A key no handler names (forged data, a plain text) goes only where any key is taken;
+        # a button whose value no handler names, where its prefix is.
         route = index.get(key)
+        if route is None and update_type == CALLBACK_QUERY and isinstance(key, tuple):
+            route = index.get(key[0])
         return index[None] if route is None else route
 
     async def _propagate_event(

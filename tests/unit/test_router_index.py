@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from enum import StrEnum
 from typing import Any
 
 import pytest
@@ -21,6 +22,16 @@ class Alpha(CallbackData, prefix="a"):
 
 
 class Beta(CallbackData, prefix="b"):
+    n: int
+
+
+class Kind(StrEnum):
+    X = "x"
+    Y = "y"
+
+
+class Pick(CallbackData, prefix="p"):
+    kind: Kind
     n: int
 
 
@@ -120,12 +131,17 @@ def test_the_bots_keyed_routers_are_read() -> None:
     assert named_keys(by_name["payments"], "callback_query") == set()
     # A History button goes to the history router, then to the one that takes any button (the
     # stale-button answer); a Balance tap skips the handlers of other menu entries.
-    history = root._route("callback_query", "hist")
+    history = root._route("callback_query", ("hist", "2"))
     assert [offer.router.name for offer in history] == ["history", "fallback"]
-    menu = {offer.router.name: offer for offer in root._route("callback_query", "m")}
-    assert len(menu["security"].handlers) < len(by_name["security"].callback_query.handlers)
-    forged = root._route("callback_query", "forged-prefix")
-    assert [offer.router.name for offer in forged] == ["fallback"]
+    # A menu button names its entry too (Menu.filter(F.action == MenuAction.SHOP)).
+    assert named_keys(by_name["shop"], "callback_query") >= {("m", "shop")}
+    shop = root._route("callback_query", ("m", "shop"))
+    assert [offer.router.name for offer in shop] == ["shop", "fallback"]
+    assert len(shop[0].handlers) == 1
+    for forged in (("forged-prefix", "1"), ("m", "forged")):
+        assert [offer.router.name for offer in root._route("callback_query", forged)] == [
+            "fallback"
+        ]
 
 
 def nested(root: Router) -> tuple[Dispatcher, list[str]]:
@@ -165,6 +181,10 @@ def nested(root: Router) -> tuple[Dispatcher, list[str]]:
     deep.callback_query.register(handler("deep_any"))
     orders.include_router(deep)
     shop.include_router(orders)
+    menu.callback_query.register(handler("pick_x"), Pick.filter(F.kind == Kind.X))
+    menu.callback_query.register(handler("pick_y_big"), Pick.filter((F.kind == Kind.Y) & (F.n > 5)))
+    menu.callback_query.register(handler("pick_y"), Pick.filter(F.kind == Kind.Y))
+    menu.callback_query.register(handler("pick_any"), Pick.filter())
     menu.message.register(handler("menu_start"), CommandStart())
     menu.message.register(handler("menu_text"), F.text)
     root.include_routers(shop, menu)
@@ -175,8 +195,17 @@ def nested(root: Router) -> tuple[Dispatcher, list[str]]:
 
 @pytest.mark.parametrize(
     "update",
-    [tap("a:1"), tap("a:2"), tap("b:1"), tap("b:2"), tap("c:9"), message("/start"), message("x")],
-    ids=["a1-skipped", "a2", "b1", "b2-deeper", "unknown-prefix", "start", "text"],
+    [
+        *(tap(data) for data in ("a:1", "a:2", "b:1", "b:2", "c:9")),
+        *(tap(data) for data in ("p:x:1", "p:y:9", "p:y:1", "p:z:1", "p:x")),
+        message("/start"),
+        message("x"),
+    ],
+    ids=[
+        *("a1-skipped", "a2", "b1", "b2-deeper", "unknown-prefix"),
+        *("pick-x", "pick-y-big", "pick-y", "pick-unknown-value", "pick-short"),
+        *("start", "text"),
+    ],
 )
 async def test_nested_routers_see_what_aiogram_gives_them(update: Update) -> None:
     """The same tree under aiogram's plain Router and under the index: the same handler runs,
