@@ -25,6 +25,7 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.errors import TransientFault
 from bot.domain.money import Money
 from bot.handlers import create_root_router
+from bot.handlers.index import IndexedDispatcher
 from bot.i18n import I18n
 from bot.keyboards.commands import bot_commands
 from bot.middlewares.callbacks import AnswerCallbackMiddleware
@@ -285,7 +286,7 @@ class Application:
         return telegram_session(self.settings.telegram_api_url)
 
     def _dispatcher(self) -> Dispatcher:
-        dispatcher = Dispatcher(
+        dispatcher = IndexedDispatcher(
             storage=DatabaseStorage(self.db, now=self.clock.now),
             settings=self.settings,
             i18n=self.i18n,

@@ -27,7 +27,6 @@ from bot.handlers import (
     start,
     support,
 )
-from bot.handlers.index import IndexedRouter
 from bot.services.cashback import MOVE as CASHBACK_MOVE
 from bot.services.cashback import WITHDRAW as CASHBACK_WITHDRAW
 from bot.services.gifts import FROM_BALANCE
@@ -35,7 +34,8 @@ from bot.services.orders import PAY as ORDER_PAY
 
 
 def create_root_router() -> Router:
-    root = IndexedRouter(name="root")
+    """For the dispatcher that indexes them (bot/handlers/index.py)."""
+    root = Router(name="root")
     root.include_routers(
         payments.create_router(),  # money first: never held up behind anything else
         gifts.create_router(),  # before /start and the balance card: gift links, gift cards

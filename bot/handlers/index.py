@@ -1,4 +1,4 @@
-"""The root router, which offers an update only to the handlers that could take it.
+"""The dispatcher, which offers an update only to the handlers that could take it.
 
 aiogram offers every update to each included router in turn: its outer middlewares, its router
 filters, then each handler's filters, until one handles it. With twenty feature routers, a
@@ -10,7 +10,8 @@ router filters, inner middlewares, ``event_router`` and ``handler`` that aiogram
 a handler whose match cannot be read from its filters (a state, a magic filter, no filter at
 all) is kept for every key, and a router with outer middlewares is offered everything through
 aiogram's own path. Routes are read when first used: routers, handlers and middlewares are all
-registered before the bot starts.
+registered before the bot starts. The index sits in the dispatcher itself, so an update walks
+one router level less than under a root router of aiogram's own.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from aiogram import Router
+from aiogram import Dispatcher, Router
 from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED, NextMiddlewareType, SkipHandler
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
@@ -130,6 +131,7 @@ class _Offer:
     handlers: tuple[_Handler, ...]
     routers: tuple[_Offer, ...]
     whole: bool  # outer middlewares run for every update: offered through aiogram's own path
+    filtered: bool = False  # router filters to pass first
 
 
 def _takes(keys: set[Key] | _Any, key: Key | None) -> bool:
@@ -162,7 +164,9 @@ def _offer(router: Router, update_type: str, key: Key | None) -> _Offer | None:
     )
     if not handlers and not routers:
         return None
-    return _Offer(router, observer, handlers, routers, whole=False)
+    # aiogram keeps router filters in the observer's own handler object; none, nothing to check.
+    filtered = bool(observer._handler.filters)
+    return _Offer(router, observer, handlers, routers, whole=False, filtered=filtered)
 
 
 async def _trigger(
@@ -171,12 +175,15 @@ async def _trigger(
     event: TelegramObject,
     kwargs: dict[str, Any],
 ) -> Any:
-    """aiogram's ``TelegramEventObserver.trigger``, over the handlers that could match."""
+    """aiogram's ``TelegramEventObserver.trigger``, over the handlers that could match.
+
+    A check answers with its own copy of the data, the filters' results added, which aiogram
+    merges back into ``kwargs``: here that copy is taken as it is."""
     for each in handlers:
         kwargs["handler"] = each.handler
         passed, data = await each.handler.check(event, **kwargs)
         if passed:
-            kwargs.update(data)
+            kwargs = data
             try:
                 return await each.call(event, kwargs)
             except SkipHandler:
@@ -191,10 +198,10 @@ async def _propagate(
     if offer.whole:
         return await offer.router.propagate_event(update_type=update_type, event=event, **kwargs)
     kwargs = {**kwargs, "event_router": offer.router}
-    passed, data = await offer.observer.check_root_filters(event, **kwargs)
-    if not passed:
-        return UNHANDLED
-    kwargs.update(data)
+    if offer.filtered:
+        passed, kwargs = await offer.observer.check_root_filters(event, **kwargs)
+        if not passed:
+            return UNHANDLED
     if offer.handlers:
         # The handlers' data stays theirs: the routers below see the router's, as in aiogram.
         own = dict(kwargs) if offer.routers else kwargs
@@ -210,11 +217,11 @@ async def _propagate(
     return UNHANDLED
 
 
-class IndexedRouter(Router):
-    """A router of routers that offers a keyed update only to the handlers that could match."""
+class IndexedDispatcher(Dispatcher):
+    """aiogram's dispatcher, offering a keyed update only to the handlers that could match."""
 
-    def __init__(self, *, name: str | None = None) -> None:
-        super().__init__(name=name)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         # update type -> key -> what to offer it, in order; None: a key no handler names
         self._index: dict[str, dict[Key | None, tuple[_Offer, ...]]] = {}
 
