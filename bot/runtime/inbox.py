@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import TelegramMethod
@@ -128,14 +129,13 @@ def first_contact(raw: dict[str, Any]) -> Contact | None:
 
 
 def _json(raw: dict[str, Any]) -> str:
-    """The update as stored: UTF-8 where it can be, \\u escapes where a client sent a lone
-    surrogate (broken UTF-16), which no database accepts as text."""
-    payload = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+    """The update as stored: UTF-8 by orjson (a tenth of json's cost); \\u escapes where a
+    client sent a lone surrogate (broken UTF-16), which neither orjson nor any database accepts
+    as text, or a number beyond 64 bits."""
     try:
-        payload.encode("utf-8")
-    except UnicodeEncodeError:
+        return orjson.dumps(raw).decode()
+    except orjson.JSONEncodeError:
         return json.dumps(raw, separators=(",", ":"))
-    return payload
 
 
 def _text(value: str) -> str:
