@@ -74,7 +74,7 @@ def main() -> None:
                 load_rate=args.load_rate,
                 latencies=tuple(ms / 1000 for ms in args.latency_ms),
                 repeats=args.repeats,
-                postgres_url=None,
+                postgres_url=postgres or None,
                 workloads=tuple(args.workloads),
             )
         )

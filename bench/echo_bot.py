@@ -4,6 +4,9 @@ A message is answered with its text; a button tap edits the message it sits on a
 callback query: the same Bot API calls Giftwallet makes for them. Plain text, no keyboards to
 build, aiogram's defaults (polling with handlers as tasks), no storage, no middlewares: the
 bot a developer would pick instead, and the fastest an aiogram bot gets.
+
+With ``ECHO_WEBHOOK_PORT`` set it serves a webhook instead, as aiogram's documentation sets one
+up (``SimpleRequestHandler`` on aiohttp: each post answered at once, handled in the background).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import CallbackQuery, Message
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
 
 
 async def echo(message: Message) -> None:
@@ -39,7 +44,23 @@ async def main() -> None:
     dispatcher = Dispatcher()
     dispatcher.message.register(echo)
     dispatcher.callback_query.register(tapped)
-    await dispatcher.start_polling(bot, polling_timeout=1, handle_signals=True)
+    if port := os.environ.get("ECHO_WEBHOOK_PORT"):
+        await serve_webhook(dispatcher, bot, int(port))
+    else:
+        await dispatcher.start_polling(bot, polling_timeout=1, handle_signals=True)
+
+
+async def serve_webhook(dispatcher: Dispatcher, bot: Bot, port: int) -> None:
+    """Until the process is stopped (SIGTERM ends it: there is nothing to keep)."""
+    secret = os.environ["WEBHOOK_SECRET"]
+    app = web.Application()
+    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path="/hook")
+    setup_application(app, dispatcher, bot=bot)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await bot.set_webhook(os.environ["WEBHOOK_URL"], secret_token=secret)
+    await asyncio.Event().wait()
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import os
 import random
 import signal
@@ -37,11 +38,15 @@ from typing import IO
 
 from bench.common import cpu_seconds, resident_memory, scratch_schema
 from bot.emulator import BotAPIEmulator, Call
+from bot.playground.delivery import free_port
 
 TOKEN = "123456:bench-token-for-the-local-emulator-only"
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendInvoice"}
-ECHO = "echo bot (aiogram polling, as tasks)"
+ECHO = "echo bot (aiogram's defaults)"
+SQLITE, POSTGRESQL = "SQLite", "PostgreSQL"
+POLLING, WEBHOOK = "polling", "webhook"
+WEBHOOK_SECRET = "bench-webhook-secret"
 GIFTWALLET = "Giftwallet bot"
 
 # (weight, kind, payload): a message's text or a button's callback data.
@@ -163,12 +168,27 @@ def bot_env(emulator: BotAPIEmulator, folder: Path, **settings: str) -> dict[str
 
 @asynccontextmanager
 async def bot_process(
-    which: str, emulator: BotAPIEmulator, folder: Path, database_url: str | None
+    which: str,
+    emulator: BotAPIEmulator,
+    folder: Path,
+    database_url: str | None,
+    delivery: str = POLLING,
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     env = bot_env(emulator, folder, **({"DATABASE_URL": database_url} if database_url else {}))
     module = "bot" if which == GIFTWALLET else "bench.echo_bot"
     mark = emulator.call_count()
     command = [sys.executable, "-m", module]
+    started = "getUpdates"
+    if delivery == WEBHOOK:
+        port = free_port()
+        emulator.balance_webhook([f"http://127.0.0.1:{port}/hook"])
+        env |= {"WEBHOOK_URL": "https://bench.example/hook", "WEBHOOK_SECRET": WEBHOOK_SECRET}
+        if which == GIFTWALLET:
+            command.append("webhook")
+            env["WEBHOOK_PORT"] = str(port)
+        else:
+            env["ECHO_WEBHOOK_PORT"] = str(port)
+        started = "setWebhook"
     if profile := os.environ.get("BENCH_PROFILE"):  # collapsed stacks, one file per bot
         output = f"{profile}.{which}"
         command = ["py-spy", "record", "-r", "250", "-f", "raw", "-o", output, "--", *command]
@@ -181,7 +201,7 @@ async def bot_process(
         stderr=log,
     )
     try:
-        await emulator.wait_for_call("getUpdates", after=mark, timeout=60)
+        await emulator.wait_for_call(started, after=mark, timeout=60)
         yield process
     finally:
         if process.returncode is None:
@@ -216,6 +236,8 @@ class Run:
     errors: int  # ERROR lines in the bot's log
     rss: int  # the bot process's resident memory at the end, in bytes
     cpu: float = 0.0  # the bot process's CPU seconds (user + system) over the measured part
+    database: str = SQLITE  # Giftwallet's; the echo bot keeps nothing
+    delivery: str = POLLING  # how both bots get their updates
 
     @property
     def cpu_per_update(self) -> float:
@@ -246,6 +268,7 @@ async def measure(
     load_rate: float,
     seed: int,
     postgres_url: str | None,
+    delivery: str = POLLING,
 ) -> Run:
     emulator = BotAPIEmulator(token=TOKEN, latency=latency)
     await emulator.start()
@@ -257,7 +280,7 @@ async def measure(
         with tempfile.TemporaryDirectory(prefix="bench-tp-") as folder:
             async with (
                 _schema(postgres_url if which == GIFTWALLET else None) as database_url,
-                bot_process(which, emulator, Path(folder), database_url) as process,
+                bot_process(which, emulator, Path(folder), database_url, delivery) as process,
             ):
                 if workload != "new":
                     await _warm_up(driver, ids)
@@ -298,6 +321,8 @@ async def measure(
         errors,
         rss,
         cpu,
+        POSTGRESQL if postgres_url else SQLITE,
+        delivery,
     )
 
 
@@ -359,11 +384,18 @@ async def run(
     repeats: int = 3,
     postgres_url: str | None = None,
     workloads: tuple[str, ...] = ("mix", "burst", "new", "load"),
+    deliveries: tuple[str, ...] = (POLLING, WEBHOOK),
 ) -> list[Run]:
+    """Each workload at each round trip: polling and webhooks on SQLite, and polling on
+    PostgreSQL given a URL; each Giftwallet run beside an echo run of its own (on the same
+    delivery), so a ratio never compares two moments."""
     results: list[Run] = []
     sizes = {"mix": users, "burst": new_users, "new": new_users, "load": load_users}
     plans = [(workload, sizes[workload]) for workload in workloads]
-    for latency in latencies:
+    setups = [(None, delivery) for delivery in deliveries]
+    if postgres_url:
+        setups.append((postgres_url, POLLING))
+    for (database, delivery), latency in itertools.product(setups, latencies):
         for workload, count in plans:
             for repeat in range(repeats):
                 for which in (ECHO, GIFTWALLET):  # interleaved: the same noise for both
@@ -381,7 +413,8 @@ async def run(
                             latency=latency,
                             load_rate=load_rate,
                             seed=repeat,
-                            postgres_url=postgres_url,
+                            postgres_url=database,
+                            delivery=delivery,
                         )
                     )
     return results
@@ -395,14 +428,29 @@ def report(results: list[Run]) -> str:
         "burst": "returning users, distinct chats released at once, 3 rounds",
         "load": "returning users at a fixed offered load",
     }
-    for latency in sorted({r.latency_ms for r in results}):
-        lines.append(f"Bot API round trip {latency} ms (bot in its own process, median of runs):")
+    groups = dict.fromkeys(
+        (r.database, r.delivery, r.latency_ms) for r in results if r.bot == GIFTWALLET
+    )
+    for database, delivery, latency in groups:
+        lines.append(
+            f"{database}, {delivery}, Bot API round trip {latency} ms"
+            " (bot in its own process, median of runs):"
+        )
         for workload, title in titles.items():
-            runs = [r for r in results if r.latency_ms == latency and r.workload == workload]
+            # Each echo run sits right before the Giftwallet run it is compared with.
+            paired = [
+                (echo, ours)
+                for echo, ours in itertools.pairwise(results)
+                if echo.bot == ECHO
+                and ours.bot == GIFTWALLET
+                and (ours.database, ours.delivery, ours.latency_ms, ours.workload)
+                == (database, delivery, latency, workload)
+            ]
+            runs = [run for pair in paired for run in pair]
             if not runs:
                 continue
-            echo = [r for r in runs if r.bot == ECHO]
-            ours = [r for r in runs if r.bot == GIFTWALLET]
+            echo = [e for e, _ in paired]
+            ours = [o for _, o in paired]
             lines.append(f"  {title} ({runs[0].updates} updates):")
             base = statistics.median(r.rate for r in echo)
             for name, group in ((ECHO, echo), (GIFTWALLET, ours)):
@@ -420,6 +468,9 @@ def report(results: list[Run]) -> str:
                     f"   CPU {cpu:4.2f} ms/update   RSS {rss:4.0f} MiB"
                     + (f"   ({errors} errors logged!)" if errors else "")
                 )
+            if workload != "load" and len(paired) > 1:
+                each = " ".join(f"x{o.rate / e.rate:.2f}" for e, o in paired)
+                lines.append(f"    {'each run against its own echo run':<38} {each}")
     return "\n".join(lines)
 
 

@@ -32,7 +32,13 @@ async def test_ledger_benchmark_runs_on_sqlite() -> None:
 
 async def test_throughput_benchmark_runs_both_bots_as_processes() -> None:
     runs = await throughput.run(
-        users=3, per_user=3, new_users=4, latencies=(0.0,), repeats=1, workloads=("mix", "burst")
+        users=3,
+        per_user=3,
+        new_users=4,
+        latencies=(0.0,),
+        repeats=1,
+        workloads=("mix", "burst"),
+        deliveries=(throughput.POLLING,),
     )
     assert [(r.bot, r.workload) for r in runs] == [
         (throughput.ECHO, "mix"),
@@ -44,6 +50,22 @@ async def test_throughput_benchmark_runs_both_bots_as_processes() -> None:
     assert [r.updates for r in runs if r.workload == "burst"] == [12, 12]  # 4 chats, 3 rounds
     text = throughput.report(runs)
     assert "x 1.00" in text and "ms/update" in text
+
+
+async def test_throughput_benchmark_runs_both_bots_on_webhooks() -> None:
+    runs = await throughput.run(
+        users=3,
+        per_user=3,
+        latencies=(0.0,),
+        repeats=1,
+        workloads=("mix",),
+        deliveries=(throughput.WEBHOOK,),
+    )
+    assert [(r.bot, r.delivery, r.updates, r.errors) for r in runs] == [
+        (throughput.ECHO, throughput.WEBHOOK, 9, 0),
+        (throughput.GIFTWALLET, throughput.WEBHOOK, 9, 0),
+    ]
+    assert "SQLite, webhook, Bot API round trip 0 ms" in throughput.report(runs)
 
 
 async def test_notices_benchmark_drains_everything_within_the_limits() -> None:
@@ -78,6 +100,40 @@ async def test_the_benchmarks_run_on_postgresql() -> None:
         ("sqlite", 0, 0),
         ("postgresql", 0, 0),
     ]
+    runs = await throughput.run(
+        users=3,
+        per_user=3,
+        latencies=(0.0,),
+        repeats=1,
+        workloads=("mix",),
+        deliveries=(throughput.POLLING,),
+        postgres_url=TEST_DATABASE_URL,
+    )
+    assert [(r.bot, r.database) for r in runs] == [
+        (throughput.ECHO, throughput.SQLITE),
+        (throughput.GIFTWALLET, throughput.SQLITE),
+        (throughput.ECHO, throughput.POSTGRESQL),
+        (throughput.GIFTWALLET, throughput.POSTGRESQL),
+    ]
+    assert all(r.errors == 0 and r.updates == 9 for r in runs)
+    assert "PostgreSQL, polling, Bot API round trip 0 ms" in throughput.report(runs)
+
+
+def test_the_throughput_report_compares_each_run_with_the_echo_run_beside_it() -> None:
+    def run(bot: str, seconds: float, database: str = throughput.SQLITE) -> throughput.Run:
+        return throughput.Run(bot, "mix", 0, 100, seconds, [0.1], 100, 0, 2**20, 0.1, database)
+
+    echo, ours = throughput.ECHO, throughput.GIFTWALLET
+    # A slow moment hits both runs of a pair: per pair the ratio holds at x0.50.
+    runs = [run(echo, 1.0), run(ours, 2.0), run(echo, 4.0), run(ours, 8.0)]
+    runs += [run(echo, 1.0, throughput.POSTGRESQL), run(ours, 1.25, throughput.POSTGRESQL)]
+
+    text = throughput.report(runs)
+
+    sqlite, postgresql = text.split("PostgreSQL, polling, Bot API")
+    [each] = [line for line in sqlite.splitlines() if "against its own echo run" in line]
+    assert each.split()[-2:] == ["x0.50", "x0.50"]
+    assert "Giftwallet bot" in postgresql and "x 0.80" in postgresql
 
 
 async def test_replicas_benchmark_runs_every_topology_and_a_takeover() -> None:
