@@ -41,10 +41,15 @@ class OperatorsChat(Filter):
         return settings.support_chat_id is not None and message.chat.id == settings.support_chat_id
 
 
+PAYMENT_FIELDS = ("successful_payment", "refunded_payment")
+
+
 class PaymentMessage(Filter):
     """A service message about money: ``successful_payment`` or ``refunded_payment``."""
 
     def __init__(self, field: str) -> None:
+        if field not in PAYMENT_FIELDS:
+            raise ValueError(f"not a payment's service message: {field}")
         self.field = field
 
     async def __call__(self, message: Message) -> bool:

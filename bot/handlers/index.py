@@ -3,15 +3,16 @@
 aiogram offers every update to each included router in turn: its outer middlewares, its router
 filters, then each handler's filters, until one handles it. With twenty feature routers, a
 button of the seventh is checked against six routers' handlers first, and each check copies the
-handler data once more. Most handlers are keyed (a callback data prefix, a command), so the
-root reads those keys once and, for each key, keeps the routers and handlers that could match
-it. Order and meaning are kept: what is left is offered the update in aiogram's order, with the
-router filters, inner middlewares, ``event_router`` and ``handler`` that aiogram would give it;
-a handler whose match cannot be read from its filters (a state, a magic filter, no filter at
-all) is kept for every key, and a router with outer middlewares is offered everything through
-aiogram's own path. Routes are read when first used: routers, handlers and middlewares are all
-registered before the bot starts. The index sits in the dispatcher itself, so an update walks
-one router level less than under a root router of aiogram's own.
+handler data once more. Most handlers say what they take in a way that can be read once: a
+callback prefix (and a menu entry), a command, a conversation state. So the dispatcher keeps,
+for each key and state, the routers and handlers that could match, and offers an update only
+to those. Order and meaning are kept: they are offered the update in aiogram's order, with the
+router filters, inner middlewares, ``event_router`` and ``handler`` that aiogram would give
+them; a handler whose match cannot be read (a magic filter, no filter at all) is offered
+everything, and a router with outer middlewares is offered everything through aiogram's own
+path. Routes are read when first used: routers, handlers and middlewares are all registered
+before the bot starts. The index sits in the dispatcher itself, so an update walks one router
+level less than under a root router of aiogram's own.
 """
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.dispatcher.middlewares.manager import MiddlewareManager
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.filters.state import StateFilter
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from magic_filter import MagicFilter
 from magic_filter.operations import ComparatorOperation, GetAttributeOperation
+
+from bot.handlers.filters import PAYMENT_FIELDS, PaymentMessage
 
 # Update kinds whose handlers carry readable keys; the others go to every router, as in aiogram.
 MESSAGE, CALLBACK_QUERY = "message", "callback_query"
@@ -43,8 +48,9 @@ class _Any:
 
 ANY = _Any()
 # A callback prefix, or (prefix, first value) for a button named by both; (prefix, command)
-# for a command.
+# for a command; (SERVICE, field) for a payment's service message.
 Key = tuple[str, str] | str
+SERVICE = "service"  # longer than the one character that starts a command's key
 
 
 def _first_value(check: CallbackQueryFilter) -> str | None:
@@ -86,6 +92,8 @@ def _handler_keys(filters: list[Any], update_type: str) -> set[Key] | _Any:
             if len(commands) < len(check.commands):
                 return ANY  # a pattern
             return {(prefix, command.lower()) for prefix in check.prefix for command in commands}
+        if update_type == MESSAGE and isinstance(check, PaymentMessage):
+            return {(SERVICE, check.field)}
     return ANY
 
 
@@ -100,6 +108,48 @@ def named_keys(router: Router, update_type: str) -> set[Key]:
     return keys
 
 
+class _OtherState:
+    """A conversation state that no handler names."""
+
+
+OTHER_STATE = _OtherState()
+StateKey = str | None | _OtherState
+
+
+def _handler_states(filters: list[Any]) -> frozenset[str | None] | _Any:
+    """The conversation states a handler's first StateFilter lets through; ANY for "*" or for
+    no StateFilter at all."""
+    for filter_ in filters:
+        check = filter_.callback
+        if not isinstance(check, StateFilter):
+            continue
+        names: set[str | None] = set()
+        for allowed in check.states:
+            if isinstance(allowed, type) and issubclass(allowed, StatesGroup):
+                names.update(allowed.__all_states_names__)
+            elif isinstance(allowed, StatesGroup):
+                names.update(type(allowed).__all_states_names__)
+            else:
+                name = allowed.state if isinstance(allowed, State) else allowed
+                if name == "*":
+                    return ANY
+                names.add(name)
+        return frozenset(names)
+    return ANY
+
+
+def named_states(router: Router, update_type: str) -> set[str | None]:
+    """Every conversation state that a handler of ``router``, or of a router it includes,
+    names in a StateFilter."""
+    states: set[str | None] = set()
+    for each in router.chain_tail:
+        for handler in each.observers[update_type].handlers:
+            found = _handler_states(handler.filters or [])
+            if not isinstance(found, _Any):
+                states |= found
+    return states
+
+
 def event_key(update_type: str, event: TelegramObject) -> Key | None:
     """The key a handler would match on, read the way aiogram's filters read it."""
     if update_type == CALLBACK_QUERY and isinstance(event, CallbackQuery):
@@ -108,6 +158,9 @@ def event_key(update_type: str, event: TelegramObject) -> Key | None:
         prefix, _, rest = event.data.partition(CALLBACK_SEPARATOR)
         return (prefix, rest.partition(CALLBACK_SEPARATOR)[0])
     if update_type == MESSAGE and isinstance(event, Message):
+        for field in PAYMENT_FIELDS:  # a service message: no text, no caption
+            if getattr(event, field) is not None:
+                return (SERVICE, field)
         words = (event.text or event.caption or "").split(maxsplit=1)
         if not words:
             return None
@@ -142,12 +195,16 @@ def _takes(keys: set[Key] | _Any, key: Key | None) -> bool:
     return isinstance(key, tuple) and key[0] in keys
 
 
-def _could_take(handler: HandlerObject, update_type: str, key: Key | None) -> bool:
-    return _takes(_handler_keys(handler.filters or [], update_type), key)
+def _could_take(handler: HandlerObject, update_type: str, key: Key | None, state: StateKey) -> bool:
+    filters = handler.filters or []
+    states = _handler_states(filters)
+    in_state = isinstance(states, _Any) or (not isinstance(state, _OtherState) and state in states)
+    return in_state and _takes(_handler_keys(filters, update_type), key)
 
 
-def _offer(router: Router, update_type: str, key: Key | None) -> _Offer | None:
-    """What of ``router`` could take an update with ``key``; None when nothing could."""
+def _offer(router: Router, update_type: str, key: Key | None, state: StateKey) -> _Offer | None:
+    """What of ``router`` could take an update with ``key`` in conversation ``state``; None
+    when nothing could."""
     observer = router.observers[update_type]
     if len(observer.outer_middleware):
         return _Offer(router, observer, (), (), whole=True)
@@ -155,12 +212,12 @@ def _offer(router: Router, update_type: str, key: Key | None) -> _Offer | None:
     handlers = tuple(
         _Handler(handler, MiddlewareManager.wrap_middlewares(inner, handler.call))
         for handler in observer.handlers
-        if _could_take(handler, update_type, key)
+        if _could_take(handler, update_type, key, state)
     )
     routers = tuple(
         offer
         for child in router.sub_routers
-        if (offer := _offer(child, update_type, key)) is not None
+        if (offer := _offer(child, update_type, key, state)) is not None
     )
     if not handlers and not routers:
         return None
@@ -222,34 +279,41 @@ class IndexedDispatcher(Dispatcher):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        # update type -> key -> what to offer it, in order; None: a key no handler names
-        self._index: dict[str, dict[Key | None, tuple[_Offer, ...]]] = {}
+        # update type -> the keys and the states that handlers name
+        self._named: dict[str, tuple[set[Key], set[str | None]]] = {}
+        # update type -> (key, state) -> what to offer it, in order; built when first asked,
+        # for named keys and states only (anything else reads as None or OTHER_STATE)
+        self._routes: dict[str, dict[tuple[Key | None, StateKey], tuple[_Offer, ...]]] = {}
 
     def include_router(self, router: Router) -> Router:
-        self._index.clear()
+        self._named.clear()
+        self._routes.clear()
         return super().include_router(router)
 
-    def _build(self, update_type: str) -> dict[Key | None, tuple[_Offer, ...]]:
-        known = {key for router in self.sub_routers for key in named_keys(router, update_type)}
-        return {
-            key: tuple(
+    def _route(self, update_type: str, key: Key | None, state: StateKey) -> tuple[_Offer, ...]:
+        named = self._named.get(update_type)
+        if named is None:
+            named = self._named[update_type] = (
+                {key for router in self.sub_routers for key in named_keys(router, update_type)},
+                {s for router in self.sub_routers for s in named_states(router, update_type)},
+            )
+        keys, states = named
+        if key not in keys:
+            # A key no handler names (forged data, a plain text) goes only where any key is
+            # taken; a button whose value no handler names, where its prefix is.
+            prefix = key[0] if update_type == CALLBACK_QUERY and isinstance(key, tuple) else None
+            key = prefix if prefix in keys else None
+        if state not in states:
+            state = OTHER_STATE
+        routes = self._routes.setdefault(update_type, {})
+        route = routes.get((key, state))
+        if route is None:
+            route = routes[key, state] = tuple(
                 offer
                 for router in self.sub_routers
-                if (offer := _offer(router, update_type, key)) is not None
+                if (offer := _offer(router, update_type, key, state)) is not None
             )
-            for key in (*known, None)
-        }
-
-    def _route(self, update_type: str, key: Key | None) -> tuple[_Offer, ...]:
-        index = self._index.get(update_type)
-        if index is None:
-            index = self._index[update_type] = self._build(update_type)
-        # A key no handler names (forged data, a plain text) goes only where any key is taken;
-        # a button whose value no handler names, where its prefix is.
-        route = index.get(key)
-        if route is None and update_type == CALLBACK_QUERY and isinstance(key, tuple):
-            route = index.get(key[0])
-        return index[None] if route is None else route
+        return route
 
     async def _propagate_event(
         self,
@@ -265,7 +329,10 @@ class IndexedDispatcher(Dispatcher):
             if not passed:
                 return UNHANDLED
             kwargs.update(data)
-        for offer in self._route(update_type, event_key(update_type, event)):
+        # aiogram's FSM middleware has read the conversation's state (a command that leaves a
+        # step has cleared it: bot/middlewares/input_limits.py).
+        state = kwargs.get("raw_state")
+        for offer in self._route(update_type, event_key(update_type, event), state):
             response = await _propagate(offer, update_type, event, kwargs)
             if response is not UNHANDLED:
                 return response

@@ -9,12 +9,15 @@ from typing import Any
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.handlers import create_root_router
-from bot.handlers.index import IndexedDispatcher, named_keys
+from bot.handlers.index import IndexedDispatcher, event_key, named_keys
+from bot.handlers.security import Change
 
 
 class Alpha(CallbackData, prefix="a"):
@@ -115,7 +118,7 @@ async def test_forged_keys_do_not_grow_the_index() -> None:
         await dispatcher.feed_update(bot, tap(f"forged{n}:1"))
         await dispatcher.feed_update(bot, message(f"/forged{n}"))
     assert isinstance(dispatcher, IndexedDispatcher)
-    assert sum(len(keys) for keys in dispatcher._index.values()) <= 8
+    assert sum(len(routes) for routes in dispatcher._routes.values()) <= 8
 
 
 def offered(route: tuple[Any, ...]) -> list[str]:
@@ -138,13 +141,27 @@ def test_the_bots_keyed_routers_are_read() -> None:
     assert named_keys(by_name["payments"], "callback_query") == set()
     # A History button goes to the history router, then to the one that takes any button (the
     # stale-button answer).
-    assert offered(dispatcher._route("callback_query", ("hist", "2"))) == ["history", "fallback"]
+    assert offered(dispatcher._route("callback_query", ("hist", "2"), None)) == [
+        "history",
+        "fallback",
+    ]
     # A menu button names its entry too (Menu.filter(F.action == MenuAction.SHOP)): other
     # entries' handlers are skipped.
     assert named_keys(by_name["shop"], "callback_query") >= {("m", "shop")}
-    assert offered(dispatcher._route("callback_query", ("m", "shop"))) == ["shop", "fallback"]
+    assert offered(dispatcher._route("callback_query", ("m", "shop"), None)) == ["shop", "fallback"]
     for forged in (("forged-prefix", "1"), ("m", "forged")):
-        assert offered(dispatcher._route("callback_query", forged)) == ["fallback"]
+        assert offered(dispatcher._route("callback_query", forged, None)) == ["fallback"]
+    # Outside any conversation, a command skips every handler of a step; inside a step of the
+    # password change, what is typed goes to that step's handlers.
+    command = offered(dispatcher._route("message", ("/", "cashback"), None))
+    assert "security" not in command and "cashback-private" in command
+    # A payment's service message goes to the payments router; a command never does.
+    assert "payments-private" not in command
+    paid = offered(dispatcher._route("message", ("service", "successful_payment"), None))
+    assert paid[0] == "payments-private"
+    typed = dispatcher._route("message", ("s", "ecret"), Change.password.state)
+    [security] = [offer for offer in typed[0].routers if offer.router.name == "security"]
+    assert 1 <= len(security.handlers) < len(by_name["security"].message.handlers) // 3
 
 
 def nested(dispatcher: Dispatcher) -> tuple[Dispatcher, list[str]]:
@@ -222,3 +239,77 @@ async def test_nested_routers_see_what_aiogram_gives_them(update: Update) -> Non
 
     assert (answered, indexed_seen) == (expected, plain_seen)
     assert plain_seen  # each case reaches a handler
+
+
+class Form(StatesGroup):
+    name = State()
+    age = State()
+
+
+def in_states() -> tuple[Router, list[str]]:
+    """Handlers keyed by state in each way StateFilter takes one, beside a command and text."""
+    seen: list[str] = []
+
+    def handler(name: str) -> Any:
+        async def handle(event: Any) -> str:
+            seen.append(name)
+            return name
+
+        return handle
+
+    form = Router(name="form")
+    form.message.register(handler("name"), StateFilter(Form.name), F.text == "x")
+    form.message.register(handler("go-in-age"), Command("go"), StateFilter(Form.age))
+    form.message.register(handler("any-form"), StateFilter(Form))
+    form.message.register(handler("no-state"), StateFilter(None), F.text == "x")
+    form.message.register(handler("by-name"), StateFilter("custom:step"))
+    form.message.register(handler("star"), StateFilter("*"), Command("go"))
+    form.message.register(handler("last"))
+    return form, seen
+
+
+@pytest.mark.parametrize("text", ["/go", "x", "y"])
+@pytest.mark.parametrize("state", [None, Form.name, Form.age, "custom:step", "elsewhere:step"])
+async def test_a_conversation_state_reaches_the_handler_aiogram_would_pick(
+    text: str, state: Any
+) -> None:
+    bot = Bot("42:TEST")
+    answers = []
+    for dispatcher in (Dispatcher(), IndexedDispatcher()):
+        form, seen = in_states()
+        dispatcher.include_router(form)
+        key = StorageKey(bot_id=bot.id, chat_id=CHAT.id, user_id=PERSON.id)
+        await dispatcher.storage.set_state(key, state)
+        sent = Message(
+            message_id=1,
+            date=datetime.datetime.now(datetime.UTC),
+            chat=CHAT,
+            from_user=PERSON,
+            text=text,
+        )
+        answered = await dispatcher.feed_update(bot, Update(update_id=1, message=sent))
+        answers.append((answered, seen))
+
+    assert answers[0] == answers[1]
+
+
+def test_a_payment_is_keyed_by_its_service_message() -> None:
+    from aiogram.types import SuccessfulPayment
+
+    payment = SuccessfulPayment(
+        currency="XTR",
+        total_amount=1,
+        invoice_payload="p",
+        telegram_payment_charge_id="c",
+        provider_payment_charge_id="",
+    )
+    sent = Message(
+        message_id=1,
+        date=datetime.datetime.now(datetime.UTC),
+        chat=CHAT,
+        successful_payment=payment,
+    )
+    assert event_key("message", sent) == ("service", "successful_payment")
+    command = message("/Start@Bot now").message
+    assert command is not None
+    assert event_key("message", command) == ("/", "start")
