@@ -274,11 +274,28 @@ async def _propagate(
     return UNHANDLED
 
 
+class _UpdateObserver(TelegramEventObserver):
+    """aiogram's observer of whole updates, calling the dispatcher's own handler (which finds
+    the update's kind and propagates it) directly while nothing is registered around it:
+    aiogram would check its absent filters and wrap it in middleware machinery every time."""
+
+    async def trigger(self, event: TelegramObject, **kwargs: Any) -> Any:
+        if len(self.handlers) != 1 or self.handlers[0].filters or len(self.middleware):
+            return await super().trigger(event, **kwargs)
+        handler = kwargs["handler"] = self.handlers[0]
+        try:
+            return await handler.call(event, **kwargs)
+        except SkipHandler:  # an update of a kind this aiogram does not know
+            return UNHANDLED
+
+
 class IndexedDispatcher(Dispatcher):
     """aiogram's dispatcher, offering a keyed update only to the handlers that could match."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # The same observer, with its handler and middlewares, and the direct call above.
+        self.update.__class__ = _UpdateObserver
         # update type -> the keys and the states that handlers name
         self._named: dict[str, tuple[set[Key], set[str | None]]] = {}
         # update type -> (key, state) -> what to offer it, in order; built when first asked,
@@ -324,11 +341,10 @@ class IndexedDispatcher(Dispatcher):
     ) -> Any:
         if update_type not in (MESSAGE, CALLBACK_QUERY) or (observer and observer.handlers):
             return await super()._propagate_event(observer, update_type, event, **kwargs)
-        if observer:
-            passed, data = await observer.check_root_filters(event, **kwargs)
+        if observer and observer._handler.filters:
+            passed, kwargs = await observer.check_root_filters(event, **kwargs)
             if not passed:
                 return UNHANDLED
-            kwargs.update(data)
         # aiogram's FSM middleware has read the conversation's state (a command that leaves a
         # step has cleared it: bot/middlewares/input_limits.py).
         state = kwargs.get("raw_state")

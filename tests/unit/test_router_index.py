@@ -313,3 +313,24 @@ def test_a_payment_is_keyed_by_its_service_message() -> None:
     command = message("/Start@Bot now").message
     assert command is not None
     assert event_key("message", command) == ("/", "start")
+
+
+async def test_whole_updates_keep_their_middlewares_and_unknown_kinds_go_unhandled() -> None:
+    from aiogram.dispatcher.event.bases import UNHANDLED
+
+    bot = Bot("42:TEST")
+    dispatcher, _ = build()
+    seen: list[str] = []
+
+    async def around(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        seen.append("update middleware")
+        return await handler(event, data)
+
+    assert await dispatcher.feed_update(bot, tap("b:5")) == "beta"
+    dispatcher.update.middleware(around)  # from now on, aiogram's own path
+    assert await dispatcher.feed_update(bot, tap("b:5")) == "beta"
+    assert seen == ["update middleware"]
+
+    unknown = Update.model_validate({"update_id": 9, "brand_new_kind": {}})
+    with pytest.warns(RuntimeWarning, match="unknown update type"):
+        assert await IndexedDispatcher().feed_update(bot, unknown) is UNHANDLED
