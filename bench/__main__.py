@@ -48,6 +48,13 @@ def main() -> None:
         choices=["mix", "burst", "new", "load"],
         help="throughput: which workloads",
     )
+    parser.add_argument(
+        "--deliveries",
+        nargs="+",
+        choices=(throughput.POLLING, throughput.WEBHOOK),
+        default=[throughput.POLLING, throughput.WEBHOOK],
+        help="throughput: how updates reach both bots (PostgreSQL runs polling)",
+    )
     parser.add_argument("--replica-users", type=int, default=200, help="replicas: users")
     parser.add_argument("--replica-per-user", type=int, default=10, help="replicas: updates each")
     parser.add_argument("--notices", type=int, default=10_000, help="notices: queued")
@@ -76,6 +83,7 @@ def main() -> None:
                 repeats=args.repeats,
                 postgres_url=postgres or None,
                 workloads=tuple(args.workloads),
+                deliveries=tuple(args.deliveries),
             )
         )
         _publish("throughput", throughput.report(runs))
