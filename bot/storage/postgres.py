@@ -93,7 +93,11 @@ class PostgresDatabase(Database):
     async def connect(self) -> None:
         try:
             self._pool = await asyncpg.create_pool(
-                self.url, min_size=1, max_size=self.pool_size, command_timeout=60
+                self.url,
+                min_size=1,
+                max_size=self.pool_size,
+                command_timeout=60,
+                reset=_keep_session,
             )
         except (asyncpg.PostgresError, OSError, ValueError) as exc:
             reason = str(exc) or type(exc).__name__
@@ -152,6 +156,17 @@ class PostgresDatabase(Database):
             await self.pool.release(conn)
 
     @asynccontextmanager
+    async def _own_connection(self) -> AsyncIterator[asyncpg.Connection]:
+        try:
+            conn = await asyncpg.connect(self.url)
+        except (asyncpg.PostgresError, OSError) as exc:
+            _raise(exc)
+        try:
+            yield conn
+        finally:
+            await conn.close()
+
+    @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         async with self._connection() as conn:
             transaction = conn.transaction()
@@ -183,7 +198,9 @@ class PostgresDatabase(Database):
 
     async def _apply(self, pending: list[Migration]) -> list[int]:
         applied: list[int] = []
-        async with self._connection() as conn:
+        # A connection of its own, closed after: the session settings and the advisory lock
+        # never reach the pool, whose connections are not reset (see _keep_session).
+        async with self._own_connection() as conn:
             # One migrator at a time per schema (another schema is another deployment); the
             # others then find nothing to do. A live migrator may take a while: wait for it.
             await conn.execute(_ADVISORY_LOCK, _MIGRATION_LOCK)
@@ -217,6 +234,14 @@ class PostgresDatabase(Database):
                 await conn.execute("RESET lock_timeout")
                 await conn.execute(_ADVISORY_UNLOCK, _MIGRATION_LOCK)
         return applied
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a pooled connection needs before its next use, beyond asyncpg's own rollback of an
+    open transaction: nothing. asyncpg's default sends RESET ALL, UNLISTEN *, CLOSE ALL and
+    pg_advisory_unlock_all() on every release, a round trip that took 11% of the bot's CPU on
+    PostgreSQL, for session state this code never leaves on a pooled connection (no SET, no
+    cursor, no session lock: the migrator has a connection of its own, and so has listening)."""
 
 
 MIGRATION_LOCK_TIMEOUT = 10  # seconds
