@@ -446,12 +446,12 @@ def report(results: list[Run]) -> str:
                 and (ours.database, ours.delivery, ours.latency_ms, ours.workload)
                 == (database, delivery, latency, workload)
             ]
-            runs = [run for pair in paired for run in pair]
-            if not runs:
+            if not paired:
                 continue
             echo = [e for e, _ in paired]
             ours = [o for _, o in paired]
-            lines.append(f"  {title} ({runs[0].updates} updates):")
+            first = echo[0]
+            lines.append(f"  {title} ({first.updates} updates):")
             base = statistics.median(r.rate for r in echo)
             for name, group in ((ECHO, echo), (GIFTWALLET, ours)):
                 rate = statistics.median(r.rate for r in group)
@@ -459,7 +459,7 @@ def report(results: list[Run]) -> str:
                 p99 = statistics.median(r.quantile(0.99) for r in group) * 1000
                 shown = f"{rate:8.1f} updates/s   x{rate / base:5.2f}"
                 if workload == "load":
-                    shown = f"offered {runs[0].updates / runs[0].seconds:6.1f}/s"
+                    shown = f"offered {first.updates / first.seconds:6.1f}/s"
                 errors = sum(r.errors for r in group)
                 rss = statistics.median(r.rss for r in group) / 2**20
                 cpu = statistics.median(r.cpu_per_update for r in group) * 1000

@@ -18,9 +18,11 @@ level less than under a root router of aiogram's own.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Dispatcher, Router
 from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED, NextMiddlewareType, SkipHandler
@@ -47,6 +49,7 @@ class _Any:
 
 
 ANY = _Any()
+T = TypeVar("T")
 # A callback prefix, or (prefix, first value) for a button named by both; (prefix, command)
 # for a command; (SERVICE, field) for a payment's service message.
 Key = tuple[str, str] | str
@@ -97,15 +100,23 @@ def _handler_keys(filters: list[Any], update_type: str) -> set[Key] | _Any:
     return ANY
 
 
-def named_keys(router: Router, update_type: str) -> set[Key]:
-    """Every key that a handler of ``router``, or of a router it includes, names."""
-    keys: set[Key] = set()
+def _named(
+    router: Router, update_type: str, read: Callable[[list[Any]], AbstractSet[T] | _Any]
+) -> set[T]:
+    """Everything that ``read`` finds named in the filters of a handler of ``router``, or of a
+    router it includes."""
+    found: set[T] = set()
     for each in router.chain_tail:
         for handler in each.observers[update_type].handlers:
-            found = _handler_keys(handler.filters or [], update_type)
-            if not isinstance(found, _Any):
-                keys |= found
-    return keys
+            names = read(handler.filters or [])
+            if not isinstance(names, _Any):
+                found |= names
+    return found
+
+
+def named_keys(router: Router, update_type: str) -> set[Key]:
+    """Every key that a handler of ``router``, or of a router it includes, names."""
+    return _named(router, update_type, lambda filters: _handler_keys(filters, update_type))
 
 
 class _OtherState:
@@ -141,13 +152,7 @@ def _handler_states(filters: list[Any]) -> frozenset[str | None] | _Any:
 def named_states(router: Router, update_type: str) -> set[str | None]:
     """Every conversation state that a handler of ``router``, or of a router it includes,
     names in a StateFilter."""
-    states: set[str | None] = set()
-    for each in router.chain_tail:
-        for handler in each.observers[update_type].handlers:
-            found = _handler_states(handler.filters or [])
-            if not isinstance(found, _Any):
-                states |= found
-    return states
+    return _named(router, update_type, _handler_states)
 
 
 def event_key(update_type: str, event: TelegramObject) -> Key | None:

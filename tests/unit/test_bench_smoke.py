@@ -52,15 +52,21 @@ async def test_throughput_benchmark_runs_both_bots_as_processes() -> None:
     assert "x 1.00" in text and "ms/update" in text
 
 
-async def test_throughput_benchmark_runs_both_bots_on_webhooks() -> None:
-    runs = await throughput.run(
+async def small_mix(delivery: str, postgres_url: str | None = None) -> list[throughput.Run]:
+    """3 users × 3 updates of the mix, once, at 0 ms: each bot started and answering."""
+    return await throughput.run(
         users=3,
         per_user=3,
         latencies=(0.0,),
         repeats=1,
         workloads=("mix",),
-        deliveries=(throughput.WEBHOOK,),
+        deliveries=(delivery,),
+        postgres_url=postgres_url,
     )
+
+
+async def test_throughput_benchmark_runs_both_bots_on_webhooks() -> None:
+    runs = await small_mix(throughput.WEBHOOK)
     assert [(r.bot, r.delivery, r.updates, r.errors) for r in runs] == [
         (throughput.ECHO, throughput.WEBHOOK, 9, 0),
         (throughput.GIFTWALLET, throughput.WEBHOOK, 9, 0),
@@ -100,15 +106,7 @@ async def test_the_benchmarks_run_on_postgresql() -> None:
         ("sqlite", 0, 0),
         ("postgresql", 0, 0),
     ]
-    runs = await throughput.run(
-        users=3,
-        per_user=3,
-        latencies=(0.0,),
-        repeats=1,
-        workloads=("mix",),
-        deliveries=(throughput.POLLING,),
-        postgres_url=TEST_DATABASE_URL,
-    )
+    runs = await small_mix(throughput.POLLING, TEST_DATABASE_URL)
     assert [(r.bot, r.database) for r in runs] == [
         (throughput.ECHO, throughput.SQLITE),
         (throughput.GIFTWALLET, throughput.SQLITE),
