@@ -299,12 +299,11 @@ class Inbox:
             claimed = await uow.leases.claim_lanes(
                 {row.lane for row in fresh}, self.owner, now, now + self.lease
             )
-            new = claimed - self._owned.keys()
             # What others stored in these lanes goes first. Alone on the database, this
             # process knows every waiting row already (the scans at start and every second
             # queue what an operator puts back).
-            earlier = [] if self.exclusive else await uow.inbox.waiting_in(claimed)
-        self._took(claimed, new)
+            earlier = [] if self.exclusive else await uow.inbox.waiting_in(claimed.keys())
+        self._took(claimed)
         if self.metrics is not None:
             for row in fresh:
                 self.metrics.received_update(row.kind)
@@ -315,9 +314,11 @@ class Inbox:
         self._let_go_if_empty(claimed)
         return max(row.update_id for row in rows)
 
-    def _took(self, claimed: set[str], new: set[str]) -> None:
-        if new:
-            self.db.lanes_changed_hands(new)
+    def _took(self, claimed: dict[str, str | None]) -> None:
+        """Hold the claimed lanes; those another process held last may have changed chats."""
+        handed = [lane for lane, previous in claimed.items() if previous != self.owner]
+        if handed:
+            self.db.lanes_changed_hands(handed)
         self._claims += 1
         self._owned.update(dict.fromkeys(claimed, self._claims))
 
@@ -530,9 +531,9 @@ class Inbox:
         async with self.db.unit_of_work() as uow:
             lapsed = await uow.leases.unowned_lanes(now, SCAN_LIMIT)
             claimed = await uow.leases.claim_lanes(lapsed, self.owner, now, now + self.lease)
-            rows = await uow.inbox.waiting_in(claimed)
-        taken = claimed - self._owned.keys()
-        self._took(claimed, taken)
+            rows = await uow.inbox.waiting_in(claimed.keys())
+        taken = claimed.keys() - self._owned.keys()
+        self._took(claimed)
         queued = self._enqueue(rows)
         self._let_go_if_empty(claimed)
         if taken:

@@ -205,3 +205,71 @@ async def test_one_leader_at_a_time_and_a_hand_over(shared: str) -> None:
     finally:
         for db in dbs:
             await db.close()
+
+
+async def test_a_claim_says_who_held_each_lane_before(shared: str) -> None:
+    db = open_database(shared)
+    await db.connect()
+    now = ShiftedClock().now()
+    until = now + LEASE
+
+    async def claim(owner: str, at: Any = now) -> dict[str, str | None]:
+        async with db.unit_of_work() as uow:
+            return await uow.leases.claim_lanes(["chat"], owner, at, at + LEASE)
+
+    async def release(owner: str) -> set[str]:
+        async with db.unit_of_work() as uow:
+            return await uow.leases.release_lanes(["chat"], owner)
+
+    try:
+        assert await claim("a") == {"chat": None}, "never held"
+        assert await claim("b") == {}, "a's lease is live"
+        assert await claim("a") == {"chat": "a"}, "a renews its own"
+        assert await release("a") == {"chat"}
+        async with db.read() as uow:
+            assert await uow.leases.lane_owners() == {}, "a released lane is held by nobody"
+            assert await uow.leases.unowned_lanes(now, 10) == []  # nothing waits in it
+        assert await claim("a") == {"chat": "a"}, "taken back: nobody came between"
+        assert await release("b") == set(), "only its owner releases a lane"
+        assert await release("a") == {"chat"}
+        assert await claim("b") == {"chat": "a"}
+        assert await release("b") == {"chat"}
+        assert await claim("a") == {"chat": "b"}, "another process handled the chat meanwhile"
+        # a dies holding it: b takes it over once the lease lapses.
+        assert await claim("b", until + LEASE) == {"chat": "a"}
+        async with db.read() as uow:
+            assert await uow.leases.lane_owners() == {"chat": "b"}
+    finally:
+        await db.close()
+
+
+async def test_a_replica_forgets_a_chat_only_when_another_handled_it_since(shared: str) -> None:
+    journal: list[tuple[str, int, int]] = []
+    first, second = await replicas(shared, 2, journal)
+    handed: list[tuple[str, list[str]]] = []
+    for replica in (first, second):
+        replica.db.lanes_changed_hands = (  # type: ignore[method-assign]
+            lambda lanes, name=replica.name: handed.append((name, sorted(lanes)))
+        )
+
+    async def handle(replica: Replica, update_id: int) -> None:
+        await replica.inbox.accept([update(update_id, 8001, update_id)])
+        await replica.inbox.wait_idle()
+        await replica.inbox.flush()  # done, and the lane released
+
+    try:
+        await handle(first, 1)
+        await handle(first, 2)
+        await handle(second, 3)
+        await handle(second, 4)
+        await handle(first, 5)
+    finally:
+        for replica in (first, second):
+            await replica.inbox.stop(grace=2)
+            await replica.db.close()
+    assert [seq for _, _, seq in journal] == [1, 2, 3, 4, 5]
+    assert handed == [
+        ("replica-0", ["8001"]),  # the first claim ever
+        ("replica-1", ["8001"]),
+        ("replica-0", ["8001"]),
+    ]

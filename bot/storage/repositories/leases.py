@@ -1,7 +1,9 @@
 """Leases: which replica handles a chat's lane, and which one runs the scheduled jobs.
 
 A lease is claimed with a conditional upsert: it goes to the claimer when it is free, lapsed,
-or already the claimer's. Many lanes are claimed, renewed or released in one statement.
+or already the claimer's. Many lanes are claimed, renewed or released in one statement. A
+released lane keeps its row with no owner (``''``) and its last one in ``previous_owner``: a claim
+returns who held each lane before it.
 """
 
 from __future__ import annotations
@@ -20,24 +22,26 @@ class LeaseRepository:
 
     async def claim_lanes(
         self, lanes: Collection[str], owner: str, now: datetime, until: datetime
-    ) -> set[str]:
-        """Take the lanes that are free, lapsed or ours already; returns those now ours."""
+    ) -> dict[str, str | None]:
+        """Take the lanes that are free, lapsed or ours already. Returns those now ours, each
+        with the process that held it before (None for a lane never held)."""
         if not lanes:
-            return set()
+            return {}
         source, listed = listed_texts(self.session, lanes)
         # "WHERE true" lets SQLite read ON CONFLICT after a SELECT (its parser needs it).
         rows = await self.session.fetch(
             f"INSERT INTO lanes (lane, owner, expires_at) SELECT lane, $2, $3 FROM ({source}) AS l"
             " WHERE true ORDER BY lane ON CONFLICT (lane) DO UPDATE"
-            " SET owner = excluded.owner, expires_at = excluded.expires_at"
-            " WHERE lanes.owner = excluded.owner OR lanes.expires_at <= $4"
-            " RETURNING lane",
+            " SET previous_owner = COALESCE(NULLIF(lanes.owner, ''), lanes.previous_owner),"
+            " owner = excluded.owner, expires_at = excluded.expires_at"
+            " WHERE lanes.owner IN (excluded.owner, '') OR lanes.expires_at <= $4"
+            " RETURNING lane, previous_owner",
             listed,
             owner,
             until,
             now,
         )
-        return {row[0] for row in rows}
+        return {row[0]: row[1] for row in rows}
 
     async def renew_lanes(self, owner: str, until: datetime) -> set[str]:
         """Extend every lease this owner holds; returns the lanes it still holds."""
@@ -62,7 +66,8 @@ class LeaseRepository:
                 owner,
             )
         rows = await self.session.fetch(
-            f"DELETE FROM lanes WHERE owner = $2 AND lane IN (SELECT lane FROM ({source}) AS l)"
+            "UPDATE lanes SET previous_owner = owner, owner = ''"
+            f" WHERE owner = $2 AND lane IN (SELECT lane FROM ({source}) AS l)"
             f" AND NOT EXISTS (SELECT 1 FROM inbox WHERE inbox.lane = lanes.lane AND {_PENDING})"
             " RETURNING lane",
             listed,
@@ -75,7 +80,9 @@ class LeaseRepository:
         process can be running (SQLite). Returns how many."""
         if owner is None:
             rows = await self.session.fetch(
-                "UPDATE lanes SET expires_at = $1 WHERE expires_at > $1 RETURNING lane", now
+                "UPDATE lanes SET expires_at = $1 WHERE owner <> '' AND expires_at > $1"
+                " RETURNING lane",
+                now,
             )
         else:
             rows = await self.session.fetch(
@@ -91,14 +98,15 @@ class LeaseRepository:
         rows = await self.session.fetch(
             "SELECT DISTINCT i.lane FROM inbox AS i LEFT JOIN lanes AS l ON l.lane = i.lane"
             " WHERE i.done_at IS NULL AND i.parked_at IS NULL"
-            " AND (l.lane IS NULL OR l.expires_at <= $1) LIMIT $2",
+            " AND (l.lane IS NULL OR l.owner = '' OR l.expires_at <= $1) LIMIT $2",
             now,
             limit,
         )
         return [row[0] for row in rows]
 
     async def lane_owners(self) -> dict[str, str]:
-        rows = await self.session.fetch("SELECT lane, owner FROM lanes")
+        """The lanes held now, released ones left out."""
+        rows = await self.session.fetch("SELECT lane, owner FROM lanes WHERE owner <> ''")
         return {row[0]: row[1] for row in rows}
 
     # --- the leader -----------------------------------------------------------------------------
