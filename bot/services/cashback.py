@@ -227,19 +227,15 @@ class CashbackService:
 
     async def wallet(self, user_id: int) -> Wallet:
         async with self.db.read() as uow:
-            held = await self.ledger.held(uow, user_id)
-            totals = await uow.cashback.totals(user_id)
-            upcoming = await uow.cashback.next_release(user_id)
-            live, _ = await uow.certificates.summary(user_id)
-        on_hold = totals.get("on_hold", self.ledger.zero())
+            figures = await uow.cashback.wallet(user_id)
         return Wallet(
-            balance=held.balance,
-            certificates=live,
-            available=held.cashback_available,
-            on_hold=on_hold,
+            balance=figures.balance,
+            certificates=figures.certificates,
+            available=figures.cashback_available,
+            on_hold=figures.on_hold,
             # The ledger account holds both; what is not held yet waits for receipt.
-            pending=held.cashback_pending - on_hold,
-            next_release=upcoming,
+            pending=figures.cashback_pending - figures.on_hold,
+            next_release=figures.next_release,
         )
 
     async def page(self, user_id: int, page: int) -> Page[Accrual]:

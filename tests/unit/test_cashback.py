@@ -102,6 +102,33 @@ async def test_accruals_move_from_pending_to_on_hold_to_available_on_the_clock(s
     await shop.check()
 
 
+async def test_a_balance_check_reads_what_the_ledger_and_the_accruals_say(shop: Shop) -> None:
+    wallet = await shop.cashback.wallet(ALICE)
+    assert (wallet.balance, wallet.certificates, wallet.available) == (usd(0), 0, usd(0))
+    assert (wallet.pending, wallet.on_hold, wallet.next_release) == (usd(0), usd(0), None)
+
+    await shop.pay(ALICE, 10000)
+    await shop.pay(BOB, 5000)  # another user's money and cashback stay out of it
+    order = await shop.orders.create(ALICE, "Lamp", usd(4000), cashback_percent=Decimal(5))
+    await shop.pay_order(ALICE, order.id)
+    wallet = await shop.cashback.wallet(ALICE)
+    assert (wallet.balance, wallet.certificates, wallet.available) == (usd(6000), 1, usd(100))
+    assert (wallet.pending, wallet.on_hold, wallet.next_release) == (usd(200), usd(0), None)
+
+    later = await completed_order(shop, 1000, 10)  # held first: released first
+    shop.base.clock.advance(timedelta(days=1))
+    for action in ("shipped", "delivered"):
+        await shop.orders.operator_action(OPERATOR, order.id, action)
+    await shop.orders.confirm_receipt(ALICE, order.id)
+    wallet = await shop.cashback.wallet(ALICE)
+    summary = await shop.cashback.summary(ALICE)
+    assert (wallet.pending, wallet.on_hold, wallet.available) == (usd(0), usd(300), usd(100))
+    assert (summary.pending, summary.on_hold, summary.available) == (usd(0), usd(300), usd(100))
+    assert wallet.next_release == summary.next_release
+    assert wallet.next_release is not None and wallet.next_release.order_id == later
+    assert wallet.next_release.amount == usd(100)
+
+
 async def test_a_late_run_releases_everything_that_fell_due_with_one_notice_per_user(
     shop: Shop,
 ) -> None:

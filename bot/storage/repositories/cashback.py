@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from bot.domain.models import (
     Accrual,
@@ -22,6 +23,33 @@ _WITHDRAWAL = (
     "id, user_id, operation_id, amount, card_id, card_last4, status, reason, decided_by,"
     " created_at, decided_at"
 )
+
+
+# One balance check in one statement: the user's three accounts, what their held accruals sum
+# to, how many certificates hold money, and the first held accrual to become available.
+_WALLET = (
+    "SELECT"
+    " COALESCE((SELECT balance FROM accounts WHERE user_id = $1 AND kind = 'balance'), 0)"
+    " AS balance,"
+    " COALESCE((SELECT balance FROM accounts WHERE user_id = $1 AND kind = 'cashback_pending'),"
+    " 0) AS cashback_pending,"
+    " COALESCE((SELECT balance FROM accounts WHERE user_id = $1"
+    " AND kind = 'cashback_available'), 0) AS cashback_available,"
+    " (SELECT COALESCE(SUM(amount), 0) FROM cashback_accruals"
+    " WHERE user_id = $1 AND status = 'on_hold') AS on_hold,"
+    " (SELECT COUNT(*) FROM certificates WHERE user_id = $1 AND remaining > 0) AS certificates,"
+    f" n.* FROM (SELECT 1) AS one LEFT JOIN (SELECT {_ACCRUAL} FROM cashback_accruals"
+    " WHERE user_id = $1 AND status = 'on_hold' ORDER BY hold_until, id LIMIT 1) AS n ON true"
+)
+
+
+class WalletFigures(NamedTuple):
+    balance: Money
+    cashback_pending: Money  # the ledger account: pending and on hold together
+    cashback_available: Money
+    on_hold: Money
+    certificates: int  # those with money left
+    next_release: Accrual | None
 
 
 def _accrual(row: Row, currency: str) -> Accrual:
@@ -170,6 +198,23 @@ class CashbackRepository:
             user_id,
         )
         return {row["status"]: Money(int(row["total"]), self.currency) for row in rows}
+
+    async def wallet(self, user_id: int) -> WalletFigures:
+        """What a balance check shows, read at once."""
+        row = await self.session.fetchrow(_WALLET, user_id)
+        assert row is not None
+
+        def money(column: str) -> Money:
+            return Money(int(row[column]), self.currency)
+
+        return WalletFigures(
+            balance=money("balance"),
+            cashback_pending=money("cashback_pending"),
+            cashback_available=money("cashback_available"),
+            on_hold=money("on_hold"),
+            certificates=int(row["certificates"]),
+            next_release=_accrual(row, self.currency) if row["id"] is not None else None,
+        )
 
     async def next_release(self, user_id: int) -> Accrual | None:
         row = await self.session.fetchrow(
