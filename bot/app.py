@@ -17,7 +17,8 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommandScopeDefault
+from aiogram.types import BotCommandScopeDefault, MenuButtonWebApp, WebAppInfo
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import SUPPORTED_LOCALES, Settings
@@ -68,6 +69,7 @@ from bot.storage.database import open_database
 from bot.storage.errors import StorageUnavailable
 from bot.storage.fsm import DatabaseStorage
 from bot.storage.shared_limits import SharedLimits
+from bot.webapp.api import WebApp
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +265,13 @@ class Application:
             metrics=self.metrics,
         )
         self.db.on_notices = self.notice_sender.wake
+        self.webapp = WebApp(
+            self.services,
+            self.i18n,
+            self.clock,
+            token=settings.bot_token.get_secret_value(),
+            max_age=settings.webapp_initdata_max_age,
+        )
         self._sender_task: asyncio.Task[None] | None = None
         self._poller: InboxPoller | None = None
         self.webhook: WebhookServer | None = None
@@ -334,6 +343,14 @@ class Application:
                 scope=BotCommandScopeDefault(),
                 language_code=locale,
             )
+        if self.settings.webapp_url is not None:
+            # The button beside the message field opens the Mini App in every private chat.
+            await self.bot.set_chat_menu_button(
+                menu_button=MenuButtonWebApp(
+                    text=self.i18n(self.i18n.default)("app-menu-button"),
+                    web_app=WebAppInfo(url=self.settings.webapp_url),
+                )
+            )
 
     async def run_polling(self) -> None:
         """Start everything, poll until :meth:`request_stop`, then shut down cleanly."""
@@ -345,15 +362,20 @@ class Application:
             me = await self.bot.me()
             log.info("event=polling_started bot_id=%s username=%s", me.id, me.username)
             await self._start_handling()
-            if self.settings.metrics_port is not None:
+            # The probes and /metrics on METRICS_PORT; the Mini App, if set, beside them.
+            port = self.settings.metrics_port
+            if port is None and self.settings.webapp_url is not None:
+                port = self.settings.webhook_port
+            if port is not None:
                 self.webhook = WebhookServer(
                     self.inbox,
                     self.db,
                     path=None,
                     checks=self._ready_checks(),
                     metrics=self.metrics,
+                    webapp=self._webapp_app(),
                 )
-                await self.webhook.start(self.settings.webhook_host, self.settings.metrics_port)
+                await self.webhook.start(self.settings.webhook_host, port)
             self._poller = InboxPoller(
                 self.bot,
                 self.inbox,
@@ -384,6 +406,7 @@ class Application:
                 secret=secret.get_secret_value(),
                 checks=self._ready_checks(),
                 metrics=self.metrics,
+                webapp=self._webapp_app(),
             )
             await self.webhook.start(self.settings.webhook_host, self.settings.webhook_port)
             # The same call from every replica: Telegram keeps one webhook and what is pending.
@@ -402,6 +425,9 @@ class Application:
             if self.webhook is not None:
                 await self.webhook.close()
             await self.shutdown()
+
+    def _webapp_app(self) -> web.Application | None:
+        return self.webapp.make_app() if self.settings.webapp_url is not None else None
 
     def _ready_checks(self) -> dict[str, ReadyCheck]:
         return {"redis": self.shared_limits.ping} if self.shared_limits is not None else {}

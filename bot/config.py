@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     lane_lease: timedelta = timedelta(seconds=5)
     # Polling: /metrics, /healthz and /readyz on this port (webhook mode serves them on its own).
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    # The Mini App: its public https:// URL (served at /app/ of the webhook's server), and how
+    # old an initData may be (Telegram clients hand out cached ones a day old and more).
+    webapp_url: str | None = None
+    webapp_initdata_max_age: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
 
     @field_validator("bot_token")
     @classmethod
@@ -94,6 +98,7 @@ class Settings(BaseSettings):
         "webhook_secret",
         "redis_url",
         "metrics_port",
+        "webapp_url",
         mode="before",
     )
     @classmethod
@@ -112,6 +117,17 @@ class Settings(BaseSettings):
     def _webhook_url_shape(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+(/\S*)?$", value.strip()):
             raise ValueError("must be the public https:// URL Telegram posts updates to")
+        return value.strip() if value else value
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_url_shape(cls, value: str | None) -> str | None:
+        # Telegram opens Mini Apps over https only; a local address serves the playground.
+        local = r"^http://(127\.0\.0\.1|localhost)(:\d+)?/"
+        if value is not None and not (
+            re.match(r"^https://[^\s/]+/\S*$", value.strip()) or re.match(local, value.strip())
+        ):
+            raise ValueError("must be the public https:// URL of the Mini App, ending in /app/")
         return value.strip() if value else value
 
     @field_validator("webhook_secret")

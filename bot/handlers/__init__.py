@@ -19,6 +19,7 @@ from bot.handlers import (
     gifts,
     history,
     language,
+    miniapp,
     notifications,
     orders,
     payments,
@@ -41,6 +42,7 @@ def create_root_router() -> Router:
         gifts.create_router(),  # before /start and the balance card: gift links, gift cards
         start.create_router(),
         balance.create_router(),
+        miniapp.create_router(),
         language.create_router(),
         notifications.create_router(),
         common.create_router(),  # /cancel and /help work inside every dialogue

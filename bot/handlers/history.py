@@ -16,31 +16,8 @@ from bot.handlers.filters import PrivateChat
 from bot.i18n import Translator
 from bot.keyboards.callbacks import HistoryPage, Menu, MenuAction
 from bot.screens import show
+from bot.screens.history import account_name, describe
 from bot.services import Services
-
-KNOWN_KINDS = (
-    "certificate_purchase",
-    "gift_purchase",
-    "certificate_refund",
-    "gift_from_balance",
-    "gift_claim",
-    "gift_returned",
-    "order_payment",
-    "order_refund",
-    "order_cashback_pending",
-    "order_cashback_voided",
-    "order_cashback_released",
-    "cashback_released",
-    "cashback_withdrawal",
-    "cashback_withdrawal_rejected",
-    "cashback_to_balance",
-)
-ACCOUNTS = ("balance", "cashback_pending", "cashback_available")
-
-
-def describe(t: Translator, item: HistoryItem) -> str:
-    kind = item.kind if item.kind in KNOWN_KINDS else "other"
-    return t(f"history-kind-{kind.replace('_', '-')}")
 
 
 def _line(t: Translator, item: HistoryItem) -> str:
@@ -49,7 +26,7 @@ def _line(t: Translator, item: HistoryItem) -> str:
         "history-line",
         date=t.date(item.created_at),
         what=describe(t, item),
-        account=t(f"history-account-{item.account.replace('_', '-')}"),
+        account=account_name(t, item),
         amount=f"{sign}{t.money(Money(abs(item.amount.minor), item.amount.currency))}",
         after=t.money(item.balance_after),
     )

@@ -10,6 +10,7 @@ from bot.i18n import Translator
 PUBLIC_COMMANDS = (
     ("start", "cmd-start"),
     ("balance", "cmd-balance"),
+    ("app", "cmd-app"),
     ("buy", "cmd-buy"),
     ("shop", "cmd-shop"),
     ("orders", "cmd-orders"),
@@ -31,7 +32,7 @@ PUBLIC_COMMANDS = (
 
 # /help lists every command of the menu above, grouped; a test keeps the two in step.
 HELP_GROUPS = (
-    ("help-group-wallet", ("balance", "buy", "history")),
+    ("help-group-wallet", ("balance", "app", "buy", "history")),
     ("help-group-shop", ("shop", "orders")),
     ("help-group-cashback", ("cashback", "notifications")),
     ("help-group-security", ("password", "recover", "cards")),

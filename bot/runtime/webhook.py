@@ -33,8 +33,14 @@ MAX_BODY = 1024 * 1024
 # /readyz fails when the oldest update still waiting is older than this: handling has stalled.
 STALE_INBOX = timedelta(minutes=5)
 
+WEBAPP_PREFIX = "/app/"
+
 # A named check for /readyz: raises (or returns False) when what it checks is not usable.
 ReadyCheck = Callable[[], Awaitable[bool]]
+
+
+async def _to_webapp(request: web.Request) -> web.Response:
+    raise web.HTTPPermanentRedirect(WEBAPP_PREFIX)
 
 
 def webhook_path(url: str) -> str:
@@ -52,14 +58,17 @@ class WebhookServer:
         secret: str = "",
         checks: Mapping[str, ReadyCheck] | None = None,
         metrics: Metrics | None = None,
+        webapp: web.Application | None = None,
     ) -> None:
-        """``path`` None: the probes and /metrics only, beside a poller (METRICS_PORT)."""
+        """``path`` None: the probes and /metrics only, beside a poller (METRICS_PORT).
+        ``webapp``: the Mini App (bot/webapp), served under /app/."""
         self.inbox = inbox
         self.db = db
         self.path = path
         self._secret = secret.encode()
         self.checks = checks or {}
         self.metrics = metrics
+        self.webapp = webapp
         self._accepting = True
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -72,6 +81,10 @@ class WebhookServer:
         app.router.add_get("/readyz", self.readyz)
         if self.metrics is not None:
             app.router.add_get("/metrics", self.scrape)
+        if self.webapp is not None:
+            # Before the sub-app, whose prefix would take "/app" too and not find it.
+            app.router.add_get(WEBAPP_PREFIX.rstrip("/"), _to_webapp)
+            app.add_subapp(WEBAPP_PREFIX, self.webapp)
         return app
 
     async def start(self, host: str, port: int) -> None:

@@ -23,15 +23,17 @@ from bot.domain.errors import (
     RefusedInput,
     WeakPassword,
 )
+from bot.domain.models import CertificateSource
 from bot.domain.money import Money
-from bot.handlers.history import ACCOUNTS, KNOWN_KINDS
 from bot.i18n import I18n, Markup, pick_locale
 from bot.keyboards.commands import HELP_GROUPS
 from bot.runtime.refunds import Outcome
+from bot.screens.history import ACCOUNTS, KNOWN_KINDS
 from bot.screens.steps import STEP_WORDS
 from bot.services.cashback import REJECT_REASONS, VOID_REASONS
 from bot.services.notices import AFTER_MONEY, SWITCHABLE
 from bot.services.security import QUESTION_CODES
+from bot.webapp.api import PAGE_TEXTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,6 +98,7 @@ DYNAMIC_KEYS = (
         )
     ),
     *(f"certificate-line-{source}" for source in ("bought", "gift", "refund")),
+    *(f"webapp-source-{source}" for source in CertificateSource),
     *(f"order-action-{step}" for step in ("pay", "cancel", "confirm", "dispute")),
     *(f"history-kind-{k.replace('_', '-')}" for k in (*KNOWN_KINDS, "other")),
     *(f"history-account-{a.replace('_', '-')}" for a in ACCOUNTS),
@@ -154,6 +157,7 @@ def keys_used_in_code() -> set[str]:
     used.update(WeakPassword(reason).key for reason in WEAK_REASONS)
     used.update(CardInvalid(reason).key for reason in CARD_REASONS)
     used.update(DYNAMIC_KEYS)
+    used.update(PAGE_TEXTS)  # the Mini App's words, sent to its page
     return used
 
 

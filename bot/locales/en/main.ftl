@@ -593,3 +593,45 @@ notifications-kind-gift-expired = Unclaimed gift returned
 
 # Operators' chat: a message that could not reach a person.
 ops-undelivered = ⚠️ Not delivered: { $name } (id { $user_id }) has blocked the bot. The message waits until they press /start again.
+
+## Mini App
+
+cmd-app = The wallet as an app
+app-open = Your wallet as an app: the balance and its certificates, the history with a chart, cashback and orders.
+app-open-button = 📱 Open the wallet
+app-not-set-up = The app is not set up on this bot yet: the chat does everything it does.
+app-menu-button = Wallet
+webapp-title = Giftwallet
+webapp-tab-overview = Overview
+webapp-tab-history = History
+webapp-tab-cashback = Cashback
+webapp-tab-orders = Orders
+webapp-balance = Certificate balance
+webapp-cashback = Cashback
+webapp-available = Available
+webapp-on-hold = On hold
+webapp-pending = Pending
+webapp-next-release = Next to become available
+webapp-certificates = Certificates
+webapp-certificates-empty = No certificates yet. Buy one in the chat: Balance → Buy.
+webapp-chart = Balance over time
+webapp-chart-empty = The chart appears after the first change of your balance.
+webapp-history-empty = No movements of money yet.
+webapp-cashback-empty = No cashback yet. Certificates earn it at once; goods earn it after you confirm receipt.
+webapp-orders-empty = No orders yet.
+webapp-older = Older
+webapp-more = More
+webapp-loading = Loading…
+webapp-open-in-telegram = Open this page from the bot: its menu button, or the /app command.
+webapp-session-ended = The session has ended. Close the app and open it again from the bot.
+webapp-failed = Something went wrong. Try again in a moment.
+webapp-retry = Try again
+webapp-source-bought = bought
+webapp-source-gift = a gift
+webapp-source-refund = returned
+webapp-source-cashback = from cashback
+webapp-certificate-left = { $remaining } of { $nominal }
+webapp-live-certificates = { $count ->
+    [one] one certificate with money left
+   *[other] { $count } certificates with money left
+}

@@ -602,3 +602,46 @@ notifications-kind-gift-expired = Неполученный подарок вер
 
 # Чат операторов: сообщение, которое не дошло до человека.
 ops-undelivered = ⚠️ Не доставлено: пользователь { $name } (id { $user_id }) заблокировал бота. Сообщение уйдёт, когда он снова нажмёт /start.
+
+## Мини-приложение
+
+cmd-app = Кошелёк в приложении
+app-open = Ваш кошелёк в приложении: баланс и сертификаты, история с графиком, кешбэк и заказы.
+app-open-button = 📱 Открыть кошелёк
+app-not-set-up = Приложение для этого бота ещё не настроено: всё то же самое можно сделать в чате.
+app-menu-button = Кошелёк
+webapp-title = Giftwallet
+webapp-tab-overview = Обзор
+webapp-tab-history = История
+webapp-tab-cashback = Кешбэк
+webapp-tab-orders = Заказы
+webapp-balance = Баланс сертификатов
+webapp-cashback = Кешбэк
+webapp-available = Доступно
+webapp-on-hold = На удержании
+webapp-pending = Ожидает
+webapp-next-release = Следующее начисление
+webapp-certificates = Сертификаты
+webapp-certificates-empty = Сертификатов пока нет. Купить можно в чате: Баланс → Купить.
+webapp-chart = Баланс во времени
+webapp-chart-empty = График появится после первого изменения баланса.
+webapp-history-empty = Движений денег пока не было.
+webapp-cashback-empty = Кешбэка пока нет. Сертификаты приносят его сразу, товары — после подтверждения получения.
+webapp-orders-empty = Заказов пока нет.
+webapp-older = Раньше
+webapp-more = Ещё
+webapp-loading = Загрузка…
+webapp-open-in-telegram = Откройте эту страницу из бота: кнопкой меню или командой /app.
+webapp-session-ended = Сессия закончилась. Закройте приложение и откройте его из бота снова.
+webapp-failed = Что-то пошло не так. Попробуйте ещё раз чуть позже.
+webapp-retry = Повторить
+webapp-source-bought = куплен
+webapp-source-gift = подарок
+webapp-source-refund = возврат
+webapp-source-cashback = из кешбэка
+webapp-certificate-left = { $remaining } из { $nominal }
+webapp-live-certificates = { $count ->
+    [one] { $count } сертификат с остатком
+    [few] { $count } сертификата с остатком
+   *[other] { $count } сертификатов с остатком
+}

@@ -1,0 +1,326 @@
+"""The Mini App's HTTP side: its page, and a JSON API that reads through the services.
+
+Every API call but the first carries the session in a header (``X-Session``); the user it
+names is the only user whose data the call reads. Nothing in a URL names a user or a secret.
+Answers hold amounts both as minor units (for the chart) and as the user's own formatting.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.domain.clock import Clock
+from bot.domain.models import Accrual, Certificate, HistoryItem, Order, Page
+from bot.domain.money import Money
+from bot.i18n import I18n, Translator
+from bot.screens.cashback import accrual_state
+from bot.screens.history import account_name, describe
+from bot.services import Services
+from bot.webapp.auth import Sessions, Unauthorized, check_init_data, viewer_of
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+SESSION_HEADER = "X-Session"
+MAX_BODY = 16 * 1024
+CHART_POINTS = 400  # the newest balance changes the chart draws
+# The page's own words, sent with the session in the user's language.
+PAGE_TEXTS = (
+    "webapp-title",
+    "webapp-tab-overview",
+    "webapp-tab-history",
+    "webapp-tab-cashback",
+    "webapp-tab-orders",
+    "webapp-balance",
+    "webapp-cashback",
+    "webapp-available",
+    "webapp-on-hold",
+    "webapp-pending",
+    "webapp-next-release",
+    "webapp-certificates",
+    "webapp-certificates-empty",
+    "webapp-chart",
+    "webapp-chart-empty",
+    "webapp-history-empty",
+    "webapp-cashback-empty",
+    "webapp-orders-empty",
+    "webapp-older",
+    "webapp-more",
+    "webapp-loading",
+    "webapp-open-in-telegram",
+    "webapp-session-ended",
+    "webapp-failed",
+    "webapp-retry",
+)
+
+# No inline script or style anywhere: the page is its files, and it talks only to this origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    " connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}"
+)
+# Telegram's web clients host a Mini App in a frame; the apps show it in a web view.
+TELEGRAM_FRAMES = ("https://web.telegram.org",)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+USER_KEY = web.AppKey("user_id", int)
+
+
+def _money(t: Translator, amount: Money) -> dict[str, Any]:
+    return {"minor": amount.minor, "text": t.money(amount)}
+
+
+class WebApp:
+    def __init__(
+        self,
+        services: Services,
+        i18n: I18n,
+        clock: Clock,
+        *,
+        token: str,
+        max_age: timedelta,
+        frame_ancestors: tuple[str, ...] = TELEGRAM_FRAMES,
+    ) -> None:
+        self.services = services
+        self.i18n = i18n
+        self.clock = clock
+        self._token = token
+        self.max_age = max_age
+        self.sessions = Sessions(token)
+        self.csp = CONTENT_SECURITY_POLICY.format(ancestors=" ".join(("'self'", *frame_ancestors)))
+
+    def make_app(self) -> web.Application:
+        """Mounted under a prefix (``/app/``) by whichever server hosts it."""
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[self._guard])
+        app.router.add_get("/", self.page)
+        app.router.add_static("/static/", STATIC, append_version=False)
+        app.router.add_get("/api/texts", self.texts)
+        app.router.add_post("/api/session", self.open_session)
+        app.router.add_get("/api/wallet", self._as_user(self.wallet))
+        app.router.add_get("/api/history", self._as_user(self.history))
+        app.router.add_get("/api/chart", self._as_user(self.chart))
+        app.router.add_get("/api/cashback", self._as_user(self.cashback))
+        app.router.add_get("/api/orders", self._as_user(self.orders))
+        return app
+
+    # --- around every request ----------------------------------------------------------------
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except Unauthorized as refused:
+            log.warning(
+                "event=webapp_refused reason=%s path=%s remote=%s",
+                refused.reason,
+                request.path,
+                request.remote,
+            )
+            response = web.json_response({"error": "unauthorized"}, status=401)
+        except web.HTTPException as exc:
+            response = exc
+        except Exception:
+            log.exception("event=webapp_error path=%s method=%s", request.path, request.method)
+            response = web.json_response({"error": "internal"}, status=500)
+        response.headers["Content-Security-Policy"] = self.csp
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def _as_user(
+        self, handler: Callable[[web.Request, int], Awaitable[web.StreamResponse]]
+    ) -> Handler:
+        async def checked(request: web.Request) -> web.StreamResponse:
+            session = request.headers.get(SESSION_HEADER, "")
+            user_id = self.sessions.user_of(session, self.clock.now())
+            return await handler(request, user_id)
+
+        return checked
+
+    async def _translator(self, user_id: int) -> Translator:
+        return self.i18n.for_user(await self.services.users.get(user_id))
+
+    # --- the page and the session ---------------------------------------------------------------
+
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / "index.html")
+
+    async def open_session(self, request: web.Request) -> web.StreamResponse:
+        """``{"init_data": ...}`` from Telegram's client: a session, and the page's words."""
+        try:
+            body = await request.json()
+        except ValueError:
+            raise Unauthorized("body") from None
+        init_data = body.get("init_data") if isinstance(body, dict) else None
+        if not isinstance(init_data, str):
+            raise Unauthorized("no_init_data")
+        now = self.clock.now()
+        viewer = viewer_of(check_init_data(self._token, init_data, now=now, max_age=self.max_age))
+        user = await self.services.users.touch(
+            viewer.user_id, viewer.first_name, viewer.language_code
+        )
+        t = self.i18n.for_user(user)
+        return web.json_response(
+            {
+                "session": self.sessions.issue(user.id, now),
+                "expires_in": int(self.sessions.ttl.total_seconds()),
+                "locale": t.locale,
+                "first_name": user.first_name,
+                "texts": _page_texts(t),
+            }
+        )
+
+    async def texts(self, request: web.Request) -> web.StreamResponse:
+        """The page's words in a browser's language, before (or without) a session."""
+        client = request.query.get("locale", "")[:35]
+        t = self.i18n(self.i18n.pick(None, client))
+        return web.json_response({"locale": t.locale, "texts": _page_texts(t)})
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    async def wallet(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        t = await self._translator(user_id)
+        number = _page_number(request)
+        wallet = await self.services.cashback.wallet(user_id)
+        held = await self.services.certificates.page(user_id, number)
+        next_release = wallet.next_release
+        return web.json_response(
+            {
+                "balance": _money(t, wallet.balance),
+                "live_certificates": t("webapp-live-certificates", count=wallet.certificates),
+                "certificates": _paged(held.page, lambda item: _certificate(t, item)),
+                "cashback": {
+                    "available": _money(t, wallet.available),
+                    "on_hold": _money(t, wallet.on_hold),
+                    "pending": _money(t, wallet.pending),
+                    "next_release": None
+                    if next_release is None or next_release.hold_until is None
+                    else {
+                        "amount": _money(t, next_release.amount),
+                        "date": t.date(next_release.hold_until),
+                    },
+                },
+            }
+        )
+
+    async def history(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        t = await self._translator(user_id)
+        before = _cursor(request)
+        items, older = await self.services.ledger.history_page(user_id, before_entry=before)
+        return web.json_response({"items": [_movement(t, item) for item in items], "older": older})
+
+    async def chart(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        """The balance after each change, oldest first: the newest CHART_POINTS of them."""
+        t = await self._translator(user_id)
+        items = await self.services.ledger.history(user_id, limit=CHART_POINTS * 3)
+        points = [
+            {"at": item.created_at.isoformat(), "minor": item.balance_after.minor}
+            for item in reversed(items)
+            if item.account == "balance"
+        ][-CHART_POINTS:]
+        wallet = await self.services.cashback.wallet(user_id)
+        return web.json_response(
+            {"points": points, "balance": _money(t, wallet.balance), "currency": t.currency}
+        )
+
+    async def cashback(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        t = await self._translator(user_id)
+        page = await self.services.cashback.page(user_id, _page_number(request))
+        return web.json_response(_paged(page, lambda item: _accrual(t, item)))
+
+    async def orders(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        t = await self._translator(user_id)
+        page = await self.services.orders.page(user_id, _page_number(request))
+        return web.json_response(_paged(page, lambda item: _order(t, item)))
+
+
+# --- the answers' shapes -----------------------------------------------------------------------
+
+
+def _page_texts(t: Translator) -> dict[str, str]:
+    return {key: t(key) for key in PAGE_TEXTS}
+
+
+def _paged(page: Page[Any], shape: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "items": [shape(item) for item in page.items],
+        "page": page.number,
+        "pages": page.pages,
+        "total": page.total,
+        "more": page.more,
+    }
+
+
+def _certificate(t: Translator, item: Certificate) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "left": t(
+            "webapp-certificate-left",
+            remaining=t.money(item.remaining),
+            nominal=t.money(item.nominal),
+        ),
+        "spent": item.remaining.minor == 0,
+        "source": t(f"webapp-source-{item.source}"),
+        "date": t.date(item.created_at),
+    }
+
+
+def _movement(t: Translator, item: HistoryItem) -> dict[str, Any]:
+    return {
+        "entry": item.entry_id,
+        "date": t.date(item.created_at),
+        "what": describe(t, item),
+        "account": account_name(t, item),
+        "amount": _money(t, item.amount),
+        "after": _money(t, item.balance_after),
+    }
+
+
+def _accrual(t: Translator, item: Accrual) -> dict[str, Any]:
+    source = (
+        t("accrual-source-order", order=item.order_id)
+        if item.order_id is not None
+        else t("accrual-source-certificate")
+    )
+    return {
+        "id": item.id,
+        "date": t.date(item.created_at),
+        "source": source,
+        "amount": _money(t, item.amount),
+        "status": str(item.status),
+        "state": accrual_state(t, item),
+    }
+
+
+def _order(t: Translator, item: Order) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "date": t.date(item.created_at),
+        "amount": _money(t, item.amount),
+        "cashback": _money(t, item.cashback),
+        "status": str(item.status),
+        "state": t(f"order-status-{item.status.replace('_', '-')}"),
+    }
+
+
+def _page_number(request: web.Request) -> int:
+    raw = request.query.get("page", "0")
+    if not raw.isdigit() or len(raw) > 6:
+        raise web.HTTPBadRequest(text='{"error": "page"}', content_type="application/json")
+    return int(raw)
+
+
+def _cursor(request: web.Request) -> int | None:
+    raw = request.query.get("before")
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise web.HTTPBadRequest(text='{"error": "before"}', content_type="application/json")
+    return int(raw)

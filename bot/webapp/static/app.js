@@ -1,0 +1,229 @@
+// The Mini App's dashboard: a session from Telegram's initData, then read-only views.
+// Text always goes in through textContent: nothing from the server is parsed as HTML.
+
+const tg = window.Telegram ? window.Telegram.WebApp : null;
+const state = { session: null, texts: {}, loaded: new Set() };
+const $ = (id) => document.getElementById(id);
+
+function say(key) {
+  return state.texts[key] || key;
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function showNotice(text, retry) {
+  const status = $("status");
+  status.replaceChildren(document.createTextNode(text));
+  if (retry) {
+    const button = element("button", "retry", say("webapp-retry"));
+    button.addEventListener("click", () => { status.textContent = say("webapp-loading"); start(); });
+    status.append(button);
+  }
+  status.hidden = false;
+  $("dashboard").hidden = true;
+  $("app").setAttribute("aria-busy", "false");
+}
+
+class SessionEnded extends Error {}
+
+async function api(path, options = {}) {
+  const headers = { "Content-Type": "application/json" };
+  if (state.session) headers["X-Session"] = state.session;
+  const response = await fetch(`api/${path}`, { ...options, headers, cache: "no-store" });
+  if (response.status === 401) throw new SessionEnded();
+  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  return response.json();
+}
+
+function fail(error) {
+  if (error instanceof SessionEnded) {
+    showNotice(state.session ? say("webapp-session-ended") : say("webapp-open-in-telegram"));
+  } else {
+    console.error(error);
+    showNotice(say("webapp-failed"), true);
+  }
+}
+
+// --- views ------------------------------------------------------------------------------------
+
+function row(list, main, side, sub, sideClass) {
+  const item = element("li");
+  item.append(element("span", "main", main), element("span", `side ${sideClass || ""}`, side));
+  if (sub) item.append(element("span", "sub", sub));
+  list.append(item);
+}
+
+function emptyRow(list, text) {
+  list.append(element("li", "empty", text));
+}
+
+function pager(button, more, load) {
+  button.hidden = !more;
+  button.onclick = more ? load : null;
+}
+
+async function loadWallet(page = 0) {
+  const wallet = await api(`wallet?page=${page}`);
+  $("balance").textContent = wallet.balance.text;
+  $("live-certificates").textContent = wallet.live_certificates;
+  $("cb-available").textContent = wallet.cashback.available.text;
+  $("cb-on-hold").textContent = wallet.cashback.on_hold.text;
+  $("cb-pending").textContent = wallet.cashback.pending.text;
+  const next = wallet.cashback.next_release;
+  $("cb-next").hidden = !next;
+  if (next) $("cb-next").textContent = `${say("webapp-next-release")}: ${next.amount.text} · ${next.date}`;
+  const list = $("certificates");
+  if (page === 0) list.replaceChildren();
+  for (const item of wallet.certificates.items) {
+    row(list, item.left, item.date, item.source, item.spent ? "spent" : "");
+  }
+  if (!wallet.certificates.total) emptyRow(list, say("webapp-certificates-empty"));
+  pager($("certificates-more"), wallet.certificates.more, () => loadWallet(page + 1).catch(fail));
+}
+
+function signed(money) {
+  return money.minor > 0 ? `+${money.text}` : money.text.replace(/^-/, "−");
+}
+
+async function loadHistory(before) {
+  const answer = await api(before ? `history?before=${before}` : "history");
+  const list = $("history");
+  if (!before) list.replaceChildren();
+  for (const item of answer.items) {
+    row(list, item.what, signed(item.amount), `${item.date} · ${item.account} · ${item.after.text}`,
+      item.amount.minor > 0 ? "plus" : "minus");
+  }
+  if (!before && !answer.items.length) emptyRow(list, say("webapp-history-empty"));
+  pager($("history-more"), answer.older !== null, () => loadHistory(answer.older).catch(fail));
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attributes) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  return node;
+}
+
+async function loadChart() {
+  const answer = await api("chart");
+  const box = $("chart");
+  box.replaceChildren();
+  const points = answer.points;
+  if (!points.length) {
+    box.append(element("p", "hint", say("webapp-chart-empty")));
+    return;
+  }
+  // A step line: the balance holds its value until the next change, then to now.
+  const times = points.map((p) => Date.parse(p.at));
+  const end = Math.max(Date.now(), times[times.length - 1]);
+  const start = times.length > 1 ? times[0] : end - 86400000;
+  const top = Math.max(...points.map((p) => p.minor), 1);
+  const width = 600, height = 180, left = 0, bottom = 20;
+  const x = (t) => left + ((t - start) / Math.max(end - start, 1)) * (width - left);
+  const y = (v) => (height - bottom) - (v / top) * (height - bottom - 12);
+  let path = `M ${x(times[0]).toFixed(1)} ${y(0).toFixed(1)}`;
+  points.forEach((p, i) => {
+    path += ` V ${y(p.minor).toFixed(1)}`;
+    const next = i + 1 < points.length ? times[i + 1] : end;
+    path += ` H ${x(next).toFixed(1)}`;
+  });
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img" });
+  chart.append(svg("title", {}));
+  chart.firstChild.textContent = `${say("webapp-chart")}: ${answer.balance.text}`;
+  chart.append(svg("line", { class: "grid", x1: 0, x2: width, y1: y(0), y2: y(0) }));
+  chart.append(svg("line", { class: "grid", x1: 0, x2: width, y1: y(top), y2: y(top) }));
+  chart.append(svg("path", { class: "area", d: `${path} V ${y(0).toFixed(1)} Z` }));
+  chart.append(svg("path", { class: "line", d: path }));
+  box.append(chart);
+  const scale = element("div", "hint");
+  scale.textContent = `${new Date(start).toLocaleDateString(document.documentElement.lang)} — ${answer.balance.text}`;
+  box.append(scale);
+}
+
+async function loadAccruals(page = 0) {
+  const answer = await api(`cashback?page=${page}`);
+  const list = $("accruals");
+  if (page === 0) list.replaceChildren();
+  for (const item of answer.items) {
+    row(list, item.source, item.amount.text, `${item.date} · ${item.state}`,
+      item.status === "voided" ? "spent" : "");
+  }
+  if (!answer.total) emptyRow(list, say("webapp-cashback-empty"));
+  pager($("accruals-more"), answer.more, () => loadAccruals(page + 1).catch(fail));
+}
+
+async function loadOrders(page = 0) {
+  const answer = await api(`orders?page=${page}`);
+  const list = $("orders");
+  if (page === 0) list.replaceChildren();
+  for (const item of answer.items) {
+    row(list, `#${item.id} ${item.title}`, item.amount.text, `${item.date} · ${item.state}`);
+  }
+  if (!answer.total) emptyRow(list, say("webapp-orders-empty"));
+  pager($("orders-more"), answer.more, () => loadOrders(page + 1).catch(fail));
+}
+
+const TABS = {
+  overview: () => loadWallet(),
+  history: () => Promise.all([loadChart(), loadHistory()]),
+  cashback: () => loadAccruals(),
+  orders: () => loadOrders(),
+};
+
+function openTab(name) {
+  for (const button of document.querySelectorAll("[data-tab]")) {
+    button.setAttribute("aria-selected", String(button.dataset.tab === name));
+  }
+  for (const pane of document.querySelectorAll(".pane")) pane.hidden = pane.id !== `pane-${name}`;
+  // Overview is loaded with the session; the others on first open, and again on each open.
+  if (name !== "overview" || state.loaded.has(name)) TABS[name]().catch(fail);
+  state.loaded.add(name);
+}
+
+// --- start --------------------------------------------------------------------------------------
+
+async function start() {
+  const initData = tg ? tg.initData : "";
+  if (!initData) {
+    // Not opened by Telegram: say so in the browser's language (the page's words are public).
+    try {
+      const words = await api(`texts?locale=${encodeURIComponent(navigator.language || "")}`);
+      state.texts = words.texts;
+    } catch (error) {
+      console.error(error);
+    }
+    showNotice(say("webapp-open-in-telegram"));
+    return;
+  }
+  try {
+    const opened = await api("session", { method: "POST", body: JSON.stringify({ init_data: initData }) });
+    state.session = opened.session;
+    state.texts = opened.texts;
+    document.documentElement.lang = opened.locale;
+    document.title = say("webapp-title");
+    for (const node of document.querySelectorAll("[data-text]")) node.textContent = say(node.dataset.text);
+    await loadWallet();
+    $("status").hidden = true;
+    $("dashboard").hidden = false;
+    $("app").setAttribute("aria-busy", "false");
+    state.loaded.add("overview");
+  } catch (error) {
+    state.session = null;
+    fail(error);
+  }
+}
+
+for (const button of document.querySelectorAll("[data-tab]")) {
+  button.addEventListener("click", () => openTab(button.dataset.tab));
+}
+if (tg) {
+  tg.ready();
+  tg.expand();
+}
+start();

@@ -1,0 +1,167 @@
+"""The Mini App against the real bot, on both backends: a session opened from initData that
+Telegram signed, the dashboard's reads for that user only, and every refusal a 401 that says
+nothing more. The bot serves it at /app/ of its own HTTP server, as in production."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.emulator import BotAPIEmulator
+from bot.emulator.webapp import init_data_for
+from bot.playground.delivery import free_port
+from tests.conftest import TOKEN, RunningBot
+from tests.e2e.test_certificates import buy
+from tests.e2e.test_skeleton import say
+
+ALICE, BOB = 1001, 1002
+PEOPLE = {
+    ALICE: {"id": ALICE, "first_name": "Alice", "language_code": "en"},
+    BOB: {"id": BOB, "first_name": "Борис", "language_code": "ru"},
+}
+DAY = 86400
+
+
+class MiniApp:
+    def __init__(self, base: str, http: aiohttp.ClientSession) -> None:
+        self.base = base
+        self.http = http
+
+    async def open(self, user_id: int, age: int = 60, token: str = TOKEN) -> tuple[int, Any]:
+        init_data = init_data_for(token, PEOPLE[user_id], int(time.time()) - age)
+        return await self.post("api/session", {"init_data": init_data})
+
+    async def session(self, user_id: int) -> str:
+        status, body = await self.open(user_id)
+        assert status == 200, body
+        return str(body["session"])
+
+    async def post(self, path: str, payload: Any) -> tuple[int, Any]:
+        async with self.http.post(self.base + path, json=payload) as response:
+            return response.status, await response.json()
+
+    async def get(self, path: str, session: str | None = None) -> tuple[int, Any]:
+        headers = {"X-Session": session} if session is not None else {}
+        async with self.http.get(self.base + path, headers=headers) as response:
+            return response.status, await response.json()
+
+
+@pytest.fixture
+async def app(emulator: BotAPIEmulator, start_bot: Any) -> AsyncIterator[tuple[MiniApp, Any]]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/app/"
+    bot: RunningBot = await start_bot(webapp_url=url, webhook_port=port)
+    for person in PEOPLE.values():
+        emulator.add_user(person["id"], person["first_name"], language_code=person["language_code"])
+    async with aiohttp.ClientSession() as http:
+        yield MiniApp(url, http), bot
+
+
+async def test_the_dashboard_reads_the_users_own_wallet(
+    app: tuple[MiniApp, Any], emulator: BotAPIEmulator
+) -> None:
+    mini, bot = app
+    await say(emulator, ALICE, "/start")
+    await buy(emulator, bot, ALICE, "$10")
+
+    status, opened = await mini.open(ALICE)
+    assert status == 200
+    assert opened["locale"] == "en" and opened["expires_in"] == 900
+    assert opened["texts"]["webapp-tab-history"] == "History"
+    session = opened["session"]
+
+    status, wallet = await mini.get("api/wallet", session)
+    assert status == 200
+    assert wallet["balance"] == {"minor": 1000, "text": "$10.00"}
+    assert wallet["live_certificates"] == "one certificate with money left"
+    [certificate] = wallet["certificates"]["items"]
+    assert (certificate["left"], certificate["source"]) == ("$10.00 of $10.00", "bought")
+    assert wallet["cashback"]["available"]["minor"] == 10  # 1% of a certificate, at once
+
+    status, history = await mini.get("api/history", session)
+    assert status == 200
+    assert [item["amount"]["minor"] for item in history["items"]] == [10, 1000]
+    assert history["older"] is None
+    status, chart = await mini.get("api/chart", session)
+    assert [point["minor"] for point in chart["points"]] == [1000]
+    status, accruals = await mini.get("api/cashback", session)
+    assert [item["amount"]["minor"] for item in accruals["items"]] == [10]
+    status, orders = await mini.get("api/orders", session)
+    assert (status, orders["total"]) == (200, 0)
+
+    # Bob, who never wrote to the bot, opens the app: his own empty wallet, in Russian.
+    status, opened = await mini.open(BOB)
+    assert status == 200 and opened["locale"] == "ru"
+    status, wallet = await mini.get("api/wallet", opened["session"])
+    assert wallet["balance"]["minor"] == 0 and wallet["certificates"]["items"] == []
+    status, history = await mini.get("api/history", opened["session"])
+    assert history["items"] == []
+
+
+async def test_refusals_are_401_and_change_nothing(app: tuple[MiniApp, Any]) -> None:
+    mini, bot = app
+    session = await mini.session(ALICE)
+    user, expires, mac = session.split(".")
+    for forged in ("", "nonsense", f"{BOB}.{expires}.{mac}", f"{user}.{int(expires) + 60}.{mac}"):
+        assert await mini.get("api/wallet", forged) == (401, {"error": "unauthorized"})
+    assert await mini.get("api/wallet") == (401, {"error": "unauthorized"})
+    assert (await mini.open(ALICE, age=8 * DAY))[0] == 401  # older than the default week
+    assert (await mini.open(ALICE, age=2 * DAY))[0] == 200  # cached by the client: fine
+    assert (await mini.open(ALICE, age=-600))[0] == 401  # from the future
+    assert (await mini.open(ALICE, token="654321:another-bots-token-for-this-test"))[0] == 401
+    assert (await mini.post("api/session", {"init_data": "user=1&hash=00"}))[0] == 401
+    assert (await mini.post("api/session", ["not", "an", "object"]))[0] == 401
+    assert (await mini.get("api/wallet?page=abc", session))[0] == 400
+    assert (await mini.get("api/history?before=-1", session))[0] == 400
+    # A refused initData registers nobody.
+    async with bot.app.db.read() as uow:
+        assert await uow.users.get(BOB) is None
+
+
+async def test_the_page_has_a_strict_policy_and_no_inline_code(app: tuple[MiniApp, Any]) -> None:
+    mini, _ = app
+    async with mini.http.get(mini.base) as response:
+        assert response.status == 200
+        policy = response.headers["Content-Security-Policy"]
+        page = await response.text()
+    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy
+    assert "frame-ancestors 'self' https://web.telegram.org" in policy
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+    assert scripts and all('src="' in attrs and not body.strip() for attrs, body in scripts)
+    assert " style=" not in page and "<style" not in page and " on" not in page.replace("\n", " ")
+    async with mini.http.get(mini.base + "static/app.js") as response:
+        assert response.status == 200
+        assert "innerHTML" not in await response.text()
+    async with mini.http.get(mini.base.rstrip("/"), allow_redirects=False) as response:
+        assert response.status == 308 and response.headers["Location"] == "/app/"
+    status, words = await mini.get("api/texts?locale=ru-RU")
+    assert (status, words["locale"]) == (200, "ru")
+    assert words["texts"]["webapp-open-in-telegram"].startswith("Откройте")
+
+
+async def test_the_chat_opens_the_app_and_the_menu_button_points_at_it(
+    app: tuple[MiniApp, Any], emulator: BotAPIEmulator
+) -> None:
+    mini, _ = app
+    button = emulator.calls("setChatMenuButton")[-1].params["menu_button"]
+    button = json.loads(button) if isinstance(button, str) else button
+    assert button["type"] == "web_app" and button["web_app"]["url"] == mini.base
+    answer = await say(emulator, ALICE, "/app")
+    markup = answer.params["reply_markup"]
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    assert markup["inline_keyboard"][0][0]["web_app"] == {"url": mini.base}
+
+
+async def test_without_a_url_the_app_is_not_served_and_app_says_so(
+    emulator: BotAPIEmulator, bot: RunningBot
+) -> None:
+    emulator.add_user(ALICE, "Alice")
+    answer = await say(emulator, ALICE, "/app")
+    assert "not set up" in answer.params["text"]
+    assert not emulator.calls("setChatMenuButton")
