@@ -132,6 +132,11 @@ class ChatsMixin(EmulatorBase):
         self._menu_buttons[chat_id] = button
         return True
 
+    def menu_button(self, chat_id: int | None = None) -> JSON:
+        """The button beside a chat's message field (the bot's default for every chat)."""
+        button = self._menu_buttons.get(chat_id) or self._menu_buttons.get(None)
+        return copy.deepcopy(button or {"type": "default"})
+
     async def _get_chat_menu_button(self, args: Args) -> JSON:
         chat_id = args.opt_int("chat_id")
         button = self._menu_buttons.get(chat_id) or self._menu_buttons.get(None)

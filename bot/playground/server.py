@@ -16,12 +16,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 from bot.app import Application
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.domain.clock import ShiftedClock
 from bot.emulator import BotAPIEmulator
+from bot.emulator.webapp import init_data_for
 from bot.playground import inspector
 from bot.playground.controls import arm_fault, travel
 from bot.playground.delivery import (
@@ -49,6 +50,7 @@ from bot.playground.settings import (
     PLAYGROUND_TOKEN,
     playground_settings,
 )
+from bot.webapp.api import SESSION_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,15 @@ FRESH_START_ERASES = (
     "people.tmp",
 )
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+# What the Mini App's answers carry back through the playground's proxy.
+PASSED_BACK = (
+    "Content-Type",
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cache-Control",
+    "Location",
+)
 
 
 class Playground:
@@ -99,6 +110,8 @@ class Playground:
         self._running: list[asyncio.Task[None]] = []
         self._next_user_id = 2001
         self._saving: asyncio.Task[None] | None = None
+        self._webapp_turn = 0
+        self._http: ClientSession | None = None
         self.url = ""
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -133,8 +146,12 @@ class Playground:
         )
         if self.database_url is not None:
             settings = settings.model_copy(update={"database_url": self.database_url})
+        # The Mini App, reached through this page's origin (/app/ is passed to a bot process).
+        settings = settings.model_copy(update={"webapp_url": f"{self.url}/app/"})
         if not self.delivery.replicas:
-            app = Application(settings, clock=self.clock)
+            app = Application(
+                settings.model_copy(update={"webhook_port": free_port()}), clock=self.clock
+            )
             mark = self.emulator.call_count()  # after a fresh start, old polls are history
             task = asyncio.create_task(app.run_polling())
             self.apps, self._running = [app], [task]
@@ -277,6 +294,8 @@ class Playground:
         if self.url:  # it started: what it did is kept for the next run
             self._save_state()
         await self.emulator.stop()
+        if self._http is not None:
+            await self._http.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -313,6 +332,9 @@ class Playground:
     def _add_routes(self, app: web.Application) -> None:
         app.router.add_get("/", self._index)
         app.router.add_get("/static/{name}", self._static)
+        app.router.add_route("*", "/app", self._webapp)
+        app.router.add_route("*", "/app/{tail:.*}", self._webapp)
+        app.router.add_get("/api/webapp/{user_id}", self._webapp_init_data)
         app.router.add_get("/api/state", self._state)
         app.router.add_get("/api/chat/{chat_id}", self._chat)
         app.router.add_get("/api/file/{file_id}", self._file)
@@ -329,6 +351,48 @@ class Playground:
         app.router.add_post("/api/time", self._time_travel)
         app.router.add_post("/api/reset", self._fresh_start)
         app.router.add_post("/api/delivery", self._delivery)
+
+    # --- the Mini App ---------------------------------------------------------------------------
+
+    async def _webapp(self, request: web.Request) -> web.StreamResponse:
+        """/app/ of a bot process, in turn (as a proxy before replicas does): the page in the
+        frame stays on this origin, and a session opened on one replica works on another."""
+        if not self.apps:
+            return error_response("the bot is restarting", status=503)
+        self._webapp_turn += 1
+        app = self.apps[self._webapp_turn % len(self.apps)]
+        if self._http is None:
+            self._http = ClientSession()
+        headers = {
+            name: request.headers[name]
+            for name in ("Content-Type", SESSION_HEADER)
+            if name in request.headers
+        }
+        url = f"http://127.0.0.1:{app.settings.webhook_port}{request.rel_url}"
+        async with self._http.request(
+            request.method,
+            url,
+            headers=headers,
+            data=await request.read(),
+            allow_redirects=False,
+        ) as upstream:
+            response = web.Response(status=upstream.status, body=await upstream.read())
+            for name in PASSED_BACK:
+                if name in upstream.headers:
+                    response.headers[name] = upstream.headers[name]
+            return response
+
+    async def _webapp_init_data(self, request: web.Request) -> web.Response:
+        """What Telegram's client would hand the Mini App for this person, signed as Telegram
+        signs it (the playground's own bot token)."""
+        user_id = telegram_id(request.match_info["user_id"])
+        person = next((u for u in self.emulator.users() if u["id"] == user_id), None)
+        if person is None:
+            return error_response("no such person", status=404)
+        auth_date = int(self.clock.now().timestamp())
+        return web.json_response(
+            {"init_data": init_data_for(PLAYGROUND_TOKEN, person, auth_date), "url": "/app/"}
+        )
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
         return self._static_file("index.html")
@@ -376,6 +440,7 @@ class Playground:
                 "now": self.clock.now().isoformat(),
                 "offset_seconds": int(self.clock.offset.total_seconds()),
                 "delivery": self._delivery_state(),
+                "menu_button": self.emulator.menu_button(),
             }
         )
 

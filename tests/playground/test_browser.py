@@ -771,3 +771,67 @@ async def test_the_bot_switches_to_webhooks_from_the_tools(playground: Playgroun
         await no_overflow(phone, ".sidebar")
         await phone.screenshot(path=str(ARTIFACTS / "playground-webhook-tools-390.png"))
         assert not errors and not phone_errors, errors + phone_errors
+
+
+async def test_the_mini_app_shows_the_wallet_at_desktop_and_phone_width(
+    playground: Playground,
+) -> None:
+    """Анна buys $20, opens the wallet from the menu button: balance, certificate, cashback, the
+    chart; Telegram's dark theme reaches it; forged initData gets 401 and a plain word. Then Ben
+    on a phone opens it from /app's button, full screen."""
+    playwright_api = pytest.importorskip("playwright.async_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with playwright_api.async_playwright() as driver:
+        page, errors = await open_page(driver, playground.url, 1280, 800)
+        statuses: list[tuple[str, int]] = []
+        page.on("response", lambda r: statuses.append((r.url, r.status)))
+        await send(page, "/buy")
+        await buy_for_myself(page, "20,00", "Себе")
+        await page.locator("#user-messages .keyboard button", has_text="Pay").last.click()
+        await bot_reply(page, "На баланс зачислено")
+
+        await page.click("#menu-app-button")
+        app = page.frame_locator("#webapp-frame")
+        await app.locator("#balance", has_text="20,00").wait_for()
+        assert "1 сертификат" in await app.locator("#live-certificates").inner_text()
+        await app.locator("#certificates li", has_text="куплен").wait_for()
+        assert "0,20" in await app.locator("#cb-available").inner_text()  # 1% at once
+        await page.screenshot(path=str(ARTIFACTS / "miniapp-overview-1280.png"))
+        await app.locator("button[data-tab=history]").click()
+        await app.locator("#chart svg path.line").wait_for()
+        await app.locator("#history li", has_text="20,00").first.wait_for()
+        light = await app.locator("body").evaluate("b => getComputedStyle(b).backgroundColor")
+        await page.select_option("#webapp-theme", "dark")
+        await page.wait_for_function(
+            """(light) => {
+                const frame = document.querySelector('#webapp-frame').contentDocument;
+                return getComputedStyle(frame.body).backgroundColor !== light;
+            }""",
+            arg=light,
+        )
+        await page.screenshot(path=str(ARTIFACTS / "miniapp-history-dark-1280.png"))
+
+        await page.click("#webapp-close")
+        await page.check("#webapp-forge")
+        await page.click("#menu-app-button")
+        await app.locator("#status", has_text="Откройте эту страницу из бота").wait_for()
+        assert await app.locator("#dashboard").is_hidden()
+        assert any(url.endswith("/app/api/session") and code == 401 for url, code in statuses)
+        assert not errors, errors
+
+        phone, phone_errors = await open_page(driver, playground.url, 390, 844)
+        await phone.click("#tabs button[data-tab=people]")
+        await phone.locator("#users li[data-user-id='1002']").click()
+        await phone.locator("#user-title", has_text="Ben").wait_for()
+        await send(phone, "/app")
+        await phone.locator("#user-messages .keyboard button", has_text="Open the wallet").click()
+        app = phone.frame_locator("#webapp-frame")
+        await app.locator("#balance", has_text="$0.00").wait_for()
+        await app.locator("#certificates li", has_text="No certificates yet").wait_for()
+        box = await phone.locator("#webapp-pane").bounding_box()
+        assert box is not None and box["width"] == 390 and box["height"] >= 800
+        await no_overflow(phone, "#webapp-pane")
+        await phone.screenshot(path=str(ARTIFACTS / "miniapp-phone-390.png"))
+        await app.locator("button[data-tab=orders]").click()
+        await app.locator("#orders li", has_text="No orders yet").wait_for()
+        assert not phone_errors, phone_errors

@@ -315,6 +315,10 @@ function renderInlineKeyboard(rows, record, chatId, actingUserId) {
         const query = button.switch_inline_query ?? button.switch_inline_query_current_chat;
         node.insertAdjacentHTML("beforeend", '<span class="kind">@</span>');
         node.addEventListener("click", () => openInline(query));
+      } else if (button.web_app) {
+        node.title = button.web_app.url;
+        node.insertAdjacentHTML("beforeend", '<span class="kind">▣</span>');
+        node.addEventListener("click", () => openWebApp(actingUserId));
       } else if (button.pay) {
         node.addEventListener("click", () => pay(node, actingUserId, chatId, record.message_id));
       } else {
@@ -606,6 +610,7 @@ async function loadState() {
   document.querySelectorAll(".bot-username").forEach((node) => { node.textContent = data.bot.username; });
   showTime(data.now);
   showDelivery(data.delivery);
+  showMenuButton(data.menu_button);
   if (state.userId === null && data.users.length) state.userId = data.users[0].id;
   renderUsers();
   showHint();
@@ -853,6 +858,99 @@ function placeNotes(container, chatId) {
   }
 }
 
+// ---------------------------------------------------------------- the Mini App and its bridge
+
+// Telegram's theme parameters as its clients pass them (light, and the dark one of Telegram Web).
+const THEMES = {
+  light: {
+    bg_color: "#ffffff", text_color: "#000000", hint_color: "#707579", link_color: "#3390ec",
+    button_color: "#3390ec", button_text_color: "#ffffff", secondary_bg_color: "#f1f3f6",
+    header_bg_color: "#ffffff", accent_text_color: "#3390ec", section_bg_color: "#ffffff",
+    subtitle_text_color: "#707579", destructive_text_color: "#e53935",
+  },
+  dark: {
+    bg_color: "#212121", text_color: "#ffffff", hint_color: "#aaaaaa", link_color: "#8774e1",
+    button_color: "#8774e1", button_text_color: "#ffffff", secondary_bg_color: "#181818",
+    header_bg_color: "#212121", accent_text_color: "#a695e7", section_bg_color: "#212121",
+    subtitle_text_color: "#aaaaaa", destructive_text_color: "#ff595a",
+  },
+};
+
+function showMenuButton(button) {
+  const node = $("menu-app-button");
+  const isApp = button && button.type === "web_app";
+  node.hidden = !isApp;
+  if (isApp) {
+    node.textContent = button.text;
+    node.title = `Menu button: ${button.web_app.url}`;
+  }
+}
+
+function forge(initData) {
+  // What a tampering client would send: the user id changed after Telegram signed it.
+  const pairs = new URLSearchParams(initData);
+  const user = JSON.parse(pairs.get("user"));
+  user.id += 1;
+  pairs.set("user", JSON.stringify(user));
+  return pairs.toString();
+}
+
+async function openWebApp(userId) {
+  const user = state.users.find((u) => u.id === (userId || state.userId));
+  if (!user) return;
+  const answer = await api(`/api/webapp/${user.id}`);
+  const initData = $("webapp-forge").checked ? forge(answer.init_data) : answer.init_data;
+  const theme = THEMES[$("webapp-theme").value];
+  const hash = new URLSearchParams({
+    tgWebAppData: initData,
+    tgWebAppVersion: "8.0",
+    tgWebAppPlatform: "web",
+    tgWebAppThemeParams: JSON.stringify(theme),
+  });
+  $("webapp-who").textContent = `· Mini App, as ${user.name}`;
+  $("webapp-events").textContent = "";
+  // A new query each time: a changed hash alone would not reload the frame.
+  $("webapp-frame").src = `${answer.url}?opened=${Date.now()}#${hash}`;
+  $("webapp-pane").hidden = false;
+}
+
+function closeWebApp() {
+  $("webapp-pane").hidden = true;
+  $("webapp-frame").src = "about:blank";
+}
+
+function postToWebApp(eventType, eventData) {
+  const frame = $("webapp-frame");
+  if (frame.contentWindow) {
+    frame.contentWindow.postMessage(JSON.stringify({ eventType, eventData }), location.origin);
+  }
+}
+
+function noteWebAppEvent(eventType) {
+  const line = $("webapp-events");
+  const seen = line.textContent ? line.textContent.split(" · ") : [];
+  seen.push(eventType.replace(/^web_app_/, ""));
+  line.textContent = seen.slice(-6).join(" · ");
+}
+
+// The client's side of Telegram's bridge: what a web client answers a Mini App in a frame.
+function onWebAppMessage(event) {
+  if (event.source !== $("webapp-frame").contentWindow || event.origin !== location.origin) return;
+  let message;
+  try {
+    message = JSON.parse(event.data);
+  } catch (failure) {
+    return;
+  }
+  if (!message || typeof message.eventType !== "string") return;
+  noteWebAppEvent(message.eventType);
+  if (message.eventType === "web_app_request_theme") {
+    postToWebApp("theme_changed", { theme_params: THEMES[$("webapp-theme").value] });
+  } else if (message.eventType === "web_app_close") {
+    closeWebApp();
+  }
+}
+
 // ---------------------------------------------------------------- first screen, tabs, fresh start
 
 function emptyChat() {
@@ -932,6 +1030,12 @@ function wire() {
     input.value = "";
     await sendText(text, "ops");
   });
+  $("menu-app-button").addEventListener("click", () => openWebApp());
+  $("webapp-close").addEventListener("click", closeWebApp);
+  $("webapp-theme").addEventListener("change", () => {
+    postToWebApp("theme_changed", { theme_params: THEMES[$("webapp-theme").value] });
+  });
+  window.addEventListener("message", onWebAppMessage);
   $("commands-button").addEventListener("click", (event) => {
     event.stopPropagation();
     showCommands();

@@ -80,7 +80,7 @@ async function loadWallet(page = 0) {
   const list = $("certificates");
   if (page === 0) list.replaceChildren();
   for (const item of wallet.certificates.items) {
-    row(list, item.left, item.date, item.source, item.spent ? "spent" : "");
+    row(list, item.left, "", `${item.source} · ${item.date}`, item.spent ? "spent" : "");
   }
   if (!wallet.certificates.total) emptyRow(list, say("webapp-certificates-empty"));
   pager($("certificates-more"), wallet.certificates.more, () => loadWallet(page + 1).catch(fail));
@@ -121,13 +121,16 @@ async function loadChart() {
   }
   // A step line: the balance holds its value until the next change, then to now.
   const times = points.map((p) => Date.parse(p.at));
-  const end = Math.max(Date.now(), times[times.length - 1]);
-  const start = times.length > 1 ? times[0] : end - 86400000;
+  // From the first change (a day before it when there is one), so the first step shows, to
+  // a little past the last one (or now), so the balance it left shows as a level.
+  const last = times[times.length - 1];
+  const start = times.length > 1 ? times[0] : last - 86400000;
+  const end = Math.max(Date.now(), last + Math.max((last - start) * 0.15, 3600000));
   const top = Math.max(...points.map((p) => p.minor), 1);
   const width = 600, height = 180, left = 0, bottom = 20;
   const x = (t) => left + ((t - start) / Math.max(end - start, 1)) * (width - left);
   const y = (v) => (height - bottom) - (v / top) * (height - bottom - 12);
-  let path = `M ${x(times[0]).toFixed(1)} ${y(0).toFixed(1)}`;
+  let path = `M ${x(start).toFixed(1)} ${y(0).toFixed(1)} H ${x(times[0]).toFixed(1)}`;
   points.forEach((p, i) => {
     path += ` V ${y(p.minor).toFixed(1)}`;
     const next = i + 1 < points.length ? times[i + 1] : end;
@@ -188,16 +191,23 @@ function openTab(name) {
 
 // --- start --------------------------------------------------------------------------------------
 
+async function loadTexts() {
+  // The page's words are public: before a session, in the client's language.
+  const user = tg && tg.initDataUnsafe ? tg.initDataUnsafe.user : null;
+  const locale = (user && user.language_code) || navigator.language || "";
+  const words = await api(`texts?locale=${encodeURIComponent(locale)}`);
+  state.texts = words.texts;
+  document.documentElement.lang = words.locale;
+}
+
 async function start() {
   const initData = tg ? tg.initData : "";
+  try {
+    await loadTexts();
+  } catch (error) {
+    console.error(error);
+  }
   if (!initData) {
-    // Not opened by Telegram: say so in the browser's language (the page's words are public).
-    try {
-      const words = await api(`texts?locale=${encodeURIComponent(navigator.language || "")}`);
-      state.texts = words.texts;
-    } catch (error) {
-      console.error(error);
-    }
     showNotice(say("webapp-open-in-telegram"));
     return;
   }
