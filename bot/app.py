@@ -78,6 +78,8 @@ STOP_GRACE_SECONDS = 3.5
 # Per user: a burst of 30 updates, then 3 a second. Far above what a person can tap or type.
 FLOOD_BURST = 30
 FLOOD_RATE = 3.0
+CONFIRM_BURST = 10  # the Mini App's confirmations a user may send at once
+CONFIRM_RATE = 0.2
 
 
 def load_pepper(settings: Settings) -> bytes:
@@ -271,6 +273,12 @@ class Application:
             self.clock,
             token=settings.bot_token.get_secret_value(),
             max_age=settings.webapp_initdata_max_age,
+            # Confirmations per user: a burst of 10, then one every 5 s, across replicas.
+            confirm_gate=(
+                SharedBuckets(self.shared_limits, CONFIRM_BURST, CONFIRM_RATE, prefix="confirm:")
+                if self.shared_limits is not None
+                else TokenBuckets(CONFIRM_BURST, CONFIRM_RATE)
+            ),
         )
         self._sender_task: asyncio.Task[None] | None = None
         self._poller: InboxPoller | None = None

@@ -105,6 +105,13 @@ class OperationGone(DomainError):
     key = "error-operation-gone"
 
 
+class ConfirmationRefused(DomainError):
+    """A Mini App confirmation whose nonce is unknown, used or expired, or whose biometric
+    token is not this device's current one: nothing ran, and the app starts the step again."""
+
+    key = "error-confirmation-refused"
+
+
 class CardInvalid(RefusedInput):
     """A card number or expiry that cannot be saved."""
 

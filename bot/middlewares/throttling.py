@@ -103,14 +103,17 @@ class SharedBuckets:
     """The same buckets counted across replicas. If the store cannot be reached, updates pass:
     flood control is a courtesy, never a reason to stop serving people."""
 
-    def __init__(self, store: SharedBucketStore, capacity: float, rate: float) -> None:
+    def __init__(
+        self, store: SharedBucketStore, capacity: float, rate: float, *, prefix: str = ""
+    ) -> None:
         self.store = store
         self.capacity = capacity
         self.rate = rate
+        self.prefix = prefix  # buckets of another limit on the same store (``confirm:``)
 
     async def admit(self, key: int) -> tuple[bool, bool]:
         try:
-            return await self.store.take(str(key), self.capacity, self.rate)
+            return await self.store.take(f"{self.prefix}{key}", self.capacity, self.rate)
         except Exception as exc:
             log.warning("event=flood_store_unreachable error=%s", type(exc).__name__)
             return True, False

@@ -7,6 +7,7 @@ spending and recovery for ``lock_period``, doubled on each repeated lockout, unt
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import unicodedata
@@ -19,6 +20,7 @@ from typing import Any
 from bot.domain.clock import Clock
 from bot.domain.errors import (
     AccountLocked,
+    ConfirmationRefused,
     InvalidAnswer,
     NoPassword,
     OperationGone,
@@ -37,6 +39,8 @@ from bot.storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 PASSWORD_MIN, PASSWORD_MAX = 6, 32
+# How long the Mini App has to send a confirmation's nonce back.
+NONCE_TTL = timedelta(minutes=2)
 ANSWER_MAX = 100
 QUESTIONS_PER_USER = 3
 # Codes of the security questions; their wording is in the locales as "question-<code>".
@@ -101,6 +105,11 @@ def password_problem(password: str, first_name: str = "") -> str | None:
     if len(name) >= 3 and name in password.casefold():
         return "name"
     return None
+
+
+def _digest(secret: str) -> str:
+    """What is stored of a nonce or a biometric token: 256 random bits need no slow hash."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +184,9 @@ class SecurityService:
             if await uow.security.get(user_id) is None:
                 raise NoPassword()
             await uow.security.set_password_hash(user_id, password_hash, self.clock.now())
-        log.info("event=password_changed user_id=%s", user_id)
+            # A new password (changed, or recovered) ends every device's biometric token.
+            revoked = await uow.security.revoke_devices(user_id)
+        log.info("event=password_changed user_id=%s devices_revoked=%d", user_id, revoked)
 
     # --- verifying, with the lockout --------------------------------------------------------------
 
@@ -303,26 +314,110 @@ class SecurityService:
     ) -> PendingOperation:
         """The password, then the operation, exactly once: a second confirmation (a double tap,
         a re-delivered update) finds it done and raises OperationGone."""
+        await self._live_operation(user_id, operation_id)
+        await self.verify_password(user_id, password)
+        async with self.db.unit_of_work() as uow:
+            operation = await self._execute(uow, user_id, operation_id)
+        self._confirmed(operation, "chat")
+        return operation
+
+    async def _live_operation(self, user_id: int, operation_id: str) -> PendingOperation:
         async with self.db.read() as uow:
             found = await uow.security.operation(operation_id)
         if found is None or found.user_id != user_id or found.executed_at is not None:
             raise OperationGone()
-        await self.verify_password(user_id, password)
-        async with self.db.unit_of_work() as uow:
-            operation = await uow.security.claim_operation(operation_id, user_id, self.clock.now())
-            if operation is None:
-                raise OperationGone()
-            made = await self._executors[operation.kind](uow, operation)
-            if made is not None:
-                await uow.security.set_operation_result(operation.id, made)
-                operation = replace(operation, result_id=made)
+        return found
+
+    async def _execute(self, uow: UnitOfWork, user_id: int, operation_id: str) -> PendingOperation:
+        """Run the operation in ``uow``, once: whichever way it was confirmed, the money step
+        is the feature's own, keyed once (``order-pay:<id>`` and so on)."""
+        operation = await uow.security.claim_operation(operation_id, user_id, self.clock.now())
+        if operation is None:
+            raise OperationGone()
+        made = await self._executors[operation.kind](uow, operation)
+        if made is not None:
+            await uow.security.set_operation_result(operation.id, made)
+            operation = replace(operation, result_id=made)
+        return operation
+
+    @staticmethod
+    def _confirmed(operation: PendingOperation, by: str) -> None:
         log.info(
-            "event=operation_confirmed user_id=%s kind=%s operation=%s",
-            user_id,
+            "event=operation_confirmed user_id=%s kind=%s operation=%s by=%s",
+            operation.user_id,
             operation.kind,
             operation.id,
+            by,
         )
-        return operation
+
+    # --- confirmed in the Mini App ----------------------------------------------------------------
+
+    async def issue_nonce(self, user_id: int, operation_id: str) -> str:
+        """A single-use proof that this user's app is confirming this live operation now."""
+        operation = await self._live_operation(user_id, operation_id)
+        now = self.clock.now()
+        if operation.cancelled_at is not None or operation.expires_at <= now:
+            raise OperationGone()
+        nonce = secrets.token_urlsafe(32)
+        async with self.db.unit_of_work() as uow:
+            await uow.security.add_nonce(_digest(nonce), user_id, operation.id, now + NONCE_TTL)
+        return nonce
+
+    async def _use_nonce(self, user_id: int, nonce: str) -> str:
+        """The operation the nonce stands for; the nonce is spent, whatever follows."""
+        if not nonce or len(nonce) > 100:
+            raise ConfirmationRefused()
+        async with self.db.unit_of_work() as uow:
+            operation_id = await uow.security.use_nonce(_digest(nonce), user_id, self.clock.now())
+        if operation_id is None:
+            log.warning("event=nonce_refused user_id=%s", user_id)
+            raise ConfirmationRefused()
+        return operation_id
+
+    async def confirm_with_password(
+        self, user_id: int, nonce: str, password: str, *, enroll_device: str | None = None
+    ) -> tuple[PendingOperation, str | None]:
+        """The app's nonce and the payment password (the same hash and lockout as the chat).
+        With ``enroll_device``, that device gets a biometric token, returned for the app to
+        keep behind the device's biometrics."""
+        operation_id = await self._use_nonce(user_id, nonce)
+        await self._live_operation(user_id, operation_id)
+        await self.verify_password(user_id, password)
+        token = secrets.token_urlsafe(32) if enroll_device else None
+        async with self.db.unit_of_work() as uow:
+            operation = await self._execute(uow, user_id, operation_id)
+            if enroll_device and token is not None:
+                await uow.security.enroll_device(
+                    user_id, enroll_device, _digest(token), self.clock.now()
+                )
+        self._confirmed(operation, "app_password")
+        if enroll_device:
+            log.info("event=biometric_device_enrolled user_id=%s", user_id)
+        return operation, token
+
+    async def confirm_with_biometrics(
+        self, user_id: int, nonce: str, device_id: str, token: str
+    ) -> tuple[PendingOperation, str]:
+        """The app's nonce and the device's biometric token, released by Face ID or Touch ID.
+        The token is replaced in the same unit of work as the operation: returns the new one."""
+        operation_id = await self._use_nonce(user_id, nonce)
+        await self._live_operation(user_id, operation_id)
+        await self.ensure_unlocked(user_id)  # a lockout stops biometrics too
+        fresh = secrets.token_urlsafe(32)
+        async with self.db.unit_of_work() as uow:
+            rotated = await uow.security.rotate_device_token(
+                user_id, device_id, _digest(token), _digest(fresh), self.clock.now()
+            )
+            if not rotated:
+                log.warning("event=biometric_token_refused user_id=%s", user_id)
+                raise ConfirmationRefused()
+            operation = await self._execute(uow, user_id, operation_id)
+        self._confirmed(operation, "app_biometrics")
+        return operation, fresh
+
+    async def has_device(self, user_id: int, device_id: str) -> bool:
+        async with self.db.read() as uow:
+            return await uow.security.has_device(user_id, device_id)
 
     async def cancel_operation(self, user_id: int, operation_id: str) -> None:
         async with self.db.unit_of_work() as uow:
@@ -337,6 +432,7 @@ class SecurityService:
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
             cleared = await uow.security.clear(user_id)
+            await uow.security.revoke_devices(user_id)
             await uow.security.audit(actor_id, user_id, "reset_password", now)
             if cleared:
                 await write_notice(uow, user_id, ACCOUNT, "password-reset-notice", now)

@@ -7,7 +7,9 @@ Answers hold amounts both as minor units (for the chart) and as the user's own f
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -16,12 +18,23 @@ from typing import Any
 from aiohttp import web
 
 from bot.domain.clock import Clock
-from bot.domain.models import Accrual, Certificate, HistoryItem, Order, Page
+from bot.domain.errors import (
+    AccountLocked,
+    ConfirmationRefused,
+    DomainError,
+    InsufficientFunds,
+    NoPassword,
+    OperationGone,
+    WrongPassword,
+)
+from bot.domain.models import Accrual, Certificate, HistoryItem, Order, Page, PendingOperation
 from bot.domain.money import Money
 from bot.i18n import I18n, Translator
+from bot.middlewares.throttling import FloodGate
 from bot.screens.cashback import accrual_state
 from bot.screens.history import account_name, describe
 from bot.services import Services
+from bot.services.security import NONCE_TTL
 from bot.webapp.auth import Sessions, Unauthorized, check_init_data, viewer_of
 
 log = logging.getLogger(__name__)
@@ -67,6 +80,17 @@ CONTENT_SECURITY_POLICY = (
 # Telegram's web clients host a Mini App in a frame; the apps show it in a web view.
 TELEGRAM_FRAMES = ("https://web.telegram.org",)
 
+# A refusal's HTTP status; the body carries the user's own words for it.
+STATUSES: tuple[tuple[type[DomainError], int], ...] = (
+    (WrongPassword, 403),
+    (AccountLocked, 423),
+    (NoPassword, 409),
+    (ConfirmationRefused, 409),
+    (OperationGone, 409),
+    (InsufficientFunds, 409),
+)
+MAX_SECRET = 256  # a password, a nonce, a token or a device id is far shorter
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 USER_KEY = web.AppKey("user_id", int)
 
@@ -84,6 +108,7 @@ class WebApp:
         *,
         token: str,
         max_age: timedelta,
+        confirm_gate: FloodGate,
         frame_ancestors: tuple[str, ...] = TELEGRAM_FRAMES,
     ) -> None:
         self.services = services
@@ -92,6 +117,7 @@ class WebApp:
         self._token = token
         self.max_age = max_age
         self.sessions = Sessions(token)
+        self.confirm_gate = confirm_gate  # confirmations per user, on top of the lockout
         self.csp = CONTENT_SECURITY_POLICY.format(ancestors=" ".join(("'self'", *frame_ancestors)))
 
     def make_app(self) -> web.Application:
@@ -106,6 +132,12 @@ class WebApp:
         app.router.add_get("/api/chart", self._as_user(self.chart))
         app.router.add_get("/api/cashback", self._as_user(self.cashback))
         app.router.add_get("/api/orders", self._as_user(self.orders))
+        app.router.add_post("/api/orders/{order_id:[0-9]{1,18}}/pay", self._as_user(self.pay_order))
+        app.router.add_post(
+            "/api/operations/{operation_id:[A-Za-z0-9_-]{1,40}}/nonce",
+            self._as_user(self.new_nonce),
+        )
+        app.router.add_post("/api/confirm", self._as_user(self.confirm))
         return app
 
     # --- around every request ----------------------------------------------------------------
@@ -139,9 +171,22 @@ class WebApp:
         async def checked(request: web.Request) -> web.StreamResponse:
             session = request.headers.get(SESSION_HEADER, "")
             user_id = self.sessions.user_of(session, self.clock.now())
-            return await handler(request, user_id)
+            try:
+                return await handler(request, user_id)
+            except DomainError as refused:
+                return await self._refusal(user_id, refused)
 
         return checked
+
+    async def _refusal(self, user_id: int, refused: DomainError) -> web.StreamResponse:
+        """A domain error as the chat would word it, in plain text, with its own status."""
+        t = await self._translator(user_id)
+        status = next((code for kind, code in STATUSES if isinstance(refused, kind)), 400)
+        body: dict[str, Any] = {"error": refused.key, "message": _plain(t.error(refused))}
+        if isinstance(refused, WrongPassword):
+            body["attempts_left"] = refused.params.get("attempts_left")
+        log.info("event=webapp_refusal user_id=%s error=%s", user_id, refused.key)
+        return web.json_response(body, status=status)
 
     async def _translator(self, user_id: int) -> Translator:
         return self.i18n.for_user(await self.services.users.get(user_id))
@@ -239,6 +284,84 @@ class WebApp:
         page = await self.services.orders.page(user_id, _page_number(request))
         return web.json_response(_paged(page, lambda item: _order(t, item)))
 
+    # --- spending, confirmed in the app -------------------------------------------------------
+
+    async def pay_order(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        """The order's pending payment (the same one the chat confirms), with a nonce."""
+        order_id = int(request.match_info["order_id"])
+        body = await _json_object(request)
+        operation = await self.services.orders.prepare_payment(user_id, order_id)
+        order = (await self.services.orders.view(user_id, order_id)).order
+        t = await self._translator(user_id)
+        return await self._to_confirm(t, user_id, operation, order.title, _device(body))
+
+    async def new_nonce(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        """Another try at the same operation (after a wrong password): a new nonce."""
+        nonce = await self.services.security.issue_nonce(
+            user_id, request.match_info["operation_id"]
+        )
+        return web.json_response({"nonce": nonce, "expires_in": _nonce_seconds()})
+
+    async def _to_confirm(
+        self,
+        t: Translator,
+        user_id: int,
+        operation: PendingOperation,
+        title: str,
+        device_id: str | None,
+    ) -> web.StreamResponse:
+        security = self.services.security
+        nonce = await security.issue_nonce(user_id, operation.id)
+        enrolled = device_id is not None and await security.has_device(user_id, device_id)
+        return web.json_response(
+            {
+                "operation": operation.id,
+                "title": title,
+                "amount": None if operation.amount is None else _money(t, operation.amount),
+                "nonce": nonce,
+                "expires_in": _nonce_seconds(),
+                "device_enrolled": enrolled,
+                "has_password": await security.has_password(user_id),
+            }
+        )
+
+    async def confirm(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        """``{nonce, password, enroll_device?}`` or ``{nonce, device_id, biometric_token}``."""
+        allowed, _ = await self.confirm_gate.admit(user_id)
+        if not allowed:
+            log.warning("event=webapp_confirm_throttled user_id=%s", user_id)
+            return web.json_response(
+                {"error": "too_many"}, status=429, headers={"Retry-After": "10"}
+            )
+        body = await _json_object(request)
+        nonce = _text(body, "nonce")
+        security = self.services.security
+        token = _text(body, "biometric_token")
+        fresh: str | None
+        if token is not None:
+            device = _text(body, "device_id")
+            if device is None or nonce is None:
+                raise ConfirmationRefused()
+            operation, fresh = await security.confirm_with_biometrics(user_id, nonce, device, token)
+        else:
+            password = _text(body, "password")
+            if nonce is None or password is None:
+                raise ConfirmationRefused()
+            enroll = _text(body, "enroll_device")
+            operation, fresh = await security.confirm_with_password(
+                user_id, nonce, password, enroll_device=enroll
+            )
+        t = await self._translator(user_id)
+        return web.json_response(
+            {
+                "done": True,
+                "kind": operation.kind,
+                "result": operation.result_id,
+                "amount": None if operation.amount is None else _money(t, operation.amount),
+                "biometric_token": fresh,
+            }
+        )
+
 
 # --- the answers' shapes -----------------------------------------------------------------------
 
@@ -308,6 +431,42 @@ def _order(t: Translator, item: Order) -> dict[str, Any]:
         "status": str(item.status),
         "state": t(f"order-status-{item.status.replace('_', '-')}"),
     }
+
+
+def _plain(text: str) -> str:
+    """A chat message's words without its HTML: the page shows text, never markup."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _nonce_seconds() -> int:
+    return int(NONCE_TTL.total_seconds())
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(
+            text='{"error": "json"}', content_type="application/json"
+        ) from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text='{"error": "json"}', content_type="application/json")
+    return body
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_SECRET:
+        raise web.HTTPBadRequest(text=f'{{"error": "{name}"}}', content_type="application/json")
+    return value
+
+
+def _device(body: dict[str, Any]) -> str | None:
+    return _text(body, "device_id") or None
 
 
 def _page_number(request: web.Request) -> int:

@@ -13,11 +13,13 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.domain.errors import AccountLocked
 from bot.emulator import BotAPIEmulator
 from bot.emulator.webapp import init_data_for
 from bot.playground.delivery import free_port
 from tests.conftest import TOKEN, RunningBot
 from tests.e2e.test_certificates import buy
+from tests.e2e.test_security_dialogues import ANSWERS, PASSWORD, set_up
 from tests.e2e.test_skeleton import say
 
 ALICE, BOB = 1001, 1002
@@ -44,6 +46,12 @@ class MiniApp:
 
     async def post(self, path: str, payload: Any) -> tuple[int, Any]:
         async with self.http.post(self.base + path, json=payload) as response:
+            return response.status, await response.json()
+
+    async def post_as(self, session: str, path: str, payload: Any) -> tuple[int, Any]:
+        async with self.http.post(
+            self.base + path, json=payload, headers={"X-Session": session}
+        ) as response:
             return response.status, await response.json()
 
     async def get(self, path: str, session: str | None = None) -> tuple[int, Any]:
@@ -165,3 +173,148 @@ async def test_without_a_url_the_app_is_not_served_and_app_says_so(
     answer = await say(emulator, ALICE, "/app")
     assert "not set up" in answer.params["text"]
     assert not emulator.calls("setChatMenuButton")
+
+
+# --- spending confirmed in the app ---------------------------------------------------------------
+
+ADMIN, OPERATORS = 4242, -100500
+
+
+async def shop_with_app(emulator: BotAPIEmulator, start_bot: Any) -> tuple[MiniApp, RunningBot]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/app/"
+    bot: RunningBot = await start_bot(
+        webapp_url=url, webhook_port=port, admin_ids=str(ADMIN), support_chat_id=str(OPERATORS)
+    )
+    for person in PEOPLE.values():
+        emulator.add_user(person["id"], person["first_name"], language_code=person["language_code"])
+    emulator.add_user(ADMIN, "Operator")
+    emulator.add_group_chat(OPERATORS, "Operators", members=[ADMIN])
+    await set_up(emulator, ALICE, ANSWERS)
+    await buy(emulator, bot, ALICE, "$50")
+    return MiniApp(url, aiohttp.ClientSession()), bot
+
+
+async def bill(emulator: BotAPIEmulator, amount: str, title: str) -> int:
+    done = await say(emulator, ADMIN, f"/admin_order {ALICE} {amount} {title}")
+    found = re.search(r"#(\d+)", done.params["text"])
+    assert found is not None, done.params["text"]
+    return int(found.group(1))
+
+
+async def balance_of(bot: RunningBot, user_id: int) -> int:
+    return (await bot.app.services.ledger.balances(user_id)).balance.minor
+
+
+async def test_an_order_is_paid_with_the_password_then_with_biometrics(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    mini, bot = await shop_with_app(emulator, start_bot)
+    try:
+        session = await mini.session(ALICE)
+        first = await bill(emulator, "12.01", "Lamp")
+        phone = {"device_id": "phone"}
+        status, step = await mini.post_as(session, f"api/orders/{first}/pay", phone)
+        assert status == 200 and step["amount"]["minor"] == 1201 and step["title"] == "Lamp"
+        assert step["device_enrolled"] is False and step["expires_in"] == 120
+
+        status, wrong = await mini.post_as(
+            session, "api/confirm", {"nonce": step["nonce"], "password": "not-it-at-all"}
+        )
+        assert (status, wrong["error"], wrong["attempts_left"]) == (403, "error-wrong-password", 4)
+        # The nonce went with that try: sent again, with the right password, it is refused.
+        status, replay = await mini.post_as(
+            session, "api/confirm", {"nonce": step["nonce"], "password": PASSWORD}
+        )
+        assert (status, replay["error"]) == (409, "error-confirmation-refused")
+        assert await balance_of(bot, ALICE) == 5000
+
+        status, again = await mini.post_as(session, f"api/operations/{step['operation']}/nonce", {})
+        assert status == 200
+        status, done = await mini.post_as(
+            session,
+            "api/confirm",
+            {"nonce": again["nonce"], "password": PASSWORD, "enroll_device": "phone"},
+        )
+        assert status == 200 and done["kind"] == "order_pay" and done["result"] == first
+        token = done["biometric_token"]
+        assert token and len(token) >= 40
+        assert await balance_of(bot, ALICE) == 5000 - 1201
+        # The chat's own path finds the operation done: one payment, whichever path confirms.
+        status, _ = await mini.post_as(session, f"api/orders/{first}/pay", {})
+        assert status >= 400 and await balance_of(bot, ALICE) == 5000 - 1201
+
+        second = await bill(emulator, "3.00", "Cable")
+        status, step = await mini.post_as(session, f"api/orders/{second}/pay", phone)
+        assert step["device_enrolled"] is True
+        status, refused = await mini.post_as(
+            session,
+            "api/confirm",
+            {"nonce": step["nonce"], "device_id": "tablet", "biometric_token": token},
+        )
+        assert (status, refused["error"]) == (409, "error-confirmation-refused")  # another device
+        status, again = await mini.post_as(session, f"api/operations/{step['operation']}/nonce", {})
+        status, done = await mini.post_as(
+            session,
+            "api/confirm",
+            {"nonce": again["nonce"], "device_id": "phone", "biometric_token": token},
+        )
+        assert status == 200 and done["result"] == second
+        rotated = done["biometric_token"]
+        assert rotated != token
+        assert await balance_of(bot, ALICE) == 5000 - 1201 - 300
+
+        third = await bill(emulator, "1.00", "Sticker")
+        status, step = await mini.post_as(session, f"api/orders/{third}/pay", {})
+        used = {"nonce": step["nonce"], "device_id": "phone", "biometric_token": token}
+        assert (await mini.post_as(session, "api/confirm", used))[0] == 409  # replaced on use
+
+        # A new password ends every device's token.
+        hashed = await bot.app.services.security.hash_new_password("Another-Secret-9")
+        await bot.app.services.security.set_password(ALICE, hashed)
+        status, again = await mini.post_as(session, f"api/operations/{step['operation']}/nonce", {})
+        revoked = {"nonce": again["nonce"], "device_id": "phone", "biometric_token": rotated}
+        assert (await mini.post_as(session, "api/confirm", revoked))[0] == 409
+        assert await balance_of(bot, ALICE) == 5000 - 1201 - 300
+        assert await bot.app.services.ledger.check_invariants() == []
+    finally:
+        await mini.http.close()
+
+
+async def test_others_orders_lockout_and_throttling(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    mini, bot = await shop_with_app(emulator, start_bot)
+    try:
+        order = await bill(emulator, "5.00", "Mug")
+        bob = await mini.session(BOB)
+        status, refused = await mini.post_as(bob, f"api/orders/{order}/pay", {})
+        assert status == 400 and refused["error"].startswith("order-refused")
+        assert "Mug" not in json.dumps(refused)
+
+        alice = await mini.session(ALICE)
+        codes = []
+        for _ in range(5):
+            status, step = await mini.post_as(alice, f"api/orders/{order}/pay", {})
+            assert status == 200, step
+            status, _ = await mini.post_as(
+                alice, "api/confirm", {"nonce": step["nonce"], "password": "wrong-password"}
+            )
+            codes.append(status)
+        assert codes == [403, 403, 403, 403, 423]  # the chat's lockout: 5 failures
+        status, step = await mini.post_as(alice, f"api/orders/{order}/pay", {})
+        status, locked = await mini.post_as(
+            alice, "api/confirm", {"nonce": step["nonce"], "password": PASSWORD}
+        )
+        assert status == 423 and "<" not in locked["message"]
+        assert await balance_of(bot, ALICE) == 5000
+        with pytest.raises(AccountLocked):  # the one lockout the chat's confirmation meets too
+            await bot.app.services.security.ensure_unlocked(ALICE)
+
+        garbage = [
+            (await mini.post_as(bob, "api/confirm", {"nonce": "x", "password": "y"}))[0]
+            for _ in range(12)
+        ]
+        assert garbage[:10] == [409] * 10 and garbage[10:] == [429, 429]
+    finally:
+        await mini.http.close()

@@ -115,6 +115,7 @@ password-weak-name = Your own name is too easy to guess. Try another password.
 error-answer-invalid = An answer must be 1 to { $max } characters. Please try again.
 error-wrong-answers = ❌ The answers do not match what you set. Tries left before a lock: { $attempts_left }.
 error-operation-gone = This request is no longer valid (done, cancelled or expired). Nothing was charged.
+error-confirmation-refused = This confirmation is no longer valid. Nothing was charged: start again.
 question-first-pet = What was the name of your first pet?
 question-birth-city = In which city were you born?
 question-first-school = What was the number or name of your first school?

@@ -219,3 +219,78 @@ class SecurityRepository:
             user_id,
         )
         return bool(rows)
+
+    # --- the Mini App's confirmations -----------------------------------------------------------
+
+    async def add_nonce(
+        self, nonce_hash: str, user_id: int, operation_id: str, expires_at: datetime
+    ) -> None:
+        await self.session.execute(
+            "INSERT INTO app_nonces (nonce_hash, user_id, operation_id, expires_at)"
+            " VALUES ($1, $2, $3, $4)",
+            nonce_hash,
+            user_id,
+            operation_id,
+            expires_at,
+        )
+
+    async def use_nonce(self, nonce_hash: str, user_id: int, now: datetime) -> str | None:
+        """The operation a live, unused nonce of this user stands for; it is used up at once."""
+        return await self.session.fetchval(  # type: ignore[no-any-return]
+            "UPDATE app_nonces SET used_at = $3"
+            " WHERE nonce_hash = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3"
+            " RETURNING operation_id",
+            nonce_hash,
+            user_id,
+            now,
+        )
+
+    async def forget_nonces(self, before: datetime) -> int:
+        rows = await self.session.fetch(
+            "DELETE FROM app_nonces WHERE expires_at < $1 RETURNING nonce_hash", before
+        )
+        return len(rows)
+
+    async def enroll_device(
+        self, user_id: int, device_id: str, token_hash: str, now: datetime
+    ) -> None:
+        """The device's token from now on (a device enrolled again gets a new one)."""
+        await self.session.execute(
+            "INSERT INTO biometric_devices (user_id, device_id, token_hash, created_at)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, device_id) DO UPDATE"
+            " SET token_hash = excluded.token_hash, created_at = excluded.created_at,"
+            " used_at = NULL",
+            user_id,
+            device_id,
+            token_hash,
+            now,
+        )
+
+    async def rotate_device_token(
+        self, user_id: int, device_id: str, token_hash: str, new_hash: str, now: datetime
+    ) -> bool:
+        """Swap the device's token for a new one, if ``token_hash`` is its current one."""
+        rows = await self.session.fetch(
+            "UPDATE biometric_devices SET token_hash = $4, used_at = $5"
+            " WHERE user_id = $1 AND device_id = $2 AND token_hash = $3 RETURNING device_id",
+            user_id,
+            device_id,
+            token_hash,
+            new_hash,
+            now,
+        )
+        return bool(rows)
+
+    async def has_device(self, user_id: int, device_id: str) -> bool:
+        row = await self.session.fetchrow(
+            "SELECT 1 FROM biometric_devices WHERE user_id = $1 AND device_id = $2",
+            user_id,
+            device_id,
+        )
+        return row is not None
+
+    async def revoke_devices(self, user_id: int) -> int:
+        rows = await self.session.fetch(
+            "DELETE FROM biometric_devices WHERE user_id = $1 RETURNING device_id", user_id
+        )
+        return len(rows)

@@ -1,0 +1,19 @@
+-- Spending confirmed in the Mini App: a nonce per attempt at a pending operation (single use,
+-- short-lived, kept only as a hash), and per device a biometric token (kept only as a hash,
+-- replaced at every use, gone when the password changes).
+CREATE TABLE app_nonces (
+    nonce_hash    TEXT    PRIMARY KEY,      -- SHA-256 of the nonce the app holds
+    user_id       INTEGER NOT NULL REFERENCES users (id),
+    operation_id  TEXT    NOT NULL REFERENCES pending_operations (id),
+    expires_at    TEXT    NOT NULL,
+    used_at       TEXT
+);
+CREATE INDEX app_nonces_expiry ON app_nonces (expires_at);
+CREATE TABLE biometric_devices (
+    user_id     INTEGER NOT NULL REFERENCES users (id),
+    device_id   TEXT    NOT NULL,           -- Telegram's BiometricManager.deviceId
+    token_hash  TEXT    NOT NULL,           -- SHA-256 of the device's current token
+    created_at  TEXT    NOT NULL,
+    used_at     TEXT,
+    PRIMARY KEY (user_id, device_id)
+);
