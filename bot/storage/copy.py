@@ -46,6 +46,8 @@ TABLES: tuple[tuple[str, str, bool], ...] = (
     ("notice_muted", "user_id", False),
     ("chat_messages", "id", True),
     ("returned_charges", "charge_id", False),  # Telegram's charge id
+    ("app_nonces", "nonce_hash", False),
+    ("biometric_devices", "token_hash", False),  # a hash of 256 random bits: unique
 )
 # Who runs what, held by live processes: nothing to carry to another database.
 NOT_COPIED = frozenset({"lanes", "leaders"})

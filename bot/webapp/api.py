@@ -32,8 +32,10 @@ from bot.domain.money import Money
 from bot.i18n import I18n, Translator
 from bot.middlewares.throttling import FloodGate
 from bot.screens.cashback import accrual_state
+from bot.screens.gifts import gift_link
 from bot.screens.history import account_name, describe
 from bot.services import Services
+from bot.services.gifts import FROM_BALANCE
 from bot.services.security import NONCE_TTL
 from bot.webapp.auth import Sessions, Unauthorized, check_init_data, viewer_of
 
@@ -70,6 +72,28 @@ PAGE_TEXTS = (
     "webapp-session-ended",
     "webapp-failed",
     "webapp-retry",
+    "webapp-pay",
+    "webapp-confirm-title",
+    "webapp-password-label",
+    "webapp-password-hint",
+    "webapp-confirm",
+    "webapp-cancel",
+    "webapp-confirm-biometric",
+    "webapp-enroll",
+    "webapp-biometric-reason",
+    "webapp-biometric-denied",
+    "webapp-move",
+    "webapp-withdraw",
+    "webapp-withdraw-card",
+    "webapp-no-cards",
+    "webapp-gift",
+    "webapp-gift-amount",
+    "webapp-gift-note",
+    "webapp-gift-give",
+    "webapp-share",
+    "webapp-copy",
+    "webapp-gift-until",
+    "webapp-too-many",
 )
 
 # No inline script or style anywhere: the page is its files, and it talks only to this origin.
@@ -109,6 +133,7 @@ class WebApp:
         token: str,
         max_age: timedelta,
         confirm_gate: FloodGate,
+        bot_username: Callable[[], Awaitable[str]],
         frame_ancestors: tuple[str, ...] = TELEGRAM_FRAMES,
     ) -> None:
         self.services = services
@@ -118,6 +143,7 @@ class WebApp:
         self.max_age = max_age
         self.sessions = Sessions(token)
         self.confirm_gate = confirm_gate  # confirmations per user, on top of the lockout
+        self.bot_username = bot_username  # for a gift's link
         self.csp = CONTENT_SECURITY_POLICY.format(ancestors=" ".join(("'self'", *frame_ancestors)))
 
     def make_app(self) -> web.Application:
@@ -137,6 +163,10 @@ class WebApp:
             "/api/operations/{operation_id:[A-Za-z0-9_-]{1,40}}/nonce",
             self._as_user(self.new_nonce),
         )
+        app.router.add_post("/api/cashback/move", self._as_user(self.move_cashback))
+        app.router.add_post("/api/cashback/withdraw", self._as_user(self.withdraw_cashback))
+        app.router.add_post("/api/gifts", self._as_user(self.give_gift))
+        app.router.add_get("/api/cards", self._as_user(self.cards))
         app.router.add_post("/api/confirm", self._as_user(self.confirm))
         return app
 
@@ -295,6 +325,40 @@ class WebApp:
         t = await self._translator(user_id)
         return await self._to_confirm(t, user_id, operation, order.title, _device(body))
 
+    async def move_cashback(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        """Available cashback onto the balance (as much as the balance cap leaves room for)."""
+        body = await _json_object(request)
+        operation = await self.services.cashback.prepare_move(user_id)
+        t = await self._translator(user_id)
+        return await self._to_confirm(t, user_id, operation, t("webapp-move-title"), _device(body))
+
+    async def withdraw_cashback(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        """All available cashback to one of the user's saved cards."""
+        body = await _json_object(request)
+        card_id = body.get("card_id")
+        if type(card_id) is not int or not 0 < card_id < 2**53:
+            raise web.HTTPBadRequest(text='{"error": "card_id"}', content_type="application/json")
+        operation = await self.services.cashback.prepare_withdrawal(user_id, card_id)
+        t = await self._translator(user_id)
+        title = t("webapp-withdraw-title", last4=str(operation.payload.get("last4", "")))
+        return await self._to_confirm(t, user_id, operation, title, _device(body))
+
+    async def give_gift(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        """A gift certificate paid from the balance: ``{"amount": "10.00", "note": ...}``."""
+        body = await _json_object(request)
+        amount_text = _text(body, "amount") or ""
+        note = (_text(body, "note") or "").strip() or None
+        t = await self._translator(user_id)
+        amount = Money.parse(amount_text, t.currency)
+        operation = await self.services.gifts.prepare_from_balance(user_id, amount, note)
+        return await self._to_confirm(t, user_id, operation, t("webapp-gift-title"), _device(body))
+
+    async def cards(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        """The saved cards, masked as everywhere: a brand and the last 4 digits."""
+        saved = await self.services.cards.cards(user_id)
+        items = [{"id": card.id, "label": f"{card.brand} •••• {card.last4}"} for card in saved]
+        return web.json_response({"items": items})
+
     async def new_nonce(self, request: web.Request, user_id: int) -> web.StreamResponse:
         """Another try at the same operation (after a wrong password): a new nonce."""
         nonce = await self.services.security.issue_nonce(
@@ -352,15 +416,22 @@ class WebApp:
                 user_id, nonce, password, enroll_device=enroll
             )
         t = await self._translator(user_id)
-        return web.json_response(
-            {
-                "done": True,
-                "kind": operation.kind,
-                "result": operation.result_id,
-                "amount": None if operation.amount is None else _money(t, operation.amount),
-                "biometric_token": fresh,
+        answer: dict[str, Any] = {
+            "done": True,
+            "kind": operation.kind,
+            "result": operation.result_id,
+            "amount": None if operation.amount is None else _money(t, operation.amount),
+            "biometric_token": fresh,
+            "message": t(f"webapp-done-{operation.kind.replace('_', '-')}"),
+        }
+        if operation.kind == FROM_BALANCE:
+            gift = await self.services.gifts.made_by(operation)
+            answer["gift"] = {
+                "code": gift.code,
+                "link": gift_link(await self.bot_username(), gift.code),
+                "expires": t.date(gift.expires_at),
             }
-        )
+        return web.json_response(answer)
 
 
 # --- the answers' shapes -----------------------------------------------------------------------

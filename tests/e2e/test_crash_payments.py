@@ -1,5 +1,6 @@
 """Crash suite for money: a stream of Stars purchases (some delivered twice by Telegram), order
-payments confirmed with the password (some with a double tap on Pay), cancels of paid orders,
+payments confirmed with the password (some with a double tap on Pay, some in the Mini App,
+retried by the app across the restarts), cancels of paid orders,
 gift claims raced by two users and operators' bills (``/admin_order``), while the real bot
 process is SIGKILLed at random moments and restarted on the same database.
 
@@ -15,6 +16,7 @@ import asyncio
 import os
 import random
 import signal
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,9 +24,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
+import aiohttp
+
 from bot.domain.models import Purchase
 from bot.emulator import BotAPIEmulator, PaymentOutcome
+from bot.emulator.webapp import init_data_for
 from bot.keyboards.callbacks import OrderAction, OrderStep
+from bot.playground.delivery import free_port
 from tests.conftest import TOKEN, spawn_bot_process
 from tests.e2e.test_security_dialogues import PASSWORD  # one the secrets scan looks for
 from tests.unit.test_orders import Shop, usd
@@ -49,6 +55,7 @@ class PlannedOrder(NamedTuple):
     user: int
     amount: int
     cancel: bool  # paid, then cancelled
+    in_app: bool = False  # paid in the Mini App (never cancelled: the chat would race it)
 
 
 class PlannedGift(NamedTuple):
@@ -103,6 +110,9 @@ async def test_sigkill_during_payments_orders_and_claims_loses_and_repeats_nothi
             else:
                 await emulator.send_text(user, value)
 
+    port = free_port()
+    app_url = f"http://127.0.0.1:{port}/app/"
+
     async def spawn() -> asyncio.subprocess.Process:
         return await spawn_bot_process(
             emulator,
@@ -113,15 +123,18 @@ async def test_sigkill_during_payments_orders_and_claims_loses_and_repeats_nothi
             SECRET_PEPPER=PEPPER,
             ADMIN_IDS=str(OPERATOR),
             BALANCE_MAX=str(BALANCE_MAX // 100),
+            WEBAPP_URL=app_url,
+            WEBHOOK_PORT=str(port),
         )
 
     try:
         process = await spawn()
-        for number, (stars, chats) in enumerate(rounds):
+        for number, (stars, chats, in_app) in enumerate(rounds):
             for _ in range(3):
                 emulator.duplicate_next_payment()
             mark = emulator.call_count()
             payments = [asyncio.create_task(pay_stars(purchase)) for purchase in stars]
+            payments += [asyncio.create_task(pay_in_app(app_url, *order)) for order in in_app]
             await asyncio.gather(*(act(user, steps) for user, steps in chats.items()))
             if number < KILLS:
                 # Kill while the round is being answered, paid, refunded and claimed.
@@ -149,6 +162,46 @@ async def test_sigkill_during_payments_orders_and_claims_loses_and_repeats_nothi
         await world.base.close()
 
 
+async def pay_in_app(app_url: str, user: int, order_id: int) -> None:
+    """The Mini App pays an order with the password, as a phone would: a request that dies
+    with the process is tried again (a new nonce each time) until the order is paid, by this
+    try or by one that committed before the kill."""
+    person = {"id": user, "first_name": f"User {user}", "language_code": "en"}
+    deadline = asyncio.get_running_loop().time() + 90
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+        session = ""
+        while True:
+            assert asyncio.get_running_loop().time() < deadline, ("never paid", order_id)
+            try:
+                if not session:
+                    init_data = init_data_for(TOKEN, person, int(time.time()))
+                    async with http.post(
+                        app_url + "api/session", json={"init_data": init_data}
+                    ) as answer:
+                        session = (await answer.json())["session"]
+                headers = {"X-Session": session}
+                async with http.post(
+                    app_url + f"api/orders/{order_id}/pay", json={}, headers=headers
+                ) as answer:
+                    step = await answer.json()
+                    if answer.status == 400 and step["error"].startswith("order-refused"):
+                        return  # paid already: an earlier try committed before the kill
+                    assert answer.status == 200, step
+                async with http.post(
+                    app_url + "api/confirm",
+                    json={"nonce": step["nonce"], "password": PASSWORD},
+                    headers=headers,
+                ) as answer:
+                    done = await answer.json()
+                    if answer.status == 200:
+                        assert done["result"] == order_id
+                        return
+                    assert answer.status in (409, 429, 503), done  # spent in the crash: again
+            except (aiohttp.ClientError, TimeoutError, ValueError):
+                pass  # the process is down or dying: a phone tries again
+            await asyncio.sleep(0.2)
+
+
 async def _plan(world: Shop, chaos: random.Random) -> Plan:
     """Passwords, funded orders, gifts and Stars purchases, made through the services as the
     bot makes them; paying, cancelling and claiming are what the stream does."""
@@ -168,7 +221,9 @@ async def _plan(world: Shop, chaos: random.Random) -> Plan:
             order = await world.orders.create(
                 user, "Crash-tested goods", usd(amount), cashback_percent=Decimal(5)
             )
-            plan.orders[order.id] = PlannedOrder(user, amount, chaos.random() < 0.4)
+            in_app = chaos.random() < 0.3
+            cancel = not in_app and chaos.random() < 0.4
+            plan.orders[order.id] = PlannedOrder(user, amount, cancel, in_app)
         for _ in range(BILLS_PER_ROUND):
             plan.bills[f"Bill-{len(plan.bills) + 1}"] = (
                 chaos.choice(BUYERS),
@@ -185,17 +240,23 @@ async def _plan(world: Shop, chaos: random.Random) -> Plan:
     return plan
 
 
-def _rounds(
-    plan: Plan, chaos: random.Random
-) -> list[tuple[list[Purchase], dict[int, list[tuple[str, str]]]]]:
-    """Per round: the Stars purchases paid and each chat's updates, in the order sent."""
+Round = tuple[list[Purchase], dict[int, list[tuple[str, str]]], list[tuple[int, int]]]
+
+
+def _rounds(plan: Plan, chaos: random.Random) -> list[Round]:
+    """Per round: the Stars purchases paid, each chat's updates in the order sent, and the
+    orders (user, order id) paid in the Mini App."""
     rounds = []
     orders = list(plan.orders.items())
     gifts = list(plan.gifts.items())
     per_round = len(BUYERS)
     for number in range(KILLS + 1):
         chats: dict[int, list[tuple[str, str]]] = {}
+        in_app: list[tuple[int, int]] = []
         for order_id, order in orders[number * per_round : (number + 1) * per_round]:
+            if order.in_app:
+                in_app.append((order.user, order_id))
+                continue
             pay = OrderAction(step=OrderStep.PAY, order_id=order_id).pack()
             steps = [("tap", pay)]
             if chaos.random() < 0.3:
@@ -212,7 +273,7 @@ def _rounds(
             command = f"/admin_order {buyer} {cents // 100}.{cents % 100:02d} {title}"
             chats.setdefault(OPERATOR, []).append(("text", command))
         stars = plan.purchases[number * STARS_PER_ROUND : (number + 1) * STARS_PER_ROUND]
-        rounds.append((stars, chats))
+        rounds.append((stars, chats, in_app))
     return rounds
 
 
@@ -245,6 +306,7 @@ async def _settled(world: Shop, plan: Plan, outcomes: dict[str, PaymentOutcome])
 async def _check(world: Shop, plan: Plan, outcomes: dict[str, PaymentOutcome]) -> None:
     paid = {p: o for p, o in outcomes.items() if o.ok}
     assert paid, "no Stars payment went through at all"
+    assert any(order.in_app for order in plan.orders.values()), "no order paid in the Mini App"
     assert await _credited(world) == plan.charges + len(paid)
     charges = await world.certificates.charges_by_id(
         [o.telegram_payment_charge_id or "" for o in paid.values()]
@@ -256,7 +318,7 @@ async def _check(world: Shop, plan: Plan, outcomes: dict[str, PaymentOutcome]) -
     for purchase in plan.purchases:
         if purchase.public_id in paid:
             expected[purchase.user_id] += purchase.amount.minor
-    for order_id, (user, amount, cancel) in plan.orders.items():
+    for order_id, (user, amount, cancel, _) in plan.orders.items():
         order = (await world.orders.view(user, order_id)).order
         assert order.status == ("cancelled" if cancel else "paid"), (order_id, order.status)
         keys = await world.base.fetch(

@@ -17,6 +17,7 @@ from bot.domain.errors import AccountLocked
 from bot.emulator import BotAPIEmulator
 from bot.emulator.webapp import init_data_for
 from bot.playground.delivery import free_port
+from bot.services.cards import check_number
 from tests.conftest import TOKEN, RunningBot
 from tests.e2e.test_certificates import buy
 from tests.e2e.test_security_dialogues import ANSWERS, PASSWORD, set_up
@@ -180,11 +181,17 @@ async def test_without_a_url_the_app_is_not_served_and_app_says_so(
 ADMIN, OPERATORS = 4242, -100500
 
 
-async def shop_with_app(emulator: BotAPIEmulator, start_bot: Any) -> tuple[MiniApp, RunningBot]:
+async def shop_with_app(
+    emulator: BotAPIEmulator, start_bot: Any, **settings: Any
+) -> tuple[MiniApp, RunningBot]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/app/"
     bot: RunningBot = await start_bot(
-        webapp_url=url, webhook_port=port, admin_ids=str(ADMIN), support_chat_id=str(OPERATORS)
+        webapp_url=url,
+        webhook_port=port,
+        admin_ids=str(ADMIN),
+        support_chat_id=str(OPERATORS),
+        **settings,
     )
     for person in PEOPLE.values():
         emulator.add_user(person["id"], person["first_name"], language_code=person["language_code"])
@@ -316,5 +323,46 @@ async def test_others_orders_lockout_and_throttling(
             for _ in range(12)
         ]
         assert garbage[:10] == [409] * 10 and garbage[10:] == [429, 429]
+    finally:
+        await mini.http.close()
+
+
+async def test_cashback_and_a_gift_are_confirmed_in_the_app(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    mini, bot = await shop_with_app(emulator, start_bot, withdraw_min="0.10")
+    services = bot.app.services
+    try:
+        session = await mini.session(ALICE)
+        status, refused = await mini.post_as(session, "api/cashback/withdraw", {"card_id": 99})
+        assert (status, refused["error"]) == (400, "cashback-refused-no-card")
+        card = await services.cards.add(ALICE, check_number("4111 1111 1111 1111"), "12/30")
+        status, cards = await mini.get("api/cards", session)
+        assert cards["items"] == [{"id": card.id, "label": "Visa •••• 1111"}]
+
+        status, step = await mini.post_as(session, "api/cashback/withdraw", {"card_id": card.id})
+        assert status == 200 and step["amount"]["minor"] == 50 and "1111" in step["title"]
+        status, done = await mini.post_as(
+            session, "api/confirm", {"nonce": step["nonce"], "password": PASSWORD}
+        )
+        assert status == 200 and done["kind"] == "cashback_withdraw"
+        assert (await services.ledger.balances(ALICE)).cashback_available.minor == 0
+
+        status, nothing = await mini.post_as(session, "api/cashback/move", {})
+        assert (status, nothing["error"]) == (400, "cashback-refused-nothing")
+
+        for wrong in ("-5", "1e3", "abc", "10.001"):
+            status, bad = await mini.post_as(session, "api/gifts", {"amount": wrong})
+            assert status == 400 and bad["message"], wrong
+        status, step = await mini.post_as(session, "api/gifts", {"amount": "10", "note": "С днём!"})
+        assert status == 200 and step["amount"]["minor"] == 1000
+        status, done = await mini.post_as(
+            session, "api/confirm", {"nonce": step["nonce"], "password": PASSWORD}
+        )
+        assert status == 200 and done["kind"] == "gift_from_balance"
+        gift = done["gift"]
+        assert gift["link"].endswith(f"?start=gift_{gift['code']}") and len(gift["code"]) >= 8
+        assert await balance_of(bot, ALICE) == 5000 - 1000
+        assert await services.ledger.check_invariants() == []
     finally:
         await mini.http.close()

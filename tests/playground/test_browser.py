@@ -835,3 +835,87 @@ async def test_the_mini_app_shows_the_wallet_at_desktop_and_phone_width(
         await app.locator("button[data-tab=orders]").click()
         await app.locator("#orders li", has_text="No orders yet").wait_for()
         assert not phone_errors, phone_errors
+
+
+async def test_an_order_is_paid_in_the_mini_app_with_the_password_then_biometrics(
+    page: Any, playground: Playground
+) -> None:
+    """Анна pays one order with her password (and lets this phone use Face ID), a second one
+    with Face ID approved; a third, denied, charges nothing."""
+    from bot.domain.money import Money
+    from bot.services.security import QUESTION_CODES
+
+    assert playground.app is not None
+    services = playground.app.services
+    await send(page, "/start")
+    await bot_reply(page, "Здравствуйте")
+    answers = tuple([await services.security.hash_answer("ответ")] * 3)
+    hashed = await services.security.hash_new_password("secret-pass-42")
+    await services.security.set_up(1001, hashed, QUESTION_CODES[:3], answers)
+    await send(page, "/buy")
+    await buy_for_myself(page, "50,00", "Себе")
+    await page.locator("#user-messages .keyboard button", has_text="Pay").last.click()
+    await bot_reply(page, "На баланс зачислено")
+    for title, cents in (("Лампа", 1201), ("Кабель", 300), ("Наклейка", 100)):
+        await services.orders.create(1001, title, Money(cents, "USD"), actor="operator")
+
+    async def balance() -> int:
+        return (await services.ledger.balances(1001)).balance.minor
+
+    await page.click("#menu-app-button")
+    app = page.frame_locator("#webapp-frame")
+    await app.locator("#balance", has_text="50,00").wait_for()
+    await app.locator("button[data-tab=orders]").click()
+    await app.locator("#orders li", has_text="Лампа").locator("button.pay").click()
+    await app.locator("#confirm-amount", has_text="12,01").wait_for()
+    await app.locator("#confirm-password").fill("not-my-password")
+    await app.locator("#confirm-submit").click()
+    await app.locator("#confirm-error", has_text="Неверный").wait_for()
+    await app.locator("#confirm-password").fill("secret-pass-42")
+    await app.locator("#confirm-enroll").check()
+    await page.screenshot(path=str(ARTIFACTS / "miniapp-confirm-password-1280.png"))
+    await app.locator("#confirm-submit").click()
+    await page.locator("#bio-text", has_text="Allow Giftwallet").wait_for()
+    await page.click("#bio-approve")
+    await app.locator("#toast", has_text="Оплачено").wait_for()
+    paid = app.locator("#orders li", has_text="Лампа").locator("button.pay")
+    await paid.wait_for(state="detached")
+    assert await balance() == 5000 - 1201
+
+    await app.locator("#orders li", has_text="Кабель").locator("button.pay").click()
+    await app.locator("#confirm-biometric").click()
+    await page.locator("#bio-text", has_text="Face ID").wait_for()
+    await page.screenshot(path=str(ARTIFACTS / "miniapp-biometric-prompt-1280.png"))
+    await page.click("#bio-approve")
+    await app.locator("#toast", has_text="Оплачено").wait_for()
+    assert await balance() == 5000 - 1201 - 300
+
+    await app.locator("#orders li", has_text="Наклейка").locator("button.pay").click()
+    await app.locator("#confirm-biometric").click()
+    await page.click("#bio-deny")
+    await app.locator("#confirm-error", has_text="Деньги не списаны").wait_for()
+    assert await balance() == 5000 - 1201 - 300
+    await page.screenshot(path=str(ARTIFACTS / "miniapp-biometric-denied-1280.png"))
+
+    # A gift from the balance, confirmed with Face ID: its link is ready to share.
+    await app.locator("#confirm-cancel").click()
+    await app.locator("button[data-tab=overview]").click()
+    await app.locator("#gift-amount").fill("5")
+    await app.locator("#gift-note").fill("С праздником!")
+    await app.locator("#gift-form button[type=submit]").click()
+    await app.locator("#confirm-amount", has_text="5,00").wait_for()
+    await app.locator("#confirm-biometric").click()
+    await page.click("#bio-approve")
+    await app.locator("#gift-link", has_text="?start=gift_").wait_for()
+    assert await balance() == 5000 - 1201 - 300 - 500
+    await page.screenshot(path=str(ARTIFACTS / "miniapp-gift-ready-1280.png"))
+    # Cashback: half a dollar from the certificate, moved to the balance with the password.
+    await app.locator("button[data-tab=cashback]").click()
+    await app.locator("#cb-available-2", has_text="0,50").wait_for()
+    assert await app.locator("#cb-no-cards").is_visible()
+    await app.locator("#cb-move").click()
+    await app.locator("#confirm-password").fill("secret-pass-42")
+    await app.locator("#confirm-submit").click()
+    await app.locator("#toast", has_text="кешбэк на вашем балансе").wait_for()
+    await app.locator("#cb-available-2", has_text="0,00").wait_for()
+    assert await balance() == 5000 - 1201 - 300 - 500 + 50

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 
+from bot.domain.models import PendingOperation
 from bot.domain.money import Money
 from bot.services.ledger import ORDERS, TELEGRAM_PAYMENTS, Account
 from bot.storage.copy import CopyRefused, copy_database
@@ -84,6 +85,14 @@ async def source(tmp_path: Path) -> AsyncIterator[LedgerWorld]:
         )
         await uow.outbox.add(-100, "operators", "ops-order-card", {"order": 1}, now, card="order:1")
         await uow.outbox.set_muted(101, "gift_expired", True)
+        # A payment waiting in the Mini App, and a phone enrolled for biometrics.
+        await uow.security.add_operation(
+            PendingOperation(
+                "op-1", 101, "order_pay", usd(500), {"order": 1}, now, now + timedelta(minutes=10)
+            )
+        )
+        await uow.security.add_nonce("n" * 64, 101, "op-1", now + timedelta(minutes=2))
+        await uow.security.enroll_device(101, "phone", "t" * 64, now)
     async with world.db.unit_of_work() as uow:  # sent: its message is remembered
         (notice,) = await uow.outbox.claim(now, now, 1, now)
         await uow.outbox.mark_sent([notice.id], now, message_id=77)
@@ -119,7 +128,7 @@ async def test_copy_keeps_every_row_balance_and_history(
             "fsm_state": (1, 1),
             "inbox": (0, 0),
             "security": (0, 0),
-            "pending_operations": (0, 0),
+            "pending_operations": (1, 1),
             "security_audit": (0, 0),
             "cards": (0, 0),
             "support_tickets": (0, 0),
@@ -138,6 +147,8 @@ async def test_copy_keeps_every_row_balance_and_history(
             "notice_muted": (1, 1),
             "chat_messages": (1, 1),
             "returned_charges": (0, 0),
+            "app_nonces": (1, 1),
+            "biometric_devices": (1, 1),
         }
         assert await target.ledger.check_invariants() == []
         for user in USERS:

@@ -23,7 +23,7 @@ from bot.domain.errors import (
     RefusedInput,
     WeakPassword,
 )
-from bot.domain.models import CertificateSource
+from bot.domain.models import CertificateSource, OperationKind
 from bot.domain.money import Money
 from bot.i18n import I18n, Markup, pick_locale
 from bot.keyboards.commands import HELP_GROUPS
@@ -99,6 +99,7 @@ DYNAMIC_KEYS = (
     ),
     *(f"certificate-line-{source}" for source in ("bought", "gift", "refund")),
     *(f"webapp-source-{source}" for source in CertificateSource),
+    *(f"webapp-done-{kind.replace('_', '-')}" for kind in OperationKind),
     *(f"order-action-{step}" for step in ("pay", "cancel", "confirm", "dispute")),
     *(f"history-kind-{k.replace('_', '-')}" for k in (*KNOWN_KINDS, "other")),
     *(f"history-account-{a.replace('_', '-')}" for a in ACCOUNTS),

@@ -114,3 +114,10 @@ def test_only_the_cli_imports_the_playground() -> None:
         if "playground" not in p.relative_to(BOT).parts and p.name != "__main__.py"
     ]
     assert _offenders(outside, {"bot.playground"}) == []
+
+
+def test_the_mini_app_reads_through_services_only() -> None:
+    """Like a handler: no SQL, no other way in, nothing of the chat's runtime."""
+    forbidden = {"bot.storage", "bot.handlers", "bot.runtime", "bot.app", "bot.playground"}
+    assert len(_modules(BOT / "webapp")) >= 3
+    assert _offenders(_modules(BOT / "webapp"), forbidden) == []

@@ -907,6 +907,8 @@ async function openWebApp(userId) {
     tgWebAppPlatform: "web",
     tgWebAppThemeParams: JSON.stringify(theme),
   });
+  state.webAppUserId = user.id;
+  $("bio-prompt").hidden = true;
   $("webapp-who").textContent = `· Mini App, as ${user.name}`;
   $("webapp-events").textContent = "";
   // A new query each time: a changed hash alone would not reload the frame.
@@ -934,6 +936,61 @@ function noteWebAppEvent(eventType) {
 }
 
 // The client's side of Telegram's bridge: what a web client answers a Mini App in a frame.
+// Biometrics as a phone's client gives them: per person, access once granted and the token
+// the app saved (the real one keeps it in the device's secure storage).
+const biometricDevices = new Map();
+
+function biometricState() {
+  const key = state.webAppUserId;
+  if (!biometricDevices.has(key)) biometricDevices.set(key, { requested: false, granted: false, token: "" });
+  return biometricDevices.get(key);
+}
+
+function biometricInfo() {
+  const device = biometricState();
+  return {
+    available: true, type: "face", access_requested: device.requested, access_granted: device.granted,
+    token_saved: Boolean(device.token), device_id: `playground-phone-${state.webAppUserId}`,
+  };
+}
+
+function askBiometrics(text, reason) {
+  // The system's prompt: the person approves (a face or a finger recognised) or denies.
+  $("bio-text").textContent = text;
+  $("bio-reason").textContent = reason || "";
+  $("bio-prompt").hidden = false;
+  return new Promise((resolve) => {
+    const answer = (approved) => {
+      $("bio-prompt").hidden = true;
+      $("bio-approve").onclick = null;
+      $("bio-deny").onclick = null;
+      resolve(approved);
+    };
+    $("bio-approve").onclick = () => answer(true);
+    $("bio-deny").onclick = () => answer(false);
+  });
+}
+
+async function onBiometricEvent(eventType, data) {
+  const device = biometricState();
+  if (eventType === "web_app_biometry_get_info") {
+    postToWebApp("biometry_info_received", biometricInfo());
+  } else if (eventType === "web_app_biometry_request_access") {
+    device.requested = true;
+    device.granted = await askBiometrics("Allow Giftwallet to use Face ID?", data && data.reason);
+    postToWebApp("biometry_info_received", biometricInfo());
+  } else if (eventType === "web_app_biometry_request_auth") {
+    const approved = device.granted && device.token
+      && await askBiometrics("Face ID", data && data.reason);
+    postToWebApp("biometry_auth_requested", approved
+      ? { status: "authorized", token: device.token }
+      : { status: "failed" });
+  } else if (eventType === "web_app_biometry_update_token") {
+    device.token = (data && data.token) || "";
+    postToWebApp("biometry_token_updated", { status: device.token ? "updated" : "removed" });
+  }
+}
+
 function onWebAppMessage(event) {
   if (event.source !== $("webapp-frame").contentWindow || event.origin !== location.origin) return;
   let message;
@@ -944,7 +1001,9 @@ function onWebAppMessage(event) {
   }
   if (!message || typeof message.eventType !== "string") return;
   noteWebAppEvent(message.eventType);
-  if (message.eventType === "web_app_request_theme") {
+  if (message.eventType.startsWith("web_app_biometry_")) {
+    onBiometricEvent(message.eventType, message.eventData);
+  } else if (message.eventType === "web_app_request_theme") {
     postToWebApp("theme_changed", { theme_params: THEMES[$("webapp-theme").value] });
   } else if (message.eventType === "web_app_close") {
     closeWebApp();

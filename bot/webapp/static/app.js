@@ -31,17 +31,46 @@ function showNotice(text, retry) {
 
 class SessionEnded extends Error {}
 
+// A refusal the server words for the user (a wrong password, a lockout, a spent nonce).
+class Refused extends Error {
+  constructor(status, body) {
+    super(body.message || body.error || String(status));
+    this.status = status;
+    this.body = body;
+  }
+}
+
 async function api(path, options = {}) {
   const headers = { "Content-Type": "application/json" };
   if (state.session) headers["X-Session"] = state.session;
   const response = await fetch(`api/${path}`, { ...options, headers, cache: "no-store" });
   if (response.status === 401) throw new SessionEnded();
-  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    if (response.status < 500 && (body.message || body.error === "too_many")) {
+      throw new Refused(response.status, body);
+    }
+    throw new Error(`${path}: ${response.status}`);
+  }
   return response.json();
 }
 
+function post(path, body) {
+  return api(path, { method: "POST", body: JSON.stringify(body || {}) });
+}
+
+function toast(text) {
+  const node = $("toast");
+  node.textContent = text;
+  node.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { node.hidden = true; }, 4000);
+}
+
 function fail(error) {
-  if (error instanceof SessionEnded) {
+  if (error instanceof Refused) {
+    toast(error.body.error === "too_many" ? say("webapp-too-many") : error.message);
+  } else if (error instanceof SessionEnded) {
     showNotice(state.session ? say("webapp-session-ended") : say("webapp-open-in-telegram"));
   } else {
     console.error(error);
@@ -150,7 +179,8 @@ async function loadChart() {
 }
 
 async function loadAccruals(page = 0) {
-  const answer = await api(`cashback?page=${page}`);
+  const [answer, wallet] = await Promise.all([api(`cashback?page=${page}`), page ? null : api("wallet")]);
+  if (wallet) $("cb-available-2").textContent = wallet.cashback.available.text;
   const list = $("accruals");
   if (page === 0) list.replaceChildren();
   for (const item of answer.items) {
@@ -167,15 +197,181 @@ async function loadOrders(page = 0) {
   if (page === 0) list.replaceChildren();
   for (const item of answer.items) {
     row(list, `#${item.id} ${item.title}`, item.amount.text, `${item.date} · ${item.state}`);
+    if (item.status === "awaiting_payment") {
+      const pay = element("button", "pay", say("webapp-pay"));
+      pay.dataset.order = item.id;
+      pay.addEventListener("click", () => startPayment(item.id).catch(fail));
+      list.lastChild.append(pay);
+    }
   }
   if (!answer.total) emptyRow(list, say("webapp-orders-empty"));
   pager($("orders-more"), answer.more, () => loadOrders(page + 1).catch(fail));
 }
 
+// --- spending, confirmed here: the payment password, or the device's biometrics ---------------
+
+const biometrics = tg && tg.BiometricManager ? tg.BiometricManager : null;
+
+function initBiometrics() {
+  if (!biometrics) return;
+  try {
+    biometrics.init(() => {});
+  } catch (error) {
+    console.error(error);
+  }
+}
+
+function biometricDevice() {
+  return biometrics && biometrics.isInited && biometrics.isBiometricAvailable ? biometrics.deviceId : "";
+}
+
+function confirmError(text) {
+  $("confirm-error").textContent = text;
+  $("confirm-error").hidden = !text;
+}
+
+async function startPayment(orderId) {
+  await startConfirm(`orders/${orderId}/pay`, {});
+}
+
+// Every spend starts the same way: the server makes the pending operation and a nonce.
+async function startConfirm(path, body) {
+  const device = biometricDevice();
+  const step = await post(path, device ? { ...body, device_id: device } : body);
+  state.confirm = step;
+  $("confirm-title").textContent = step.title;
+  $("confirm-amount").textContent = step.amount ? step.amount.text : "";
+  $("confirm-password").value = "";
+  $("confirm-enroll").checked = false;
+  $("confirm-enroll-row").hidden = !device || step.device_enrolled;
+  $("confirm-biometric").hidden = !(device && step.device_enrolled && biometrics.isBiometricTokenSaved);
+  confirmError("");
+  $("confirm").hidden = false;
+  $("confirm-password").focus();
+}
+
+function closeConfirm() {
+  $("confirm").hidden = true;
+  $("confirm-password").value = "";
+  state.confirm = null;
+}
+
+async function freshNonce() {
+  // Every try spends its nonce: the next one asks for another.
+  const again = await post(`operations/${state.confirm.operation}/nonce`);
+  state.confirm.nonce = again.nonce;
+}
+
+async function confirmed(answer) {
+  closeConfirm();
+  toast(answer.message);
+  if (answer.gift) showGift(answer.gift);
+  await Promise.all([loadWallet(), loadOrders(), loadAccruals()]);
+}
+
+function showGift(gift) {
+  $("gift-ready").hidden = false;
+  $("gift-ready-text").textContent = `${gift.code} · ${say("webapp-gift-until")} ${gift.expires}`;
+  $("gift-link").textContent = gift.link;
+  $("gift-amount").value = "";
+  $("gift-note").value = "";
+  state.gift = gift;
+}
+
+function shareGift() {
+  // Telegram's share sheet for a link; outside Telegram, the browser's own.
+  const link = state.gift ? state.gift.link : "";
+  if (!link) return;
+  const url = `https://t.me/share/url?url=${encodeURIComponent(link)}`;
+  if (tg && tg.openTelegramLink) tg.openTelegramLink(url);
+  else window.open(url, "_blank", "noopener");
+}
+
+async function copyGift() {
+  if (!state.gift) return;
+  try {
+    await navigator.clipboard.writeText(state.gift.link);
+  } catch (error) {
+    console.error(error);
+  }
+  toast(state.gift.link);
+}
+
+async function loadCards() {
+  const answer = await api("cards");
+  const select = $("cb-card");
+  select.replaceChildren(...answer.items.map((card) => new Option(card.label, String(card.id))));
+  $("cb-no-cards").hidden = answer.items.length > 0;
+  $("cb-withdraw").disabled = !answer.items.length;
+  select.parentElement.hidden = !answer.items.length;
+}
+
+async function refusedHere(error) {
+  if (!(error instanceof Refused)) throw error;
+  const text = error.body.error === "too_many" ? say("webapp-too-many") : error.message;
+  confirmError(text);
+  if (error.status === 423 || error.body.error === "error-operation-gone") {
+    $("confirm-submit").disabled = true;
+    return;
+  }
+  await freshNonce();
+}
+
+async function confirmWithPassword(event) {
+  event.preventDefault();
+  const step = state.confirm;
+  const password = $("confirm-password").value;
+  if (!step || !password) return;
+  const device = biometricDevice();
+  const enroll = device && $("confirm-enroll").checked ? device : undefined;
+  $("confirm-submit").disabled = true;
+  try {
+    const answer = await post("confirm", { nonce: step.nonce, password, enroll_device: enroll });
+    $("confirm-password").value = "";
+    if (enroll && answer.biometric_token) keepToken(answer.biometric_token, true);
+    await confirmed(answer);
+  } catch (error) {
+    $("confirm-password").value = "";
+    await refusedHere(error).catch(fail);
+  } finally {
+    $("confirm-submit").disabled = false;
+  }
+}
+
+function keepToken(token, askFirst) {
+  // The token lives behind the device's biometrics; the server keeps only its hash.
+  const update = () => biometrics.updateBiometricToken(token);
+  if (askFirst && !biometrics.isAccessGranted) {
+    biometrics.requestAccess({ reason: say("webapp-biometric-reason") }, (granted) => { if (granted) update(); });
+  } else {
+    update();
+  }
+}
+
+function confirmWithBiometrics() {
+  const step = state.confirm;
+  if (!step) return;
+  biometrics.authenticate({ reason: say("webapp-biometric-reason") }, async (ok, token) => {
+    if (!ok || !token) {
+      confirmError(say("webapp-biometric-denied"));
+      return;
+    }
+    try {
+      const answer = await post("confirm", {
+        nonce: step.nonce, device_id: biometricDevice(), biometric_token: token,
+      });
+      keepToken(answer.biometric_token, false);
+      await confirmed(answer);
+    } catch (error) {
+      await refusedHere(error).catch(fail);
+    }
+  });
+}
+
 const TABS = {
   overview: () => loadWallet(),
   history: () => Promise.all([loadChart(), loadHistory()]),
-  cashback: () => loadAccruals(),
+  cashback: () => Promise.all([loadAccruals(), loadCards()]),
   orders: () => loadOrders(),
 };
 
@@ -232,8 +428,23 @@ async function start() {
 for (const button of document.querySelectorAll("[data-tab]")) {
   button.addEventListener("click", () => openTab(button.dataset.tab));
 }
+$("confirm-form").addEventListener("submit", (event) => { confirmWithPassword(event).catch(fail); });
+$("gift-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  $("gift-ready").hidden = true;
+  startConfirm("gifts", { amount: $("gift-amount").value, note: $("gift-note").value }).catch(fail);
+});
+$("gift-share").addEventListener("click", shareGift);
+$("gift-copy").addEventListener("click", () => { copyGift().catch(fail); });
+$("cb-move").addEventListener("click", () => { startConfirm("cashback/move", {}).catch(fail); });
+$("cb-withdraw").addEventListener("click", () => {
+  startConfirm("cashback/withdraw", { card_id: Number($("cb-card").value) }).catch(fail);
+});
+$("confirm-cancel").addEventListener("click", closeConfirm);
+$("confirm-biometric").addEventListener("click", confirmWithBiometrics);
 if (tg) {
   tg.ready();
   tg.expand();
+  initBiometrics();
 }
 start();
