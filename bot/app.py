@@ -273,7 +273,7 @@ class Application:
             self.clock,
             token=settings.bot_token.get_secret_value(),
             max_age=settings.webapp_initdata_max_age,
-            bot_username=self._bot_username,
+            bot=self.bot,
             # Confirmations per user: a burst of 10, then one every 5 s, across replicas.
             confirm_gate=(
                 SharedBuckets(self.shared_limits, CONFIRM_BURST, CONFIRM_RATE, prefix="confirm:")
@@ -434,9 +434,6 @@ class Application:
             if self.webhook is not None:
                 await self.webhook.close()
             await self.shutdown()
-
-    async def _bot_username(self) -> str:
-        return (await self.bot.me()).username or ""
 
     def _webapp_app(self) -> web.Application | None:
         return self.webapp.make_app() if self.settings.webapp_url is not None else None

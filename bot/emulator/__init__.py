@@ -57,6 +57,7 @@ class BotAPIEmulator(
             "sendPhoto": self._send_photo,
             "getFile": self._get_file,
             "answerInlineQuery": self._answer_inline_query,
+            "savePreparedInlineMessage": self._save_prepared_inline_message,
             "sendChatAction": self._send_chat_action,
             "copyMessage": self._copy_message,
             "forwardMessage": self._forward_message,

@@ -46,6 +46,7 @@ class EmulatorBase:
         self._next_message_id: dict[int, int] = {}
         self._callbacks: dict[str, JSON] = {}
         self._inline_queries: dict[str, JSON] = {}
+        self._prepared_messages: dict[str, JSON] = {}  # savePreparedInlineMessage, by id
         self._payments: dict[str, JSON] = {}  # by pre_checkout_query_id
         self._checkouts: dict[str, asyncio.Future[tuple[bool, str | None]]] = {}
         self._invoice_links: dict[str, JSON] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import html
+import secrets
 from typing import Any
 
 from bot.emulator.chats import ChatsMixin
@@ -306,6 +307,26 @@ class MessagesMixin(ChatsMixin):
             url=query["url"],
         )
         return True
+
+    async def _save_prepared_inline_message(self, args: Args) -> JSON:
+        """A message a Mini App may share (``shareMessage``) for 24 hours."""
+        user_id = args.req_int("user_id")
+        if user_id not in self._users:
+            raise bad_request("USER_ID_INVALID")
+        result = args.structured("result")
+        if not isinstance(result, dict) or not result.get("id") or "type" not in result:
+            raise bad_request("can't parse inline query result JSON object")
+        kinds = ("allow_user_chats", "allow_bot_chats", "allow_group_chats", "allow_channel_chats")
+        if not any(args.flag(kind) for kind in kinds):
+            raise bad_request("PEER_TYPES_EMPTY")
+        prepared_id = secrets.token_hex(8)
+        self._prepared_messages[prepared_id] = {"user_id": user_id, "result": result}
+        return {"id": prepared_id, "expiration_date": int(self.clock()) + 86400}
+
+    def prepared_message(self, prepared_id: str) -> JSON | None:
+        """What a Mini App's shareMessage would send, and whose it is."""
+        found = self._prepared_messages.get(prepared_id)
+        return copy.deepcopy(found) if found is not None else None
 
     async def _answer_inline_query(self, args: Args) -> bool:
         query = self._inline_queries.get(args.req_str("inline_query_id"))

@@ -11,8 +11,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
     InlineQuery,
-    InlineQueryResultArticle,
-    InputTextMessageContent,
     Message,
 )
 
@@ -24,7 +22,6 @@ from bot.i18n import I18n, Translator
 from bot.keyboards.callbacks import Buy, BuyStep
 from bot.keyboards.certificates import (
     cancel_to_buy,
-    gift_claim_keyboard,
     note_keyboard,
 )
 from bot.keyboards.menu import main_menu
@@ -74,15 +71,8 @@ async def inline_gift(
         await query.answer([], cache_time=0, is_personal=True)
         return
     me = await bot.me()
-    link = gift_screens.gift_link(me.username or "", gift.code)
-    result = InlineQueryResultArticle(
-        id=f"gift-{gift.id}",
-        title=t("gift-inline-title", amount=t.money(gift.amount)),
-        description=t("gift-inline-description"),
-        input_message_content=InputTextMessageContent(message_text=gift_screens.card_text(t, gift)),
-        reply_markup=gift_claim_keyboard(t, link),
-    )
-    await query.answer([result], cache_time=0, is_personal=True)
+    card = gift_screens.shared_card(t, gift, me.username or "")
+    await query.answer([card], cache_time=0, is_personal=True)
 
 
 # --- giving from the balance ------------------------------------------------------------------

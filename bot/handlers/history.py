@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
@@ -16,7 +13,7 @@ from bot.handlers.filters import PrivateChat
 from bot.i18n import Translator
 from bot.keyboards.callbacks import HistoryPage, Menu, MenuAction
 from bot.screens import show
-from bot.screens.history import account_name, describe
+from bot.screens.history import account_name, describe, history_csv
 from bot.services import Services
 
 
@@ -66,34 +63,7 @@ async def export(
 ) -> None:
     """A CSV of every posting, oldest first; each account's amounts sum to its balance."""
     items = await services.ledger.full_history(user.id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            "date",
-            "entry",
-            "operation",
-            "description",
-            "account",
-            "amount",
-            "currency",
-            "balance_after",
-        ]
-    )
-    for item in items:
-        writer.writerow(
-            [
-                item.created_at.isoformat(),
-                item.entry_id,
-                item.kind,
-                describe(t, item),
-                item.account,
-                f"{item.amount.as_decimal()}",
-                item.amount.currency,
-                f"{item.balance_after.as_decimal()}",
-            ]
-        )
-    data = buffer.getvalue().encode("utf-8")
+    data = history_csv(t, items)
     await callback.message.answer_document(  # type: ignore[union-attr]
         BufferedInputFile(data, filename=f"giftwallet-history-{user.id}.csv"),
         caption=t("history-export-caption", count=len(items)),

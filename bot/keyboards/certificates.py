@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.domain.money import Money
@@ -75,6 +75,8 @@ def gift_share_keyboard(t: Translator, link: str, code: str) -> InlineKeyboardMa
         inline_keyboard=[
             [InlineKeyboardButton(text=t("gift-share"), switch_inline_query=f"gift_{code}")],
             [InlineKeyboardButton(text=t("gift-open-link"), url=link)],
+            # Telegram copies the link to the clipboard itself: no message to select from.
+            [InlineKeyboardButton(text=t("gift-copy-link"), copy_text=CopyTextButton(text=link))],
             [
                 InlineKeyboardButton(
                     text=t("menu-back"), callback_data=Menu(action=MenuAction.HOME).pack()

@@ -335,6 +335,7 @@ class Playground:
         app.router.add_route("*", "/app", self._webapp)
         app.router.add_route("*", "/app/{tail:.*}", self._webapp)
         app.router.add_get("/api/webapp/{user_id}", self._webapp_init_data)
+        app.router.add_get("/api/prepared/{prepared_id}", self._prepared_message)
         app.router.add_get("/api/state", self._state)
         app.router.add_get("/api/chat/{chat_id}", self._chat)
         app.router.add_get("/api/file/{file_id}", self._file)
@@ -393,6 +394,14 @@ class Playground:
         return web.json_response(
             {"init_data": init_data_for(PLAYGROUND_TOKEN, person, auth_date), "url": "/app/"}
         )
+
+    async def _prepared_message(self, request: web.Request) -> web.Response:
+        """A message the bot prepared for a Mini App to share (savePreparedInlineMessage)."""
+        prepared = self.emulator.prepared_message(request.match_info["prepared_id"])
+        if prepared is None:
+            return error_response("no such prepared message", status=404)
+        result = prepared["result"]
+        return web.json_response({"title": result.get("title", ""), "result": result})
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
         return self._static_file("index.html")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from bot.domain.models import HistoryItem
 from bot.i18n import Translator
 
@@ -23,6 +26,16 @@ KNOWN_KINDS = (
     "cashback_to_balance",
 )
 ACCOUNTS = ("balance", "cashback_pending", "cashback_available")
+CSV_COLUMNS = (
+    "date",
+    "entry",
+    "operation",
+    "description",
+    "account",
+    "amount",
+    "currency",
+    "balance_after",
+)
 
 
 def describe(t: Translator, item: HistoryItem) -> str:
@@ -32,3 +45,24 @@ def describe(t: Translator, item: HistoryItem) -> str:
 
 def account_name(t: Translator, item: HistoryItem) -> str:
     return t(f"history-account-{item.account.replace('_', '-')}")
+
+
+def history_csv(t: Translator, items: list[HistoryItem]) -> bytes:
+    """Every posting, oldest first, as CSV: each account's amounts sum to its balance."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        writer.writerow(
+            [
+                item.created_at.isoformat(),
+                item.entry_id,
+                item.kind,
+                describe(t, item),
+                item.account,
+                f"{item.amount.as_decimal()}",
+                item.amount.currency,
+                f"{item.balance_after.as_decimal()}",
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from aiogram import Bot
 from aiohttp import web
 
 from bot.domain.clock import Clock
@@ -32,8 +33,8 @@ from bot.domain.money import Money
 from bot.i18n import I18n, Translator
 from bot.middlewares.throttling import FloodGate
 from bot.screens.cashback import accrual_state
-from bot.screens.gifts import gift_link
-from bot.screens.history import account_name, describe
+from bot.screens.gifts import gift_link, shared_card
+from bot.screens.history import account_name, describe, history_csv
 from bot.services import Services
 from bot.services.gifts import FROM_BALANCE
 from bot.services.security import NONCE_TTL
@@ -93,6 +94,8 @@ PAGE_TEXTS = (
     "webapp-share",
     "webapp-copy",
     "webapp-gift-until",
+    "webapp-shared",
+    "webapp-csv",
     "webapp-too-many",
 )
 
@@ -113,6 +116,7 @@ STATUSES: tuple[tuple[type[DomainError], int], ...] = (
     (OperationGone, 409),
     (InsufficientFunds, 409),
 )
+DOWNLOAD_TTL = timedelta(seconds=60)
 MAX_SECRET = 256  # a password, a nonce, a token or a device id is far shorter
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -133,7 +137,7 @@ class WebApp:
         token: str,
         max_age: timedelta,
         confirm_gate: FloodGate,
-        bot_username: Callable[[], Awaitable[str]],
+        bot: Bot,
         frame_ancestors: tuple[str, ...] = TELEGRAM_FRAMES,
     ) -> None:
         self.services = services
@@ -142,8 +146,10 @@ class WebApp:
         self._token = token
         self.max_age = max_age
         self.sessions = Sessions(token)
+        # A download's ticket: Telegram's client fetches the file itself, with no header.
+        self.tickets = Sessions(token, DOWNLOAD_TTL, purpose="history-csv")
         self.confirm_gate = confirm_gate  # confirmations per user, on top of the lockout
-        self.bot_username = bot_username  # for a gift's link
+        self.bot = bot  # a gift's link, and the message a gift is shared as
         self.csp = CONTENT_SECURITY_POLICY.format(ancestors=" ".join(("'self'", *frame_ancestors)))
 
     def make_app(self) -> web.Application:
@@ -156,6 +162,8 @@ class WebApp:
         app.router.add_get("/api/wallet", self._as_user(self.wallet))
         app.router.add_get("/api/history", self._as_user(self.history))
         app.router.add_get("/api/chart", self._as_user(self.chart))
+        app.router.add_post("/api/history/export", self._as_user(self.export_history))
+        app.router.add_get("/api/history.csv", self.history_csv)
         app.router.add_get("/api/cashback", self._as_user(self.cashback))
         app.router.add_get("/api/orders", self._as_user(self.orders))
         app.router.add_post("/api/orders/{order_id:[0-9]{1,18}}/pay", self._as_user(self.pay_order))
@@ -166,6 +174,9 @@ class WebApp:
         app.router.add_post("/api/cashback/move", self._as_user(self.move_cashback))
         app.router.add_post("/api/cashback/withdraw", self._as_user(self.withdraw_cashback))
         app.router.add_post("/api/gifts", self._as_user(self.give_gift))
+        app.router.add_post(
+            "/api/gifts/{code:[a-z0-9]{4,40}}/share", self._as_user(self.share_gift)
+        )
         app.router.add_get("/api/cards", self._as_user(self.cards))
         app.router.add_post("/api/confirm", self._as_user(self.confirm))
         return app
@@ -290,6 +301,30 @@ class WebApp:
         items, older = await self.services.ledger.history_page(user_id, before_entry=before)
         return web.json_response({"items": [_movement(t, item) for item in items], "older": older})
 
+    async def export_history(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        """Where the CSV can be fetched without the session: a ticket for this user's history
+        file only, good for a minute (``downloadFile`` cannot send a header)."""
+        ticket = self.tickets.issue(user_id, self.clock.now())
+        return web.json_response(
+            {
+                "url": f"api/history.csv?ticket={ticket}",
+                "file_name": f"giftwallet-history-{user_id}.csv",
+            }
+        )
+
+    async def history_csv(self, request: web.Request) -> web.StreamResponse:
+        user_id = self.tickets.user_of(request.query.get("ticket", ""), self.clock.now())
+        t = await self._translator(user_id)
+        data = history_csv(t, await self.services.ledger.full_history(user_id))
+        return web.Response(
+            body=data,
+            content_type="text/csv",
+            charset="utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="giftwallet-history-{user_id}.csv"'
+            },
+        )
+
     async def chart(self, request: web.Request, user_id: int) -> web.StreamResponse:
         """The balance after each change, oldest first: the newest CHART_POINTS of them."""
         t = await self._translator(user_id)
@@ -352,6 +387,25 @@ class WebApp:
         amount = Money.parse(amount_text, t.currency)
         operation = await self.services.gifts.prepare_from_balance(user_id, amount, note)
         return await self._to_confirm(t, user_id, operation, t("webapp-gift-title"), _device(body))
+
+    async def share_gift(self, request: web.Request, user_id: int) -> web.StreamResponse:
+        """The giver's unclaimed gift as a prepared message, for the app's ``shareMessage``:
+        the same card inline mode sends, into a chat the giver picks."""
+        gift = await self.services.gifts.shareable(user_id, request.match_info["code"])
+        if gift is None:
+            raise web.HTTPNotFound(text='{"error": "gift"}', content_type="application/json")
+        t = await self._translator(user_id)
+        card = shared_card(t, gift, await self._bot_username())
+        prepared = await self.bot.save_prepared_inline_message(
+            user_id=user_id,
+            result=card,
+            allow_user_chats=True,
+            allow_group_chats=True,
+        )
+        return web.json_response({"prepared_id": prepared.id})
+
+    async def _bot_username(self) -> str:
+        return (await self.bot.me()).username or ""
 
     async def cards(self, request: web.Request, user_id: int) -> web.StreamResponse:
         """The saved cards, masked as everywhere: a brand and the last 4 digits."""
@@ -428,7 +482,7 @@ class WebApp:
             gift = await self.services.gifts.made_by(operation)
             answer["gift"] = {
                 "code": gift.code,
-                "link": gift_link(await self.bot_username(), gift.code),
+                "link": gift_link(await self._bot_username(), gift.code),
                 "expires": t.date(gift.expires_at),
             }
         return web.json_response(answer)

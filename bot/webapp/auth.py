@@ -82,10 +82,14 @@ def viewer_of(data: WebAppInitData) -> Viewer:
 
 class Sessions:
     """Session tokens: ``<user id>.<expiry, unix seconds>.<MAC>``, signed with a key derived
-    from the bot's token (every replica has it; a new token ends every session)."""
+    from the bot's token (every replica has it; a new token ends every session). ``purpose``
+    keeps tokens of one kind (a download's ticket) from passing as another (a session)."""
 
-    def __init__(self, token: str, ttl: timedelta = SESSION_TTL) -> None:
-        self._key = hmac.new(b"GiftwalletWebAppSession", token.encode(), hashlib.sha256).digest()
+    def __init__(
+        self, token: str, ttl: timedelta = SESSION_TTL, *, purpose: str = "session"
+    ) -> None:
+        label = f"GiftwalletWebApp:{purpose}".encode()
+        self._key = hmac.new(label, token.encode(), hashlib.sha256).digest()
         self.ttl = ttl
 
     def issue(self, user_id: int, now: datetime) -> str:

@@ -69,6 +69,8 @@ async def test_a_gift_bought_in_stars_is_claimed_once_by_link(
     code = found.group(1)
     share = next(b for b in markup_of(ready) if "switch_inline_query" in b)
     assert share["switch_inline_query"] == f"gift_{code}"
+    copy = next(b for b in markup_of(ready) if "copy_text" in b)
+    assert copy["copy_text"]["text"].endswith(f"?start=gift_{code}")
     assert (await bot.app.services.ledger.balances(ALICE)).balance == usd(0)
     assert (await bot.app.services.ledger.balances(ALICE)).cashback_available == usd(20)
 

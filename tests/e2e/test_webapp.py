@@ -8,6 +8,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -103,6 +104,21 @@ async def test_the_dashboard_reads_the_users_own_wallet(
     assert [item["amount"]["minor"] for item in accruals["items"]] == [10]
     status, orders = await mini.get("api/orders", session)
     assert (status, orders["total"]) == (200, 0)
+
+    # The CSV, fetched as Telegram's downloadFile does: no header, a ticket for a minute.
+    status, export = await mini.post_as(session, "api/history/export", {})
+    assert status == 200 and export["file_name"] == f"giftwallet-history-{ALICE}.csv"
+    async with mini.http.get(mini.base + export["url"]) as response:
+        assert response.status == 200 and response.content_type == "text/csv"
+        rows = (await response.text()).splitlines()
+    assert rows[0].startswith("date,entry,operation") and len(rows) == 3
+    ticket = export["url"].split("ticket=")[1]
+    for wrong in (session, ticket[:-2] + "xx", ""):  # a session is no ticket
+        async with mini.http.get(mini.base + f"api/history.csv?ticket={wrong}") as response:
+            assert response.status == 401
+    bot.app.clock.advance(timedelta(seconds=61))
+    async with mini.http.get(mini.base + export["url"]) as response:
+        assert response.status == 401
 
     # Bob, who never wrote to the bot, opens the app: his own empty wallet, in Russian.
     status, opened = await mini.open(BOB)
@@ -364,5 +380,14 @@ async def test_cashback_and_a_gift_are_confirmed_in_the_app(
         assert gift["link"].endswith(f"?start=gift_{gift['code']}") and len(gift["code"]) >= 8
         assert await balance_of(bot, ALICE) == 5000 - 1000
         assert await services.ledger.check_invariants() == []
+
+        # Shared from the app: the same card inline mode sends, prepared for shareMessage.
+        status, shared = await mini.post_as(session, f"api/gifts/{gift['code']}/share", {})
+        assert status == 200
+        prepared = emulator.prepared_message(shared["prepared_id"])
+        assert prepared is not None and prepared["user_id"] == ALICE
+        assert "$10.00" in prepared["result"]["input_message_content"]["message_text"]
+        bob = await mini.session(BOB)
+        assert (await mini.post_as(bob, f"api/gifts/{gift['code']}/share", {}))[0] == 404
     finally:
         await mini.http.close()

@@ -800,6 +800,13 @@ async def test_the_mini_app_shows_the_wallet_at_desktop_and_phone_width(
         await app.locator("button[data-tab=history]").click()
         await app.locator("#chart svg path.line").wait_for()
         await app.locator("#history li", has_text="20,00").first.wait_for()
+        async with page.expect_download() as downloading:
+            await app.locator("#history-csv").click()
+        download = await downloading.value
+        assert download.suggested_filename == "giftwallet-history-1001.csv"
+        saved = ARTIFACTS / "miniapp-history.csv"
+        await download.save_as(str(saved))
+        assert saved.read_text("utf-8").startswith("date,entry,operation")
         light = await app.locator("body").evaluate("b => getComputedStyle(b).backgroundColor")
         await page.select_option("#webapp-theme", "dark")
         await page.wait_for_function(
@@ -907,6 +914,9 @@ async def test_an_order_is_paid_in_the_mini_app_with_the_password_then_biometric
     await app.locator("#confirm-biometric").click()
     await page.click("#bio-approve")
     await app.locator("#gift-link", has_text="?start=gift_").wait_for()
+    await app.locator("#gift-share").click()  # the card, prepared by the bot, into a chat
+    await page.locator("#toasts", has_text="Shared into a chat").wait_for()
+    await app.locator("#toast", has_text="Отправлено").wait_for()
     assert await balance() == 5000 - 1201 - 300 - 500
     await page.screenshot(path=str(ARTIFACTS / "miniapp-gift-ready-1280.png"))
     # Cashback: half a dollar from the certificate, moved to the balance with the password.

@@ -315,6 +315,17 @@ function renderInlineKeyboard(rows, record, chatId, actingUserId) {
         const query = button.switch_inline_query ?? button.switch_inline_query_current_chat;
         node.insertAdjacentHTML("beforeend", '<span class="kind">@</span>');
         node.addEventListener("click", () => openInline(query));
+      } else if (button.copy_text) {
+        node.insertAdjacentHTML("beforeend", '<span class="kind">⧉</span>');
+        node.addEventListener("click", async () => {
+          // As Telegram does: the text to the clipboard, and a word that it is there.
+          try {
+            await navigator.clipboard.writeText(button.copy_text.text);
+          } catch (failure) {
+            console.warn(failure);
+          }
+          toast(`Copied: ${button.copy_text.text}`);
+        });
       } else if (button.web_app) {
         node.title = button.web_app.url;
         node.insertAdjacentHTML("beforeend", '<span class="kind">▣</span>');
@@ -991,6 +1002,17 @@ async function onBiometricEvent(eventType, data) {
   }
 }
 
+async function sharePrepared(preparedId) {
+  // Telegram would let the person pick a chat; here the card is shown and counts as sent.
+  try {
+    const prepared = await api(`/api/prepared/${encodeURIComponent(preparedId || "")}`);
+    toast(`Shared into a chat: ${prepared.title}`);
+    postToWebApp("prepared_message_sent", {});
+  } catch (failure) {
+    postToWebApp("prepared_message_failed", { error: "MESSAGE_EXPIRED" });
+  }
+}
+
 function onWebAppMessage(event) {
   if (event.source !== $("webapp-frame").contentWindow || event.origin !== location.origin) return;
   let message;
@@ -1005,6 +1027,8 @@ function onWebAppMessage(event) {
     onBiometricEvent(message.eventType, message.eventData);
   } else if (message.eventType === "web_app_request_theme") {
     postToWebApp("theme_changed", { theme_params: THEMES[$("webapp-theme").value] });
+  } else if (message.eventType === "web_app_send_prepared_message") {
+    sharePrepared(message.eventData && message.eventData.id);
   } else if (message.eventType === "web_app_close") {
     closeWebApp();
   }

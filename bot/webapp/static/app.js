@@ -131,6 +131,22 @@ async function loadHistory(before) {
   pager($("history-more"), answer.older !== null, () => loadHistory(answer.older).catch(fail));
 }
 
+async function downloadHistory() {
+  const file = await post("history/export");
+  const url = new URL(file.url, location.href).href;
+  // Telegram downloads the file itself where it can (https only); elsewhere, a plain link.
+  if (tg && tg.isVersionAtLeast && tg.isVersionAtLeast("8.0") && url.startsWith("https:")) {
+    tg.downloadFile({ url, file_name: file.file_name });
+    return;
+  }
+  const link = element("a");
+  link.href = url;
+  link.download = file.file_name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
 const SVG = "http://www.w3.org/2000/svg";
 
 function svg(tag, attributes) {
@@ -278,11 +294,17 @@ function showGift(gift) {
   state.gift = gift;
 }
 
-function shareGift() {
-  // Telegram's share sheet for a link; outside Telegram, the browser's own.
-  const link = state.gift ? state.gift.link : "";
-  if (!link) return;
-  const url = `https://t.me/share/url?url=${encodeURIComponent(link)}`;
+async function shareGift() {
+  // The gift card itself, into a chat the giver picks (Bot API 8.0's prepared messages);
+  // an older client shares the link instead.
+  const gift = state.gift;
+  if (!gift) return;
+  if (tg && tg.isVersionAtLeast && tg.isVersionAtLeast("8.0")) {
+    const prepared = await post(`gifts/${gift.code}/share`);
+    tg.shareMessage(prepared.prepared_id, (sent) => { if (sent) toast(say("webapp-shared")); });
+    return;
+  }
+  const url = `https://t.me/share/url?url=${encodeURIComponent(gift.link)}`;
   if (tg && tg.openTelegramLink) tg.openTelegramLink(url);
   else window.open(url, "_blank", "noopener");
 }
@@ -434,7 +456,8 @@ $("gift-form").addEventListener("submit", (event) => {
   $("gift-ready").hidden = true;
   startConfirm("gifts", { amount: $("gift-amount").value, note: $("gift-note").value }).catch(fail);
 });
-$("gift-share").addEventListener("click", shareGift);
+$("gift-share").addEventListener("click", () => { shareGift().catch(fail); });
+$("history-csv").addEventListener("click", () => { downloadHistory().catch(fail); });
 $("gift-copy").addEventListener("click", () => { copyGift().catch(fail); });
 $("cb-move").addEventListener("click", () => { startConfirm("cashback/move", {}).catch(fail); });
 $("cb-withdraw").addEventListener("click", () => {
