@@ -417,7 +417,7 @@ async def _check_money(
     expected = Counter(funded)
     for user, purchase in purchases.items():
         expected[user] += purchase.amount.minor
-    for order_id, (user, amount, cancel) in orders.items():
+    for order_id, (user, amount, cancel, _) in orders.items():
         order = (await world.orders.view(user, order_id)).order
         assert order.status == ("cancelled" if cancel else "paid"), (order_id, order.status)
         if not cancel:
