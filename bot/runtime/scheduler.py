@@ -56,6 +56,13 @@ async def expire_gifts(services: Services) -> None:
         log.info("event=job_expire_gifts gifts=%s", [gift.id for gift in returned])
 
 
+async def forget_nonces(services: Services) -> None:
+    """The Mini App's confirmation nonces, a day after they lapsed."""
+    forgotten = await services.security.forget_nonces()
+    if forgotten:
+        log.info("event=job_forget_nonces nonces=%d", forgotten)
+
+
 def guarded(
     job: Callable[..., Awaitable[None]], leader: Leadership | None = None
 ) -> Callable[..., Awaitable[None]]:
@@ -90,7 +97,7 @@ def register_jobs(
         id="audit_ledger",
         **every,
     )
-    for job in (release_holds, remind_and_auto_confirm, expire_gifts):
+    for job in (release_holds, remind_and_auto_confirm, expire_gifts, forget_nonces):
         scheduler.add_job(
             guarded(job, leader),
             "interval",

@@ -39,8 +39,10 @@ from bot.storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 PASSWORD_MIN, PASSWORD_MAX = 6, 32
-# How long the Mini App has to send a confirmation's nonce back.
+# How long the Mini App has to send a confirmation's nonce back, and how long a spent or
+# lapsed one is kept (for an operator's look at what happened) before it is deleted.
 NONCE_TTL = timedelta(minutes=2)
+NONCE_KEPT = timedelta(days=1)
 ANSWER_MAX = 100
 QUESTIONS_PER_USER = 3
 # Codes of the security questions; their wording is in the locales as "question-<code>".
@@ -414,6 +416,11 @@ class SecurityService:
             operation = await self._execute(uow, user_id, operation_id)
         self._confirmed(operation, "app_biometrics")
         return operation, fresh
+
+    async def forget_nonces(self) -> int:
+        """Delete nonces that lapsed more than NONCE_KEPT ago; returns how many."""
+        async with self.db.unit_of_work() as uow:
+            return await uow.security.forget_nonces(self.clock.now() - NONCE_KEPT)
 
     async def has_device(self, user_id: int, device_id: str) -> bool:
         async with self.db.read() as uow:

@@ -1,7 +1,8 @@
 """The Mini App's HTTP side: its page, and a JSON API that reads through the services.
 
 Every API call but the first carries the session in a header (``X-Session``); the user it
-names is the only user whose data the call reads. Nothing in a URL names a user or a secret.
+names is the only user whose data the call reads. No URL carries a session: the one ticket in a
+URL is the CSV's, for that file only and for a minute, since Telegram's client fetches it.
 Answers hold amounts both as minor units (for the chart) and as the user's own formatting.
 """
 

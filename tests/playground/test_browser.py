@@ -844,14 +844,24 @@ async def test_the_mini_app_shows_the_wallet_at_desktop_and_phone_width(
         assert not phone_errors, phone_errors
 
 
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 800)])
 async def test_an_order_is_paid_in_the_mini_app_with_the_password_then_biometrics(
-    page: Any, playground: Playground
+    playground: Playground, width: int, height: int
 ) -> None:
     """Анна pays one order with her password (and lets this phone use Face ID), a second one
-    with Face ID approved; a third, denied, charges nothing."""
+    with Face ID approved; a third, denied, charges nothing. Then a gift and a cashback move."""
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as driver:
+        page, errors = await open_page(driver, playground.url, width, height)
+        await pay_in_the_mini_app(page, playground, width)
+        assert not errors, errors
+
+
+async def pay_in_the_mini_app(page: Any, playground: Playground, width: int) -> None:
     from bot.domain.money import Money
     from bot.services.security import QUESTION_CODES
 
+    ARTIFACTS.mkdir(exist_ok=True)
     assert playground.app is not None
     services = playground.app.services
     await send(page, "/start")
@@ -880,7 +890,7 @@ async def test_an_order_is_paid_in_the_mini_app_with_the_password_then_biometric
     await app.locator("#confirm-error", has_text="Неверный").wait_for()
     await app.locator("#confirm-password").fill("secret-pass-42")
     await app.locator("#confirm-enroll").check()
-    await page.screenshot(path=str(ARTIFACTS / "miniapp-confirm-password-1280.png"))
+    await page.screenshot(path=str(ARTIFACTS / f"miniapp-confirm-password-{width}.png"))
     await app.locator("#confirm-submit").click()
     await page.locator("#bio-text", has_text="Allow Giftwallet").wait_for()
     await page.click("#bio-approve")
@@ -892,7 +902,7 @@ async def test_an_order_is_paid_in_the_mini_app_with_the_password_then_biometric
     await app.locator("#orders li", has_text="Кабель").locator("button.pay").click()
     await app.locator("#confirm-biometric").click()
     await page.locator("#bio-text", has_text="Face ID").wait_for()
-    await page.screenshot(path=str(ARTIFACTS / "miniapp-biometric-prompt-1280.png"))
+    await page.screenshot(path=str(ARTIFACTS / f"miniapp-biometric-prompt-{width}.png"))
     await page.click("#bio-approve")
     await app.locator("#toast", has_text="Оплачено").wait_for()
     assert await balance() == 5000 - 1201 - 300
@@ -902,7 +912,7 @@ async def test_an_order_is_paid_in_the_mini_app_with_the_password_then_biometric
     await page.click("#bio-deny")
     await app.locator("#confirm-error", has_text="Деньги не списаны").wait_for()
     assert await balance() == 5000 - 1201 - 300
-    await page.screenshot(path=str(ARTIFACTS / "miniapp-biometric-denied-1280.png"))
+    await page.screenshot(path=str(ARTIFACTS / f"miniapp-biometric-denied-{width}.png"))
 
     # A gift from the balance, confirmed with Face ID: its link is ready to share.
     await app.locator("#confirm-cancel").click()
@@ -918,7 +928,7 @@ async def test_an_order_is_paid_in_the_mini_app_with_the_password_then_biometric
     await page.locator("#toasts", has_text="Shared into a chat").wait_for()
     await app.locator("#toast", has_text="Отправлено").wait_for()
     assert await balance() == 5000 - 1201 - 300 - 500
-    await page.screenshot(path=str(ARTIFACTS / "miniapp-gift-ready-1280.png"))
+    await page.screenshot(path=str(ARTIFACTS / f"miniapp-gift-ready-{width}.png"))
     # Cashback: half a dollar from the certificate, moved to the balance with the password.
     await app.locator("button[data-tab=cashback]").click()
     await app.locator("#cb-available-2", has_text="0,50").wait_for()

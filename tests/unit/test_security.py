@@ -11,6 +11,7 @@ import pytest
 
 from bot.domain.errors import (
     AccountLocked,
+    ConfirmationRefused,
     NoPassword,
     OperationGone,
     PasswordAlreadySet,
@@ -281,3 +282,29 @@ async def test_concurrent_wrong_passwords_each_count(security: SecurityService) 
     assert sum(isinstance(r, WrongPassword) for r in results) == 4
     with pytest.raises(AccountLocked):
         await security.verify_password(ANN, PASSWORD)
+
+
+async def test_app_nonces_are_single_use_and_forgotten_a_day_after_they_lapse(
+    world: LedgerWorld, security: SecurityService
+) -> None:
+    await set_up(security)
+
+    async def nothing(uow: UnitOfWork, operation: PendingOperation) -> None:
+        return None
+
+    security.register("test_nothing", nothing)
+    operation = await security.create_operation(ANN, "test_nothing", key="n:1")
+    first, second = [await security.issue_nonce(ANN, operation.id) for _ in range(2)]
+    assert first != second
+    with pytest.raises(ConfirmationRefused):  # Bob cannot spend Ann's nonce
+        await security.confirm_with_password(BOB, first, PASSWORD)
+    with pytest.raises(WrongPassword):
+        await security.confirm_with_password(ANN, first, "wrong-one")
+    with pytest.raises(ConfirmationRefused):  # the wrong try spent it
+        await security.confirm_with_password(ANN, first, PASSWORD)
+    world.clock.advance(timedelta(minutes=3))
+    with pytest.raises(ConfirmationRefused):  # lapsed after two minutes
+        await security.confirm_with_password(ANN, second, PASSWORD)
+    assert await security.forget_nonces() == 0  # kept a day for a look at what happened
+    world.clock.advance(timedelta(days=1))
+    assert await security.forget_nonces() == 2
