@@ -150,6 +150,14 @@ class Translator:
     def date(self, moment: datetime) -> str:
         return str(format_date(moment, "medium", locale=self.locale))
 
+    def moment(self, when: datetime) -> Markup:
+        """A date in a message as a date_time entity: Telegram shows it in the reader's own
+        time zone and calendar, and this locale's wording is what older clients show."""
+        return Markup(
+            f'<tg-time unix="{int(when.timestamp())}" format="D">{html.escape(self.date(when))}'
+            "</tg-time>"
+        )
+
     def from_now(self, span: timedelta) -> str:
         """How long from now, in words: "in 15 minutes", "через 15 минут"."""
         return str(format_timedelta(span, add_direction=True, locale=self.locale))

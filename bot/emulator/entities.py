@@ -26,7 +26,8 @@ class TelegramHTML(HTMLParser):
         "code": "code",
         "pre": "pre",
     }
-    _OTHER: Final = frozenset({"a", "span", "blockquote", "tg-emoji"})
+    _OTHER: Final = frozenset({"a", "span", "blockquote", "tg-emoji", "tg-time"})
+    _DATE_TIME_FORMAT: Final = re.compile(r"^(r|w?[dD]?[tT]?)$")
 
     def __init__(self, source: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -73,6 +74,13 @@ class TelegramHTML(HTMLParser):
             kind = "spoiler"
         elif tag == "blockquote":
             kind = "expandable_blockquote" if "expandable" in attributes else "blockquote"
+        elif tag == "tg-time":
+            unix, style = attributes.get("unix", ""), attributes.get("format", "")
+            if not unix.isdigit() or not self._DATE_TIME_FORMAT.match(style):
+                raise self._fail(f"invalid date-time entity at byte offset {self._byte_offset()}")
+            kind, extra = "date_time", {"unix_time": int(unix)}
+            if style:
+                extra["date_time_format"] = style
         else:  # tg-emoji
             kind, extra = "custom_emoji", {"custom_emoji_id": attributes.get("emoji-id", "")}
         entity = None if kind is None else {"type": kind, "offset": self.length} | extra

@@ -82,7 +82,7 @@ async def cashback_screen(
             t(
                 "cashback-next",
                 amount=t.money(upcoming.amount),
-                date=t.date(upcoming.hold_until),
+                date=t.moment(upcoming.hold_until),
             )
         )
     lines.append("")

@@ -27,7 +27,7 @@ def wallet_text(t: Translator, wallet: Wallet) -> str:
             t(
                 "balance-cashback-on-hold",
                 amount=t.money(wallet.on_hold),
-                date=t.date(upcoming.hold_until),
+                date=t.moment(upcoming.hold_until),
             )
         )
     if wallet.pending.minor:

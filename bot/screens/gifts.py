@@ -43,7 +43,7 @@ def ready(t: Translator, gift: Gift, bot_username: str, cashback: Money | None =
         "gift-ready",
         amount=t.money(gift.amount),
         link=link,
-        expires=t.date(gift.expires_at),
+        expires=t.moment(gift.expires_at),
     )
     if gift.note:
         text += "\n\n" + t("gift-card-note", note=gift.note)

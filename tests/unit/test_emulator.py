@@ -37,7 +37,7 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from bot.emulator import BotAPIEmulator, Call, parse_html
+from bot.emulator import ApiError, BotAPIEmulator, Call, parse_html
 
 TOKEN = "123456:TEST-token-for-the-emulator-unit-tests"
 ALICE = 1001
@@ -792,3 +792,20 @@ async def test_webhook_delivery_is_fifo_per_queue_with_retries_round_robin(
     outcomes = {p.outcome for p in emulator.posts()}
     assert outcomes == {200, 503}
     assert emulator.webhook()["url"] == "https://bot.example/hook"
+
+
+def test_a_date_time_entity_is_read_as_telegram_reads_it() -> None:
+    text, entities = parse_html('Next: <tg-time unix="1766275200" format="D">Dec 21</tg-time>.')
+    assert text == "Next: Dec 21."
+    assert entities == [
+        {
+            "type": "date_time",
+            "offset": 6,
+            "length": 6,
+            "unix_time": 1766275200,
+            "date_time_format": "D",
+        }
+    ]
+    for bad in ('<tg-time unix="soon">a</tg-time>', '<tg-time unix="1" format="Dd">a</tg-time>'):
+        with pytest.raises(ApiError):
+            parse_html(bad)

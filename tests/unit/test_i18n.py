@@ -258,3 +258,14 @@ def test_record_ids_are_never_grouped_but_amounts_are(i18n: I18n) -> None:
     assert "10,000" in i18n("en")(
         "ops-discrepancy-uncredited", charge_id="c", user_id=7, stars=10000
     )
+
+
+def test_a_moment_is_a_date_time_entity_around_the_locales_date(i18n: I18n) -> None:
+    when = datetime(2026, 12, 21, 9, 30, tzinfo=UTC)
+    ru = i18n("ru").moment(when)
+    day = i18n("ru").date(when)  # Babel's own spacing
+    assert day.startswith("21") and "дек." in day
+    assert ru == f'<tg-time unix="{int(when.timestamp())}" format="D">{day}</tg-time>'
+    assert isinstance(ru, Markup)  # passed on as a parameter, it is not escaped again
+    line = i18n("en")("cashback-next", amount="$1.00", date=i18n("en").moment(when))
+    assert '<tg-time unix="' in line and "Dec 21, 2026</tg-time>" in line
