@@ -4,6 +4,7 @@ payment password, and an order's cashback held with its release date."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from bot.domain.clock import ShiftedClock
 from bot.domain.models import Order
 from bot.domain.money import Money
-from bot.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator, parse_html
 from tests.conftest import RunningBot, query
 from tests.e2e.test_cards import NUMBER, add_card
 from tests.e2e.test_certificates import button_data, buy
@@ -163,20 +164,24 @@ async def test_an_orders_cashback_is_held_with_its_date_then_available(
     text = screen.params["text"]
     day = f"{release:%b} {release.day}, {release.year}"
     assert "On hold: $1.00" in text and f"on hold until {day}" in text, text
-    assert f"Next to become available: <b>$1.00</b> on {day}" in text
+    # The date goes out as a date_time entity: Telegram shows it in the reader's time zone.
+    moment = rf'<tg-time unix="\d+" format="D">{re.escape(day)}</tg-time>'
+    assert re.search(rf"Next to become available: <b>\$1\.00</b> on {moment}", text), text
+    shown, entities = parse_html(text)
+    assert f"Next to become available: $1.00 on {day}" in shown
+    assert {"date_time"} <= {entity["type"] for entity in entities}
     card = await say(emulator, ALICE, "/orders")
     opened = await press(emulator, card, "Lamp")
     assert f"Cashback for the goods: $1.00, on hold until {day}" in opened.params["text"]
     # /balance and the inline card agree with /cashback: held, with its date, not "pending".
     balance = await say(emulator, ALICE, "/balance")
-    assert f"Cashback on hold: $1.00 — available from {day}" in balance.params["text"]
+    shown = parse_html(balance.params["text"])[0]
+    assert f"Cashback on hold: $1.00 — available from {day}" in shown
     assert "pending" not in balance.params["text"]
     inline = await inline_answer(emulator, ALICE)
     assert "on hold $1.00, pending $0.00" in inline["description"]
-    assert (
-        f"Cashback on hold: $1.00 — available from {day}"
-        in (inline["input_message_content"]["message_text"])
-    )
+    shared = parse_html(inline["input_message_content"]["message_text"])[0]
+    assert f"Cashback on hold: $1.00 — available from {day}" in shared
 
     assert await services.cashback.release_due() == Money(0, "USD")  # not yet
     clock.advance(timedelta(days=14, minutes=1))
