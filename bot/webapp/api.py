@@ -128,6 +128,15 @@ def _money(t: Translator, amount: Money) -> dict[str, Any]:
     return {"minor": amount.minor, "text": t.money(amount)}
 
 
+def _optional_money(t: Translator, amount: Money | None) -> dict[str, Any] | None:
+    return None if amount is None else _money(t, amount)
+
+
+def _bad_request(field: str) -> web.HTTPBadRequest:
+    """400 naming the field that is malformed, as JSON like every other answer here."""
+    return web.HTTPBadRequest(text=f'{{"error": "{field}"}}', content_type="application/json")
+
+
 class WebApp:
     def __init__(
         self,
@@ -336,9 +345,7 @@ class WebApp:
             if item.account == "balance"
         ][-CHART_POINTS:]
         wallet = await self.services.cashback.wallet(user_id)
-        return web.json_response(
-            {"points": points, "balance": _money(t, wallet.balance), "currency": t.currency}
-        )
+        return web.json_response({"points": points, "balance": _money(t, wallet.balance)})
 
     async def cashback(self, request: web.Request, user_id: int) -> web.StreamResponse:
         t = await self._translator(user_id)
@@ -373,7 +380,7 @@ class WebApp:
         body = await _json_object(request)
         card_id = body.get("card_id")
         if type(card_id) is not int or not 0 < card_id < 2**53:
-            raise web.HTTPBadRequest(text='{"error": "card_id"}', content_type="application/json")
+            raise _bad_request("card_id")
         operation = await self.services.cashback.prepare_withdrawal(user_id, card_id)
         t = await self._translator(user_id)
         title = t("webapp-withdraw-title", last4=str(operation.payload.get("last4", "")))
@@ -436,11 +443,10 @@ class WebApp:
             {
                 "operation": operation.id,
                 "title": title,
-                "amount": None if operation.amount is None else _money(t, operation.amount),
+                "amount": _optional_money(t, operation.amount),
                 "nonce": nonce,
                 "expires_in": _nonce_seconds(),
                 "device_enrolled": enrolled,
-                "has_password": await security.has_password(user_id),
             }
         )
 
@@ -475,7 +481,7 @@ class WebApp:
             "done": True,
             "kind": operation.kind,
             "result": operation.result_id,
-            "amount": None if operation.amount is None else _money(t, operation.amount),
+            "amount": _optional_money(t, operation.amount),
             "biometric_token": fresh,
             "message": t(f"webapp-done-{operation.kind.replace('_', '-')}"),
         }
@@ -574,11 +580,9 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except ValueError:
-        raise web.HTTPBadRequest(
-            text='{"error": "json"}', content_type="application/json"
-        ) from None
+        raise _bad_request("json") from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text='{"error": "json"}', content_type="application/json")
+        raise _bad_request("json")
     return body
 
 
@@ -587,7 +591,7 @@ def _text(body: dict[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > MAX_SECRET:
-        raise web.HTTPBadRequest(text=f'{{"error": "{name}"}}', content_type="application/json")
+        raise _bad_request(name)
     return value
 
 
@@ -598,7 +602,7 @@ def _device(body: dict[str, Any]) -> str | None:
 def _page_number(request: web.Request) -> int:
     raw = request.query.get("page", "0")
     if not raw.isdigit() or len(raw) > 6:
-        raise web.HTTPBadRequest(text='{"error": "page"}', content_type="application/json")
+        raise _bad_request("page")
     return int(raw)
 
 
@@ -607,5 +611,5 @@ def _cursor(request: web.Request) -> int | None:
     if raw is None:
         return None
     if not raw.isdigit() or len(raw) > 18:
-        raise web.HTTPBadRequest(text='{"error": "before"}', content_type="application/json")
+        raise _bad_request("before")
     return int(raw)
