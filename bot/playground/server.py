@@ -16,13 +16,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from aiohttp import ClientSession, web
+from aiohttp import web
 
 from bot.app import Application
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.domain.clock import ShiftedClock
 from bot.emulator import BotAPIEmulator
-from bot.emulator.webapp import init_data_for
 from bot.playground import inspector
 from bot.playground.controls import arm_fault, travel
 from bot.playground.delivery import (
@@ -43,6 +42,7 @@ from bot.playground.http import (
     read_body,
     telegram_id,
 )
+from bot.playground.miniapp import MiniAppRoutes
 from bot.playground.settings import (
     DEMO_USERS,
     OPERATORS_CHAT_ID,
@@ -50,7 +50,6 @@ from bot.playground.settings import (
     PLAYGROUND_TOKEN,
     playground_settings,
 )
-from bot.webapp.api import SESSION_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +68,6 @@ FRESH_START_ERASES = (
     "people.tmp",
 )
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
-# What the Mini App's answers carry back through the playground's proxy.
-PASSED_BACK = (
-    "Content-Type",
-    "Content-Security-Policy",
-    "X-Content-Type-Options",
-    "Referrer-Policy",
-    "Cache-Control",
-    "Location",
-)
 
 
 class Playground:
@@ -110,8 +100,7 @@ class Playground:
         self._running: list[asyncio.Task[None]] = []
         self._next_user_id = 2001
         self._saving: asyncio.Task[None] | None = None
-        self._webapp_turn = 0
-        self._http: ClientSession | None = None
+        self.miniapp = MiniAppRoutes(self.emulator, self.clock, lambda: self.apps)
         self.url = ""
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -294,8 +283,7 @@ class Playground:
         if self.url:  # it started: what it did is kept for the next run
             self._save_state()
         await self.emulator.stop()
-        if self._http is not None:
-            await self._http.close()
+        await self.miniapp.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -332,10 +320,7 @@ class Playground:
     def _add_routes(self, app: web.Application) -> None:
         app.router.add_get("/", self._index)
         app.router.add_get("/static/{name}", self._static)
-        app.router.add_route("*", "/app", self._webapp)
-        app.router.add_route("*", "/app/{tail:.*}", self._webapp)
-        app.router.add_get("/api/webapp/{user_id}", self._webapp_init_data)
-        app.router.add_get("/api/prepared/{prepared_id}", self._prepared_message)
+        self.miniapp.add_routes(app)
         app.router.add_get("/api/state", self._state)
         app.router.add_get("/api/chat/{chat_id}", self._chat)
         app.router.add_get("/api/file/{file_id}", self._file)
@@ -352,56 +337,6 @@ class Playground:
         app.router.add_post("/api/time", self._time_travel)
         app.router.add_post("/api/reset", self._fresh_start)
         app.router.add_post("/api/delivery", self._delivery)
-
-    # --- the Mini App ---------------------------------------------------------------------------
-
-    async def _webapp(self, request: web.Request) -> web.StreamResponse:
-        """/app/ of a bot process, in turn (as a proxy before replicas does): the page in the
-        frame stays on this origin, and a session opened on one replica works on another."""
-        if not self.apps:
-            return error_response("the bot is restarting", status=503)
-        self._webapp_turn += 1
-        app = self.apps[self._webapp_turn % len(self.apps)]
-        if self._http is None:
-            self._http = ClientSession()
-        headers = {
-            name: request.headers[name]
-            for name in ("Content-Type", SESSION_HEADER)
-            if name in request.headers
-        }
-        url = f"http://127.0.0.1:{app.settings.webhook_port}{request.rel_url}"
-        async with self._http.request(
-            request.method,
-            url,
-            headers=headers,
-            data=await request.read(),
-            allow_redirects=False,
-        ) as upstream:
-            response = web.Response(status=upstream.status, body=await upstream.read())
-            for name in PASSED_BACK:
-                if name in upstream.headers:
-                    response.headers[name] = upstream.headers[name]
-            return response
-
-    async def _webapp_init_data(self, request: web.Request) -> web.Response:
-        """What Telegram's client would hand the Mini App for this person, signed as Telegram
-        signs it (the playground's own bot token)."""
-        user_id = telegram_id(request.match_info["user_id"])
-        person = next((u for u in self.emulator.users() if u["id"] == user_id), None)
-        if person is None:
-            return error_response("no such person", status=404)
-        auth_date = int(self.clock.now().timestamp())
-        return web.json_response(
-            {"init_data": init_data_for(PLAYGROUND_TOKEN, person, auth_date), "url": "/app/"}
-        )
-
-    async def _prepared_message(self, request: web.Request) -> web.Response:
-        """A message the bot prepared for a Mini App to share (savePreparedInlineMessage)."""
-        prepared = self.emulator.prepared_message(request.match_info["prepared_id"])
-        if prepared is None:
-            return error_response("no such prepared message", status=404)
-        result = prepared["result"]
-        return web.json_response({"title": result.get("title", ""), "result": result})
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
         return self._static_file("index.html")

@@ -8,9 +8,7 @@ Answers hold amounts both as minor units (for the chart) and as the user's own f
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -29,16 +27,16 @@ from bot.domain.errors import (
     OperationGone,
     WrongPassword,
 )
-from bot.domain.models import Accrual, Certificate, HistoryItem, Order, Page, PendingOperation
+from bot.domain.models import PendingOperation
 from bot.domain.money import Money
 from bot.i18n import I18n, Translator
 from bot.middlewares.throttling import FloodGate
-from bot.screens.cashback import accrual_state
 from bot.screens.gifts import gift_link, shared_card
-from bot.screens.history import account_name, describe, history_csv
+from bot.screens.history import history_csv
 from bot.services import Services
 from bot.services.gifts import FROM_BALANCE
 from bot.services.security import NONCE_TTL
+from bot.webapp import shapes
 from bot.webapp.auth import Sessions, Unauthorized, check_init_data, viewer_of
 
 log = logging.getLogger(__name__)
@@ -118,23 +116,9 @@ STATUSES: tuple[tuple[type[DomainError], int], ...] = (
     (InsufficientFunds, 409),
 )
 DOWNLOAD_TTL = timedelta(seconds=60)
-MAX_SECRET = 256  # a password, a nonce, a token or a device id is far shorter
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 USER_KEY = web.AppKey("user_id", int)
-
-
-def _money(t: Translator, amount: Money) -> dict[str, Any]:
-    return {"minor": amount.minor, "text": t.money(amount)}
-
-
-def _optional_money(t: Translator, amount: Money | None) -> dict[str, Any] | None:
-    return None if amount is None else _money(t, amount)
-
-
-def _bad_request(field: str) -> web.HTTPBadRequest:
-    """400 naming the field that is malformed, as JSON like every other answer here."""
-    return web.HTTPBadRequest(text=f'{{"error": "{field}"}}', content_type="application/json")
 
 
 class WebApp:
@@ -233,7 +217,7 @@ class WebApp:
         """A domain error as the chat would word it, in plain text, with its own status."""
         t = await self._translator(user_id)
         status = next((code for kind, code in STATUSES if isinstance(refused, kind)), 400)
-        body: dict[str, Any] = {"error": refused.key, "message": _plain(t.error(refused))}
+        body: dict[str, Any] = {"error": refused.key, "message": shapes.plain(t.error(refused))}
         if isinstance(refused, WrongPassword):
             body["attempts_left"] = refused.params.get("attempts_left")
         log.info("event=webapp_refusal user_id=%s error=%s", user_id, refused.key)
@@ -282,23 +266,23 @@ class WebApp:
 
     async def wallet(self, request: web.Request, user_id: int) -> web.StreamResponse:
         t = await self._translator(user_id)
-        number = _page_number(request)
+        number = shapes.page_number(request)
         wallet = await self.services.cashback.wallet(user_id)
         held = await self.services.certificates.page(user_id, number)
         next_release = wallet.next_release
         return web.json_response(
             {
-                "balance": _money(t, wallet.balance),
+                "balance": shapes.money(t, wallet.balance),
                 "live_certificates": t("webapp-live-certificates", count=wallet.certificates),
-                "certificates": _paged(held.page, lambda item: _certificate(t, item)),
+                "certificates": shapes.paged(held.page, lambda item: shapes.certificate(t, item)),
                 "cashback": {
-                    "available": _money(t, wallet.available),
-                    "on_hold": _money(t, wallet.on_hold),
-                    "pending": _money(t, wallet.pending),
+                    "available": shapes.money(t, wallet.available),
+                    "on_hold": shapes.money(t, wallet.on_hold),
+                    "pending": shapes.money(t, wallet.pending),
                     "next_release": None
                     if next_release is None or next_release.hold_until is None
                     else {
-                        "amount": _money(t, next_release.amount),
+                        "amount": shapes.money(t, next_release.amount),
                         "date": t.date(next_release.hold_until),
                     },
                 },
@@ -307,9 +291,10 @@ class WebApp:
 
     async def history(self, request: web.Request, user_id: int) -> web.StreamResponse:
         t = await self._translator(user_id)
-        before = _cursor(request)
+        before = shapes.cursor(request)
         items, older = await self.services.ledger.history_page(user_id, before_entry=before)
-        return web.json_response({"items": [_movement(t, item) for item in items], "older": older})
+        moved = [shapes.movement(t, item) for item in items]
+        return web.json_response({"items": moved, "older": older})
 
     async def export_history(self, request: web.Request, user_id: int) -> web.StreamResponse:
         """Where the CSV can be fetched without the session: a ticket for this user's history
@@ -345,56 +330,58 @@ class WebApp:
             if item.account == "balance"
         ][-CHART_POINTS:]
         wallet = await self.services.cashback.wallet(user_id)
-        return web.json_response({"points": points, "balance": _money(t, wallet.balance)})
+        return web.json_response({"points": points, "balance": shapes.money(t, wallet.balance)})
 
     async def cashback(self, request: web.Request, user_id: int) -> web.StreamResponse:
         t = await self._translator(user_id)
-        page = await self.services.cashback.page(user_id, _page_number(request))
-        return web.json_response(_paged(page, lambda item: _accrual(t, item)))
+        page = await self.services.cashback.page(user_id, shapes.page_number(request))
+        return web.json_response(shapes.paged(page, lambda item: shapes.accrual(t, item)))
 
     async def orders(self, request: web.Request, user_id: int) -> web.StreamResponse:
         t = await self._translator(user_id)
-        page = await self.services.orders.page(user_id, _page_number(request))
-        return web.json_response(_paged(page, lambda item: _order(t, item)))
+        page = await self.services.orders.page(user_id, shapes.page_number(request))
+        return web.json_response(shapes.paged(page, lambda item: shapes.order(t, item)))
 
     # --- spending, confirmed in the app -------------------------------------------------------
 
     async def pay_order(self, request: web.Request, user_id: int) -> web.StreamResponse:
         """The order's pending payment (the same one the chat confirms), with a nonce."""
         order_id = int(request.match_info["order_id"])
-        body = await _json_object(request)
+        body = await shapes.json_object(request)
         operation = await self.services.orders.prepare_payment(user_id, order_id)
         order = (await self.services.orders.view(user_id, order_id)).order
         t = await self._translator(user_id)
-        return await self._to_confirm(t, user_id, operation, order.title, _device(body))
+        return await self._to_confirm(t, user_id, operation, order.title, shapes.device(body))
 
     async def move_cashback(self, request: web.Request, user_id: int) -> web.StreamResponse:
         """Available cashback onto the balance (as much as the balance cap leaves room for)."""
-        body = await _json_object(request)
+        body = await shapes.json_object(request)
         operation = await self.services.cashback.prepare_move(user_id)
         t = await self._translator(user_id)
-        return await self._to_confirm(t, user_id, operation, t("webapp-move-title"), _device(body))
+        title = t("webapp-move-title")
+        return await self._to_confirm(t, user_id, operation, title, shapes.device(body))
 
     async def withdraw_cashback(self, request: web.Request, user_id: int) -> web.StreamResponse:
         """All available cashback to one of the user's saved cards."""
-        body = await _json_object(request)
+        body = await shapes.json_object(request)
         card_id = body.get("card_id")
         if type(card_id) is not int or not 0 < card_id < 2**53:
-            raise _bad_request("card_id")
+            raise shapes.bad_request("card_id")
         operation = await self.services.cashback.prepare_withdrawal(user_id, card_id)
         t = await self._translator(user_id)
         title = t("webapp-withdraw-title", last4=str(operation.payload.get("last4", "")))
-        return await self._to_confirm(t, user_id, operation, title, _device(body))
+        return await self._to_confirm(t, user_id, operation, title, shapes.device(body))
 
     async def give_gift(self, request: web.Request, user_id: int) -> web.StreamResponse:
         """A gift certificate paid from the balance: ``{"amount": "10.00", "note": ...}``."""
-        body = await _json_object(request)
-        amount_text = _text(body, "amount") or ""
-        note = (_text(body, "note") or "").strip() or None
+        body = await shapes.json_object(request)
+        amount_text = shapes.text_field(body, "amount") or ""
+        note = (shapes.text_field(body, "note") or "").strip() or None
         t = await self._translator(user_id)
         amount = Money.parse(amount_text, t.currency)
         operation = await self.services.gifts.prepare_from_balance(user_id, amount, note)
-        return await self._to_confirm(t, user_id, operation, t("webapp-gift-title"), _device(body))
+        title = t("webapp-gift-title")
+        return await self._to_confirm(t, user_id, operation, title, shapes.device(body))
 
     async def share_gift(self, request: web.Request, user_id: int) -> web.StreamResponse:
         """The giver's unclaimed gift as a prepared message, for the app's ``shareMessage``:
@@ -443,7 +430,7 @@ class WebApp:
             {
                 "operation": operation.id,
                 "title": title,
-                "amount": _optional_money(t, operation.amount),
+                "amount": shapes.optional_money(t, operation.amount),
                 "nonce": nonce,
                 "expires_in": _nonce_seconds(),
                 "device_enrolled": enrolled,
@@ -458,21 +445,21 @@ class WebApp:
             return web.json_response(
                 {"error": "too_many"}, status=429, headers={"Retry-After": "10"}
             )
-        body = await _json_object(request)
-        nonce = _text(body, "nonce")
+        body = await shapes.json_object(request)
+        nonce = shapes.text_field(body, "nonce")
         security = self.services.security
-        token = _text(body, "biometric_token")
+        token = shapes.text_field(body, "biometric_token")
         fresh: str | None
         if token is not None:
-            device = _text(body, "device_id")
+            device = shapes.text_field(body, "device_id")
             if device is None or nonce is None:
                 raise ConfirmationRefused()
             operation, fresh = await security.confirm_with_biometrics(user_id, nonce, device, token)
         else:
-            password = _text(body, "password")
+            password = shapes.text_field(body, "password")
             if nonce is None or password is None:
                 raise ConfirmationRefused()
-            enroll = _text(body, "enroll_device")
+            enroll = shapes.text_field(body, "enroll_device")
             operation, fresh = await security.confirm_with_password(
                 user_id, nonce, password, enroll_device=enroll
             )
@@ -481,7 +468,7 @@ class WebApp:
             "done": True,
             "kind": operation.kind,
             "result": operation.result_id,
-            "amount": _optional_money(t, operation.amount),
+            "amount": shapes.optional_money(t, operation.amount),
             "biometric_token": fresh,
             "message": t(f"webapp-done-{operation.kind.replace('_', '-')}"),
         }
@@ -495,121 +482,9 @@ class WebApp:
         return web.json_response(answer)
 
 
-# --- the answers' shapes -----------------------------------------------------------------------
-
-
 def _page_texts(t: Translator) -> dict[str, str]:
     return {key: t(key) for key in PAGE_TEXTS}
 
 
-def _paged(page: Page[Any], shape: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "items": [shape(item) for item in page.items],
-        "page": page.number,
-        "pages": page.pages,
-        "total": page.total,
-        "more": page.more,
-    }
-
-
-def _certificate(t: Translator, item: Certificate) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "left": t(
-            "webapp-certificate-left",
-            remaining=t.money(item.remaining),
-            nominal=t.money(item.nominal),
-        ),
-        "spent": item.remaining.minor == 0,
-        "source": t(f"webapp-source-{item.source}"),
-        "date": t.date(item.created_at),
-    }
-
-
-def _movement(t: Translator, item: HistoryItem) -> dict[str, Any]:
-    return {
-        "entry": item.entry_id,
-        "date": t.date(item.created_at),
-        "what": describe(t, item),
-        "account": account_name(t, item),
-        "amount": _money(t, item.amount),
-        "after": _money(t, item.balance_after),
-    }
-
-
-def _accrual(t: Translator, item: Accrual) -> dict[str, Any]:
-    source = (
-        t("accrual-source-order", order=item.order_id)
-        if item.order_id is not None
-        else t("accrual-source-certificate")
-    )
-    return {
-        "id": item.id,
-        "date": t.date(item.created_at),
-        "source": source,
-        "amount": _money(t, item.amount),
-        "status": str(item.status),
-        "state": accrual_state(t, item),
-    }
-
-
-def _order(t: Translator, item: Order) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "title": item.title,
-        "date": t.date(item.created_at),
-        "amount": _money(t, item.amount),
-        "cashback": _money(t, item.cashback),
-        "status": str(item.status),
-        "state": t(f"order-status-{item.status.replace('_', '-')}"),
-    }
-
-
-def _plain(text: str) -> str:
-    """A chat message's words without its HTML: the page shows text, never markup."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
 def _nonce_seconds() -> int:
     return int(NONCE_TTL.total_seconds())
-
-
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
-        return {}
-    try:
-        body = await request.json()
-    except ValueError:
-        raise _bad_request("json") from None
-    if not isinstance(body, dict):
-        raise _bad_request("json")
-    return body
-
-
-def _text(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > MAX_SECRET:
-        raise _bad_request(name)
-    return value
-
-
-def _device(body: dict[str, Any]) -> str | None:
-    return _text(body, "device_id") or None
-
-
-def _page_number(request: web.Request) -> int:
-    raw = request.query.get("page", "0")
-    if not raw.isdigit() or len(raw) > 6:
-        raise _bad_request("page")
-    return int(raw)
-
-
-def _cursor(request: web.Request) -> int | None:
-    raw = request.query.get("before")
-    if raw is None:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise _bad_request("before")
-    return int(raw)
