@@ -147,6 +147,17 @@ class Translator:
     def money(self, amount: Money) -> str:
         return _money_text(amount, self.locale)
 
+    def stars(self, nanos: int, *, signed: bool = False) -> str:
+        """Stars from billionths of a Star, every digit kept: 1,250 or 13.5 (13,5)."""
+        text = str(
+            format_decimal(
+                Decimal(nanos).scaleb(-9).normalize(),
+                locale=self.locale,
+                decimal_quantization=False,
+            )
+        )
+        return f"+{text}" if signed and nanos > 0 else text
+
     def date(self, moment: datetime) -> str:
         return str(format_date(moment, "medium", locale=self.locale))
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from bot.emulator.delivery import WebhookDeliveryMixin
 from bot.emulator.entities import parse_html
 from bot.emulator.files import FilesMixin
-from bot.emulator.payments import PaymentsMixin
 from bot.emulator.person import PersonMixin
 from bot.emulator.records import Call, PaymentOutcome, Post
+from bot.emulator.stars import StarsMixin
 from bot.emulator.state import StateMixin
 from bot.emulator.transport import TransportMixin
 from bot.emulator.wire import JSON, ApiError, ApiMethod
@@ -25,7 +25,7 @@ __all__ = ["JSON", "ApiError", "BotAPIEmulator", "Call", "PaymentOutcome", "Post
 
 
 class BotAPIEmulator(
-    PersonMixin, PaymentsMixin, FilesMixin, WebhookDeliveryMixin, TransportMixin, StateMixin
+    PersonMixin, StarsMixin, FilesMixin, WebhookDeliveryMixin, TransportMixin, StateMixin
 ):
     """A Bot API server with users, chats, messages, callback/inline queries and Stars payments."""
 
@@ -53,6 +53,7 @@ class BotAPIEmulator(
             "answerPreCheckoutQuery": self._answer_pre_checkout_query,
             "refundStarPayment": self._refund_star_payment,
             "getStarTransactions": self._get_star_transactions,
+            "getMyStarBalance": self._get_my_star_balance,
             "sendDocument": self._send_document,
             "sendPhoto": self._send_photo,
             "getFile": self._get_file,

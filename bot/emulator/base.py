@@ -48,6 +48,8 @@ class EmulatorBase:
         self._inline_queries: dict[str, JSON] = {}
         self._prepared_messages: dict[str, JSON] = {}  # savePreparedInlineMessage, by id
         self._payments: dict[str, JSON] = {}  # by pre_checkout_query_id
+        self._referrals: dict[int, JSON] = {}  # buyer -> the affiliate who referred them
+        self._star_transfers: list[JSON] = []  # Stars lines with no buyer: emulator/stars.py
         self._checkouts: dict[str, asyncio.Future[tuple[bool, str | None]]] = {}
         self._invoice_links: dict[str, JSON] = {}
         self._files: dict[str, StoredFile] = {}

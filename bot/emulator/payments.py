@@ -168,6 +168,9 @@ class PaymentsMixin(MessagesMixin):
             telegram_payment_charge_id=charge_id,
             provider_payment_charge_id=provider_charge_id,
         )
+        if payment["currency"] == "XTR" and payment["user_id"] in self._referrals:
+            # The program's terms at the time of the charge: bot/emulator/stars.py.
+            payment["affiliate"] = dict(self._referrals[payment["user_id"]])
         success = {
             "currency": payment["currency"],
             "total_amount": payment["total_amount"],
@@ -319,25 +322,3 @@ class PaymentsMixin(MessagesMixin):
         payment.update(refunded=True, status="refunded", refunded_at=int(self.clock()))
         self._publish("payment", payment["chat_id"], payment=payment)
         return True
-
-    async def _get_star_transactions(self, args: Args) -> JSON:
-        """The bot's Stars statement from this emulator's own record of payments: a charge
-        from its payer, and a refund to them under the same id, oldest first."""
-        offset = max(args.opt_int("offset") or 0, 0)
-        limit = min(max(args.opt_int("limit") or 100, 1), 100)
-        lines: list[JSON] = []
-        for payment in self._payments.values():
-            if payment["currency"] != "XTR" or payment["paid_at"] is None:
-                continue
-            partner = {
-                "type": "user",
-                "transaction_type": "invoice_payment",
-                "user": self._user_json(payment["user_id"]),
-                "invoice_payload": payment["invoice_payload"],
-            }
-            base = {"id": payment["telegram_payment_charge_id"], "amount": payment["total_amount"]}
-            lines.append(base | {"date": payment["paid_at"], "source": partner})
-            if payment["refunded_at"] is not None:
-                lines.append(base | {"date": payment["refunded_at"], "receiver": partner})
-        lines.sort(key=lambda line: line["date"])
-        return {"transactions": lines[offset : offset + limit]}

@@ -29,6 +29,11 @@ class StateMixin(EmulatorBase):
                 "messages": {str(chat): records for chat, records in self._messages.items()},
                 "next_message_id": {str(chat): n for chat, n in self._next_message_id.items()},
                 "payments": list(self._payments.values()),
+                "referrals": [
+                    {"user_id": user, "affiliate": affiliate}
+                    for user, affiliate in self._referrals.items()
+                ],
+                "star_transfers": self._star_transfers,
                 "invoice_links": self._invoice_links,
                 "files": [_file_json(stored) for stored in self._files.values()],
                 "commands": [
@@ -55,6 +60,7 @@ class StateMixin(EmulatorBase):
             self._callbacks,
             self._inline_queries,
             self._payments,
+            self._referrals,
             self._invoice_links,
             self._files,
             self._files_by_path,
@@ -67,6 +73,7 @@ class StateMixin(EmulatorBase):
             store.clear()
         self._blocked.clear()
         self._updates.clear()
+        self._star_transfers.clear()
         self._changed()
 
     def announce_reset(self) -> None:
@@ -92,6 +99,9 @@ class StateMixin(EmulatorBase):
         next_ids = {int(chat): int(n) for chat, n in state["next_message_id"].items()}
         payments = {str(p["pre_checkout_query_id"]): p for p in state["payments"]}
         links = dict(state["invoice_links"])
+        # Both came after version 1's first files, which carry on without them.
+        referrals = {int(i["user_id"]): dict(i["affiliate"]) for i in state.get("referrals", [])}
+        transfers = [dict(line) for line in state.get("star_transfers", [])]
         files = [_stored_file(item) for item in state["files"]]
         commands = {(i["scope"], i["language"]): i["commands"] for i in state["commands"]}
         buttons = {i["chat_id"]: i["button"] for i in state["menu_buttons"]}
@@ -109,6 +119,8 @@ class StateMixin(EmulatorBase):
         self._messages.update(messages)
         self._next_message_id.update(next_ids)
         self._payments.update(payments)
+        self._referrals.update(referrals)
+        self._star_transfers.extend(transfers)
         self._invoice_links.update(links)
         for stored in files:
             self._files[stored.file_id] = stored

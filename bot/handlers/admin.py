@@ -19,6 +19,7 @@ from bot.handlers.filters import OperatorsChat, PrivateChat
 from bot.i18n import Translator
 from bot.runtime.reconcile import StarsReconciler
 from bot.runtime.refunds import StarsRefunds
+from bot.screens import certificates as certificate_screens
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -82,8 +83,9 @@ async def refund(ctx: Context) -> None:
 
 
 async def reconcile(ctx: Context) -> None:
-    problems = await ctx.reconciler.run(always_report=True)
-    await ctx.say("admin-reconcile-done", count=len(problems))
+    report = await ctx.reconciler.run(always_report=True)
+    done = ctx.t("admin-reconcile-done", count=len(report.problems))
+    await ctx.message.answer(f"{done}\n\n{certificate_screens.stars_books(ctx.t, report.books)}")
 
 
 async def bill(ctx: Context) -> None:

@@ -51,6 +51,7 @@ from bot.services import Services
 from bot.services.cashback import OPERATORS_CARD as WITHDRAWAL_CARD
 from bot.services.notices import AFTER_MONEY, OPERATORS_WATCH, NoticeService, decode
 from bot.services.orders import BILLED, CHANGED, OPERATORS_CARD
+from bot.services.reconciliation import NANOS
 from bot.services.support import PAYMENT_TICKET
 from bot.services.users import UserService
 from bot.storage.errors import StorageError
@@ -116,7 +117,11 @@ class LiveCards:
         return cashback_screens.withdrawal_card(t, view)
 
     async def _reconcile_report(self, t: Translator, params: dict[str, Any]) -> Screen:
-        return certificate_screens.reconcile_report(t, params["problems"])
+        if "differences" in params:
+            return certificate_screens.reconcile_report(t, params["differences"])
+        # Queued before amounts were kept in billionths of a Star: whole Stars.
+        legacy = [[*row[:3], int(row[3]) * NANOS] for row in params["problems"]]
+        return certificate_screens.reconcile_report(t, legacy)
 
     async def _payment_ticket(self, t: Translator, params: dict[str, Any]) -> Screen:
         user_id = str(params["user_id"])

@@ -5,6 +5,7 @@ and typed amounts that must change nothing."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from tests.e2e.test_skeleton import buttons, say, tap
 
 ALICE = 1001
 BOB = 1002
+CAROL = 1003
 ADMIN = 4242
 OPERATORS = -100500
 
@@ -307,6 +309,11 @@ async def test_reconciliation_finds_a_planted_difference(
     emulator.add_group_chat(OPERATORS, "Operators", members=[ADMIN])
     first = await buy(emulator, bot, ALICE, "$10")
     second = await buy(emulator, bot, ALICE, "$5")
+    first_stars = next(
+        p["total_amount"]
+        for p in emulator.payments()
+        if p["telegram_payment_charge_id"] == first.telegram_payment_charge_id
+    )
     clean = await say(emulator, ADMIN, "/admin_reconcile")
     assert "no differences" in clean.params["text"]
 
@@ -314,13 +321,54 @@ async def test_reconciliation_finds_a_planted_difference(
     await emulator_refund_silently(emulator, ALICE, first.telegram_payment_charge_id)
     mark = emulator.call_count()
     found = await say(emulator, ADMIN, "/admin_reconcile")
-    assert "1 difference" in found.params["text"]
+    assert "2 differences" in found.params["text"]
     report = await emulator.wait_for_call(
         "sendMessage", lambda c: int(c.params["chat_id"]) == OPERATORS, after=mark
     )
     assert first.telegram_payment_charge_id in report.params["text"]
     assert "not reversed" in report.params["text"]
     assert second.telegram_payment_charge_id not in report.params["text"]
+    # The balance is short by the refund, which the books don't know of.
+    assert f"differs from the books by ⭐ -{first_stars}" in report.params["text"]
+
+
+async def test_the_stars_account_counts_commissions_and_withdrawals(
+    emulator: BotAPIEmulator, start_bot: Any
+) -> None:
+    """getMyStarBalance as an invariant: what the ledger collected, less refunds, less the
+    affiliates' commissions, less withdrawals, is what Telegram holds, to the billionth."""
+    bot = await start_bot(admin_ids=str(ADMIN), support_chat_id=str(OPERATORS))
+    emulator.add_user(ALICE, "Alice")
+    emulator.add_user(BOB, "Bob")
+    emulator.add_user(ADMIN, "Operator")
+    emulator.add_group_chat(OPERATORS, "Operators", members=[ADMIN])
+    await buy(emulator, bot, ALICE, "$10")
+    emulator.refer(BOB, affiliate_id=CAROL, commission_per_mille=105)
+    referred = await buy(emulator, bot, BOB, "$5")
+    emulator.withdraw_stars(100)
+    emulator.spend_on_ads(20)
+    emulator.earn_commission(250_000_000, sponsor_id=CAROL, commission_per_mille=50)
+
+    answer = await say(emulator, ADMIN, "/admin_reconcile")
+    text = answer.params["text"]
+    assert "no differences" in text, text
+    charged = {p["telegram_payment_charge_id"]: p["total_amount"] for p in emulator.payments()}
+    bob_stars = charged[referred.telegram_payment_charge_id]
+    commission = Decimal(bob_stars) * Decimal("0.105")
+    assert f"Affiliate commissions: -{commission.normalize():f}" in text
+    assert "Withdrawn to Fragment: -100" in text and "Telegram Ads: -20" in text
+    assert "Earned as an affiliate: +0.25" in text
+    balance = Decimal(emulator.star_balance()).scaleb(-9).normalize()
+    assert f"Balance by the books: {balance:f}" in text
+    assert f"Telegram's balance: {balance:f}" in text
+
+    # Bob's refund takes back the net; his affiliate returns the share, and all still agrees.
+    await emulator.refund_payment_update(BOB, referred.telegram_payment_charge_id)
+    await bot.settled(emulator)
+    report = await bot.app.reconciler.run()
+    assert report.problems == []
+    assert report.books.commissions == 0
+    assert report.books.balance == emulator.star_balance()
 
 
 async def emulator_refund_silently(emulator: BotAPIEmulator, user_id: int, charge: Any) -> None:
@@ -441,4 +489,4 @@ async def test_one_invoice_paid_from_two_devices_returns_the_second_charge_once(
     await books_balance(bot)
     assert await query(bot.app.db, "SELECT status FROM returned_charges") == [("returned",)]
     # Reconciliation finds both movements accounted for.
-    assert await bot.app.reconciler.run() == []
+    assert (await bot.app.reconciler.run()).problems == []

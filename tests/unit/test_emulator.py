@@ -34,6 +34,8 @@ from aiogram.types import (
     LabeledPrice,
     Message,
     PreCheckoutQuery,
+    TransactionPartnerFragment,
+    TransactionPartnerUser,
 )
 from aiohttp import web
 
@@ -595,6 +597,49 @@ async def test_declined_expired_and_refunded_payments(emulator: BotAPIEmulator, 
     assert refund["kind"] == "refunded_payment"
     statuses = sorted(p["status"] for p in emulator.payments())
     assert statuses == ["declined", "expired", "refunded"]
+
+
+async def test_the_stars_statement_and_balance_with_an_affiliate(
+    emulator: BotAPIEmulator, bot: Bot
+) -> None:
+    """As the Bot API gives them: a referred buyer's line is what reached the bot, with the
+    affiliate's share beside it, in whole Stars and billionths; refunds and withdrawals go out."""
+    emulator.refer(ALICE, affiliate_id=BORIS, commission_per_mille=105)
+    invoice = await send_stars_invoice(bot)  # 50 Stars
+    paying = asyncio.create_task(emulator.pay_invoice(ALICE, invoice.message_id))
+    [update] = await bot.get_updates(timeout=5)
+    assert update.pre_checkout_query is not None
+    await bot.answer_pre_checkout_query(update.pre_checkout_query.id, ok=True)
+    charge = (await paying).telegram_payment_charge_id
+    assert charge is not None
+
+    balance = await bot.get_my_star_balance()
+    assert (balance.amount, balance.nanostar_amount) == (44, 750_000_000)  # 50 less 5.25
+    [line] = (await bot.get_star_transactions()).transactions
+    assert (line.id, line.amount, line.nanostar_amount) == (charge, 44, 750_000_000)
+    assert isinstance(line.source, TransactionPartnerUser) and line.receiver is None
+    affiliate = line.source.affiliate
+    assert affiliate is not None and affiliate.affiliate_user is not None
+    assert (affiliate.affiliate_user.id, affiliate.commission_per_mille) == (BORIS, 105)
+    assert (affiliate.amount, affiliate.nanostar_amount) == (5, 250_000_000)
+
+    emulator.withdraw_stars(40)
+    with pytest.raises(ValueError, match="too small"):
+        emulator.withdraw_stars(5)
+    # A dispute Telegram settles takes the Stars back even when the balance goes below zero.
+    await emulator.refund_payment_update(ALICE, charge)
+    lines = (await bot.get_star_transactions(offset=1)).transactions  # past the charge
+    [withdrawal] = [line for line in lines if line.receiver and line.receiver.type == "fragment"]
+    [refund] = [line for line in lines if line.receiver and line.receiver.type == "user"]
+    assert isinstance(withdrawal.receiver, TransactionPartnerFragment)
+    assert isinstance(refund.receiver, TransactionPartnerUser) and refund.amount == 44
+    assert refund.receiver.affiliate is not None and refund.receiver.affiliate.amount == -5
+    balance = await bot.get_my_star_balance()  # 44.75 - 40 - 44.75
+    assert (balance.amount, balance.nanostar_amount) == (-40, None)
+
+    restored = BotAPIEmulator(token=emulator.token)
+    restored.import_state(json.loads(json.dumps(emulator.export_state())))
+    assert restored.star_balance() == emulator.star_balance() == -40 * 10**9
 
 
 async def test_invoice_validation_and_links(emulator: BotAPIEmulator, bot: Bot) -> None:

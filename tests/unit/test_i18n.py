@@ -134,7 +134,14 @@ DYNAMIC_KEYS = (
     ),
     *(
         f"ops-discrepancy-{kind}"
-        for kind in ("uncredited", "unreversed", "unknown-to-telegram", "unreturned")
+        for kind in (
+            "uncredited",
+            "unreversed",
+            "unknown-to-telegram",
+            "unreturned",
+            "amount",
+            "balance",
+        )
     ),
 )
 CARD_REASONS = ("format", "checksum", "brand", "expiry_format", "expired")

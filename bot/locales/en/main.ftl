@@ -371,6 +371,8 @@ ops-discrepancy-uncredited = • charge { $charge_id } (user { $user_id }, ⭐ {
 ops-discrepancy-unreversed = • refund of { $charge_id } (user { $user_id }, ⭐ { $stars }) is not reversed in the ledger
 ops-discrepancy-unknown-to-telegram = • credit { $charge_id } (user { $user_id }, ⭐ { $stars }) is not in Telegram's statement
 ops-discrepancy-unreturned = • second payment { $charge_id } (user { $user_id }, ⭐ { $stars }) is not returned yet
+ops-discrepancy-amount = • charge { $charge_id } (user { $user_id }): Telegram's amount differs from the ledger's by ⭐ { $stars }
+ops-discrepancy-balance = • Telegram's Stars balance differs from the books by ⭐ { $stars }
 admin-refund-usage = Usage: /admin_refund CHARGE_ID
 admin-refund-refused = Not refunded: charge { $charge_id }: { $reason }.
 admin-refund-telegram = Telegram refused to refund { $charge_id }: { $error }
@@ -382,6 +384,24 @@ admin-reconcile-done = Reconciliation done: { $count ->
         [one] 1 difference, posted to the operators' chat.
        *[other] { $count } differences, posted to the operators' chat.
     }
+admin-stars-books =
+    ⭐ Stars account
+    Collected from buyers: { $collected }
+    Refunded to buyers: { $refunded }
+    Affiliate commissions: { $commissions }
+    Income: { $income }
+    { $transfers }
+    Balance by the books: { $expected }
+    Telegram's balance: { $balance }
+admin-stars-transfer = { $kind ->
+        [fragment] Withdrawn to Fragment
+        [telegram_ads] Telegram Ads
+        [telegram_api] Paid broadcasts
+        [affiliate_program] Earned as an affiliate
+       *[other] Other movements
+    }: { $amount }
+admin-stars-no-transfers = No withdrawals or other movements.
+admin-stars-balance-moving = not compared: it changed while the statement was read
 
 ## Orders
 

@@ -379,6 +379,8 @@ ops-discrepancy-uncredited = • платёж { $charge_id } (пользоват
 ops-discrepancy-unreversed = • возврат { $charge_id } (пользователь { $user_id }, ⭐ { $stars }) не списан в журнале
 ops-discrepancy-unknown-to-telegram = • зачисление { $charge_id } (пользователь { $user_id }, ⭐ { $stars }) отсутствует в выписке Telegram
 ops-discrepancy-unreturned = • второй платёж { $charge_id } (пользователь { $user_id }, ⭐ { $stars }) ещё не возвращён
+ops-discrepancy-amount = • платёж { $charge_id } (пользователь { $user_id }): сумма у Telegram отличается от журнала на ⭐ { $stars }
+ops-discrepancy-balance = • баланс Stars у Telegram отличается от расчётного на ⭐ { $stars }
 admin-refund-usage = Использование: /admin_refund CHARGE_ID
 admin-refund-refused = Возврат не сделан: платёж { $charge_id }: { $reason }.
 admin-refund-telegram = Telegram отказал в возврате { $charge_id }: { $error }
@@ -391,6 +393,24 @@ admin-reconcile-done = Сверка завершена: { $count ->
         [few] { $count } расхождения, отправлены в чат операторов.
        *[other] { $count } расхождений, отправлены в чат операторов.
     }
+admin-stars-books =
+    ⭐ Счёт Stars
+    Получено от покупателей: { $collected }
+    Возвращено покупателям: { $refunded }
+    Комиссии партнёрам: { $commissions }
+    Доход: { $income }
+    { $transfers }
+    Баланс по расчёту: { $expected }
+    Баланс у Telegram: { $balance }
+admin-stars-transfer = { $kind ->
+        [fragment] Выведено на Fragment
+        [telegram_ads] Telegram Ads
+        [telegram_api] Платные рассылки
+        [affiliate_program] Получено как партнёр
+       *[other] Прочие движения
+    }: { $amount }
+admin-stars-no-transfers = Выводов и прочих движений нет.
+admin-stars-balance-moving = не сверен: менялся, пока читалась выписка
 
 ## Orders
 

@@ -254,6 +254,14 @@ class CertificateRepository:
         )
         return {row["charge_id"]: _returned(row) for row in rows}
 
+    async def returned_in(self, currency: str) -> list[ReturnedCharge]:
+        """Every second payment in ``currency``, returned or not (reconciliation sums them)."""
+        rows = await self.session.fetch(
+            f"SELECT {_RETURNED} FROM returned_charges WHERE currency = $1 ORDER BY created_at",
+            currency,
+        )
+        return [_returned(row) for row in rows]
+
     async def charges(self, currency: str) -> list[Purchase]:
         """Every charged purchase in ``currency``, oldest first (reconciliation reads them)."""
         rows = await self.session.fetch(
