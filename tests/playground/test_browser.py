@@ -885,13 +885,17 @@ async def pay_in_the_mini_app(page: Any, playground: Playground, width: int) -> 
     await app.locator("button[data-tab=orders]").click()
     await app.locator("#orders li", has_text="Лампа").locator("button.pay").click()
     await app.locator("#confirm-amount", has_text="12,01").wait_for()
+    # Telegram's main button under the app confirms; the sheet's own is for other clients.
+    await page.locator("#webapp-main", has_text="12,01").wait_for()
+    assert await app.locator("#confirm-submit").is_hidden()
+    assert await page.locator("#webapp-back").is_visible()
     await app.locator("#confirm-password").fill("not-my-password")
-    await app.locator("#confirm-submit").click()
+    await page.click("#webapp-main")
     await app.locator("#confirm-error", has_text="Неверный").wait_for()
     await app.locator("#confirm-password").fill("secret-pass-42")
     await app.locator("#confirm-enroll").check()
     await page.screenshot(path=str(ARTIFACTS / f"miniapp-confirm-password-{width}.png"))
-    await app.locator("#confirm-submit").click()
+    await page.click("#webapp-main")
     await page.locator("#bio-text", has_text="Allow Giftwallet").wait_for()
     await page.click("#bio-approve")
     await app.locator("#toast", has_text="Оплачено").wait_for()
@@ -915,7 +919,9 @@ async def pay_in_the_mini_app(page: Any, playground: Playground, width: int) -> 
     await page.screenshot(path=str(ARTIFACTS / f"miniapp-biometric-denied-{width}.png"))
 
     # A gift from the balance, confirmed with Face ID: its link is ready to share.
-    await app.locator("#confirm-cancel").click()
+    await page.click("#webapp-back")  # Telegram's back button cancels, as the sheet's would
+    await app.locator("#confirm").wait_for(state="hidden")
+    assert await page.locator("#webapp-main").is_hidden()
     await app.locator("button[data-tab=overview]").click()
     await app.locator("#gift-amount").fill("5")
     await app.locator("#gift-note").fill("С праздником!")
@@ -935,7 +941,7 @@ async def pay_in_the_mini_app(page: Any, playground: Playground, width: int) -> 
     assert await app.locator("#cb-no-cards").is_visible()
     await app.locator("#cb-move").click()
     await app.locator("#confirm-password").fill("secret-pass-42")
-    await app.locator("#confirm-submit").click()
+    await page.click("#webapp-main")
     await app.locator("#toast", has_text="кешбэк на вашем балансе").wait_for()
     await app.locator("#cb-available-2", has_text="0,00").wait_for()
     assert await balance() == 5000 - 1201 - 300 - 500 + 50

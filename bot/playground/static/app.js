@@ -920,6 +920,8 @@ async function openWebApp(userId) {
   });
   state.webAppUserId = user.id;
   $("bio-prompt").hidden = true;
+  $("webapp-main").hidden = true;
+  $("webapp-back").hidden = true;
   $("webapp-who").textContent = `· Mini App, as ${user.name}`;
   $("webapp-events").textContent = "";
   // A new query each time: a changed hash alone would not reload the frame.
@@ -1002,6 +1004,18 @@ async function onBiometricEvent(eventType, data) {
   }
 }
 
+function setupMainButton(params) {
+  // Drawn by the client under the app, in the colours and words the app chose.
+  const button = $("webapp-main");
+  button.hidden = !(params && params.is_visible);
+  if (button.hidden) return;
+  button.textContent = params.text || "Continue";
+  button.style.background = params.color || "";
+  button.style.color = params.text_color || "";
+  button.disabled = params.is_active === false || Boolean(params.is_progress_visible);
+  button.classList.toggle("busy", Boolean(params.is_progress_visible));
+}
+
 async function sharePrepared(preparedId) {
   // Telegram would let the person pick a chat; here the card is shown and counts as sent.
   try {
@@ -1029,6 +1043,10 @@ function onWebAppMessage(event) {
     postToWebApp("theme_changed", { theme_params: THEMES[$("webapp-theme").value] });
   } else if (message.eventType === "web_app_send_prepared_message") {
     sharePrepared(message.eventData && message.eventData.id);
+  } else if (message.eventType === "web_app_setup_main_button") {
+    setupMainButton(message.eventData);
+  } else if (message.eventType === "web_app_setup_back_button") {
+    $("webapp-back").hidden = !(message.eventData && message.eventData.is_visible);
   } else if (message.eventType === "web_app_close") {
     closeWebApp();
   }
@@ -1115,6 +1133,8 @@ function wire() {
   });
   $("menu-app-button").addEventListener("click", () => openWebApp());
   $("webapp-close").addEventListener("click", closeWebApp);
+  $("webapp-main").addEventListener("click", () => postToWebApp("main_button_pressed", {}));
+  $("webapp-back").addEventListener("click", () => postToWebApp("back_button_pressed", {}));
   $("webapp-theme").addEventListener("change", () => {
     postToWebApp("theme_changed", { theme_params: THEMES[$("webapp-theme").value] });
   });

@@ -227,6 +227,40 @@ async function loadOrders(page = 0) {
 // --- spending, confirmed here: the payment password, or the device's biometrics ---------------
 
 const biometrics = tg && tg.BiometricManager ? tg.BiometricManager : null;
+// Telegram's own buttons under the app (Bot API 6.1): the confirmation is pressed where a
+// person's thumb already is, and the back button cancels it. The sheet keeps its own buttons
+// for a client without them.
+const bottomBar = tg && tg.isVersionAtLeast && tg.isVersionAtLeast("6.1");
+const mainButton = bottomBar && tg.MainButton ? tg.MainButton : null;
+const backButton = bottomBar && tg.BackButton ? tg.BackButton : null;
+
+function showConfirmButtons(step) {
+  $("confirm-submit").hidden = Boolean(mainButton);
+  if (mainButton) {
+    const amount = step.amount ? ` · ${step.amount.text}` : "";
+    mainButton.setParams({ text: `${say("webapp-confirm")}${amount}`, is_visible: true, is_active: true });
+  }
+  if (backButton) backButton.show();
+}
+
+function hideConfirmButtons() {
+  if (mainButton) {
+    mainButton.hideProgress();
+    mainButton.hide();
+  }
+  if (backButton) backButton.hide();
+}
+
+function confirmBusy(busy) {
+  // A locked or lapsed operation stays unconfirmable: only Cancel is left.
+  const off = busy || Boolean(state.confirm && state.confirm.closed);
+  $("confirm-submit").disabled = off;
+  if (!mainButton) return;
+  if (busy) mainButton.showProgress(false);
+  else mainButton.hideProgress();
+  if (off) mainButton.disable();
+  else mainButton.enable();
+}
 
 function initBiometrics() {
   if (!biometrics) return;
@@ -263,6 +297,7 @@ async function startConfirm(path, body) {
   $("confirm-biometric").hidden = !(device && step.device_enrolled && biometrics.isBiometricTokenSaved);
   confirmError("");
   $("confirm").hidden = false;
+  showConfirmButtons(step);
   $("confirm-password").focus();
 }
 
@@ -270,6 +305,7 @@ function closeConfirm() {
   $("confirm").hidden = true;
   $("confirm-password").value = "";
   state.confirm = null;
+  hideConfirmButtons();
 }
 
 async function freshNonce() {
@@ -333,7 +369,8 @@ async function refusedHere(error) {
   const text = error.body.error === "too_many" ? say("webapp-too-many") : error.message;
   confirmError(text);
   if (error.status === 423 || error.body.error === "error-operation-gone") {
-    $("confirm-submit").disabled = true;
+    if (state.confirm) state.confirm.closed = true;
+    confirmBusy(false);
     return;
   }
   await freshNonce();
@@ -346,7 +383,7 @@ async function confirmWithPassword(event) {
   if (!step || !password) return;
   const device = biometricDevice();
   const enroll = device && $("confirm-enroll").checked ? device : undefined;
-  $("confirm-submit").disabled = true;
+  confirmBusy(true);
   try {
     const answer = await post("confirm", { nonce: step.nonce, password, enroll_device: enroll });
     $("confirm-password").value = "";
@@ -356,7 +393,7 @@ async function confirmWithPassword(event) {
     $("confirm-password").value = "";
     await refusedHere(error).catch(fail);
   } finally {
-    $("confirm-submit").disabled = false;
+    if (state.confirm) confirmBusy(false);
   }
 }
 
@@ -464,6 +501,8 @@ $("cb-withdraw").addEventListener("click", () => {
   startConfirm("cashback/withdraw", { card_id: Number($("cb-card").value) }).catch(fail);
 });
 $("confirm-cancel").addEventListener("click", closeConfirm);
+if (mainButton) mainButton.onClick(() => { if (state.confirm) $("confirm-form").requestSubmit(); });
+if (backButton) backButton.onClick(closeConfirm);
 $("confirm-biometric").addEventListener("click", confirmWithBiometrics);
 if (tg) {
   tg.ready();
