@@ -28,6 +28,7 @@ WITHDRAWAL = "withdrawal"
 ORDER = "order"  # the buyer's bill and every change of their order
 ACCOUNT = "account"  # a password reset or a refund by an operator
 SUPPORT = "support"  # an operator's reply
+RECEIPT = "receipt"  # a spend the person confirmed in the Mini App, recorded in the chat
 OPERATORS = "operators"
 # The notice that says what an update did to the money (drawn by bot/screens/steps.py).
 AFTER_MONEY = "error-after-money"

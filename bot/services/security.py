@@ -32,7 +32,7 @@ from bot.domain.errors import (
 from bot.domain.models import PendingOperation, SecretRecord
 from bot.domain.money import Money
 from bot.services.hashing import SecretHasher
-from bot.services.notices import ACCOUNT, write_notice
+from bot.services.notices import ACCOUNT, RECEIPT, write_notice
 from bot.storage.database import Database, retry_on_conflict
 from bot.storage.uow import UnitOfWork
 
@@ -388,6 +388,7 @@ class SecurityService:
         token = secrets.token_urlsafe(32) if enroll_device else None
         async with self.db.unit_of_work() as uow:
             operation = await self._execute(uow, user_id, operation_id)
+            await self._app_receipt(uow, operation)
             if enroll_device and token is not None:
                 await uow.security.enroll_device(
                     user_id, enroll_device, _digest(token), self.clock.now()
@@ -414,8 +415,24 @@ class SecurityService:
                 log.warning("event=biometric_token_refused user_id=%s", user_id)
                 raise ConfirmationRefused()
             operation = await self._execute(uow, user_id, operation_id)
+            await self._app_receipt(uow, operation)
         self._confirmed(operation, "app_biometrics")
         return operation, fresh
+
+    async def _app_receipt(self, uow: UnitOfWork, operation: PendingOperation) -> None:
+        """A line in the chat for a spend confirmed in the app, with the money step: the chat
+        stays the record of what happened, and a spend someone else made shows there."""
+        await write_notice(
+            uow,
+            operation.user_id,
+            RECEIPT,
+            "notice-app-confirmed",
+            self.clock.now(),
+            key=f"app-confirmed:{operation.id}",
+            operation=str(operation.kind),
+            ref=str(operation.payload.get("order", "")),
+            amount=operation.amount if operation.amount is not None else "",
+        )
 
     async def forget_nonces(self) -> int:
         """Delete nonces that lapsed more than NONCE_KEPT ago; returns how many."""

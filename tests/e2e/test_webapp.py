@@ -266,6 +266,12 @@ async def test_an_order_is_paid_with_the_password_then_with_biometrics(
         # The chat's own path finds the operation done: one payment, whichever path confirms.
         status, _ = await mini.post_as(session, f"api/orders/{first}/pay", {})
         assert status >= 400 and await balance_of(bot, ALICE) == 5000 - 1201
+        # The chat keeps the record: a receipt for the spend, sent with the money step.
+        receipt = await emulator.wait_for_call(
+            "sendMessage",
+            lambda c: int(c.params["chat_id"]) == ALICE and "in the app" in c.params["text"],
+        )
+        assert f"order #{first} paid, $12.01" in receipt.params["text"]
 
         second = await bill(emulator, "3.00", "Cable")
         status, step = await mini.post_as(session, f"api/orders/{second}/pay", phone)
@@ -300,6 +306,13 @@ async def test_an_order_is_paid_with_the_password_then_with_biometrics(
         assert (await mini.post_as(session, "api/confirm", revoked))[0] == 409
         assert await balance_of(bot, ALICE) == 5000 - 1201 - 300
         assert await bot.app.services.ledger.check_invariants() == []
+        await bot.notices_out()
+        receipts = [
+            c
+            for c in emulator.calls("sendMessage")
+            if int(c.params["chat_id"]) == ALICE and "in the app" in c.params["text"]
+        ]
+        assert len(receipts) == 2  # one a spend: the refused tries left none
     finally:
         await mini.http.close()
 

@@ -662,6 +662,13 @@ webapp-too-many = Too many attempts at once. Wait a few seconds.
 webapp-move-title = Cashback to the balance
 webapp-withdraw-title = Cashback to the card •••• { $last4 }
 webapp-gift-title = A gift certificate from your balance
+notice-app-confirmed = 📱 Confirmed in the app: { $operation ->
+        [order_pay] order #{ $ref } paid
+        [cashback_move] cashback moved to the balance
+        [cashback_withdraw] cashback withdrawal requested
+       *[other] a gift certificate made from the balance
+    }, { $amount }.
+    Not you? Change your payment password in 🔐 Security now.
 webapp-done-order-pay = Paid. The shop has the order.
 webapp-done-cashback-move = Done: the cashback is on your balance.
 webapp-done-cashback-withdraw = Requested: operators pay it to your card, and you hear when it is paid.

@@ -671,6 +671,13 @@ webapp-too-many = Слишком много попыток подряд. Под�
 webapp-move-title = Кешбэк на баланс
 webapp-withdraw-title = Кешбэк на карту •••• { $last4 }
 webapp-gift-title = Подарочный сертификат с вашего баланса
+notice-app-confirmed = 📱 Подтверждено в приложении: { $operation ->
+        [order_pay] заказ №{ $ref } оплачен
+        [cashback_move] кешбэк переведён на баланс
+        [cashback_withdraw] запрошен вывод кешбэка
+       *[other] подарочный сертификат с баланса
+    }, { $amount }.
+    Это были не вы? Смените платёжный пароль в разделе 🔐 Безопасность.
 webapp-done-order-pay = Оплачено. Магазин получил заказ.
 webapp-done-cashback-move = Готово: кешбэк на вашем балансе.
 webapp-done-cashback-withdraw = Заявка принята: операторы переведут деньги на карту, вы получите уведомление.
