@@ -65,8 +65,7 @@ async def cashback_screen(
 ) -> None:
     await state.clear()
     page = callback_data.page if isinstance(callback_data, CashbackAction) else 0
-    summary = await services.cashback.summary(user.id)
-    accruals = await services.cashback.page(user.id, page)
+    summary, accruals = await services.cashback.screen(user.id, page)
     lines = [
         t(
             "cashback-title",

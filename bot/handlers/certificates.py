@@ -52,14 +52,13 @@ async def buy_screen(
 ) -> None:
     await state.clear()
     certificates = services.certificates
-    balances = await services.ledger.balances(user.id)
-    count = await certificates.count(user.id)
+    wallet = await services.cashback.wallet(user.id)  # the balance and its count, in one read
     policy = certificates.policy
     unit = Money.from_units(1, certificates.currency)
     text = t(
         "buy-intro",
-        balance=t.money(balances.balance),
-        count=count,
+        balance=t.money(wallet.balance),
+        count=wallet.certificates,
         cashback=t.percent(policy.cashback_percent),
         min=t.money(policy.minimum),
         max=t.money(policy.maximum),

@@ -31,6 +31,7 @@ from bot.services.notices import (
 )
 from bot.services.security import SecurityService
 from bot.storage.database import Database, retry_on_conflict
+from bot.storage.repositories.cashback import WalletFigures
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -213,21 +214,21 @@ class CashbackService:
     # --- reading --------------------------------------------------------------------------
 
     async def summary(self, user_id: int) -> CashbackSummary:
+        return _summary(await self.wallet(user_id))
+
+    async def screen(self, user_id: int, page: int) -> tuple[CashbackSummary, Page[Accrual]]:
+        """/cashback's totals and a page of its accruals, in one read."""
         async with self.db.read() as uow:
-            totals = await uow.cashback.totals(user_id)
-            held = await self.ledger.held(uow, user_id)
-            upcoming = await uow.cashback.next_release(user_id)
-        zero = self.ledger.zero()
-        return CashbackSummary(
-            pending=totals.get("pending", zero),
-            on_hold=totals.get("on_hold", zero),
-            available=held.cashback_available,
-            next_release=upcoming,
-        )
+            figures = await uow.cashback.wallet(user_id)
+            accruals = await self._page(uow, user_id, page)
+        return _summary(self._wallet(figures)), accruals
 
     async def wallet(self, user_id: int) -> Wallet:
         async with self.db.read() as uow:
-            figures = await uow.cashback.wallet(user_id)
+            return self._wallet(await uow.cashback.wallet(user_id))
+
+    @staticmethod
+    def _wallet(figures: WalletFigures) -> Wallet:
         return Wallet(
             balance=figures.balance,
             certificates=figures.certificates,
@@ -239,10 +240,13 @@ class CashbackService:
         )
 
     async def page(self, user_id: int, page: int) -> Page[Accrual]:
-        page = max(page, 0)
         async with self.db.read() as uow:
-            accruals = await uow.cashback.page(user_id, PAGE_SIZE, page * PAGE_SIZE)
-            total = await uow.cashback.count(user_id)
+            return await self._page(uow, user_id, page)
+
+    @staticmethod
+    async def _page(uow: UnitOfWork, user_id: int, page: int) -> Page[Accrual]:
+        page = max(page, 0)
+        accruals, total = await uow.cashback.page(user_id, PAGE_SIZE, page * PAGE_SIZE)
         return Page(accruals, page, PAGE_SIZE, total)
 
     async def drift(self) -> list[str]:
@@ -441,3 +445,12 @@ class CashbackService:
             operation.user_id, amount, "cashback", self.clock.now()
         )
         log.info("event=cashback_moved user_id=%s amount=%s", operation.user_id, operation.amount)
+
+
+def _summary(wallet: Wallet) -> CashbackSummary:
+    return CashbackSummary(
+        pending=wallet.pending,
+        on_hold=wallet.on_hold,
+        available=wallet.available,
+        next_release=wallet.next_release,
+    )

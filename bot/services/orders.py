@@ -214,8 +214,7 @@ class OrderService:
     async def page(self, user_id: int, page: int) -> Page[Order]:
         page = max(page, 0)
         async with self.db.read() as uow:
-            orders = await uow.orders.page(user_id, PAGE_SIZE, page * PAGE_SIZE)
-            total = await uow.orders.count(user_id)
+            orders, total = await uow.orders.page(user_id, PAGE_SIZE, page * PAGE_SIZE)
         return Page(orders, page, PAGE_SIZE, total)
 
     async def payable_now(self, user_id: int) -> Order | None:

@@ -313,3 +313,15 @@ async def test_a_gift_from_the_balance_shows_the_gift_its_operation_made(shop: S
     made = await gifts.made_by(small_done)
     assert (made.amount, made.note) == (usd(1000), None)  # not the newest gift ($20.00)
     assert (await gifts.latest_of(ALICE)).amount == usd(2000)  # type: ignore[union-attr]
+
+
+async def test_order_pages_carry_their_total_in_one_read(shop: Shop) -> None:
+    """Newest first, 5 a page, the total read with the page: past the end it is still known,
+    and another buyer's orders are no part of it."""
+    made = [(await shop.orders.create(ALICE, f"Item {n}", usd(100 + n))).id for n in range(7)]
+    await shop.orders.create(BOB, "Not Alice's", usd(100))
+    first, second, past = [await shop.orders.page(ALICE, n) for n in (0, 1, 3)]
+    assert [order.id for order in first.items] == made[::-1][:5]
+    assert [order.id for order in second.items] == made[1::-1]
+    assert (first.total, second.total, past.total, past.items) == (7, 7, 7, [])
+    assert (await shop.orders.page(BOB, 0)).total == 1

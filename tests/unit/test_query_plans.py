@@ -71,13 +71,16 @@ async def world(database_url: str) -> AsyncIterator[LedgerWorld]:
 
 
 async def _hot_statements(world: LedgerWorld) -> list[tuple[str, tuple[Any, ...]]]:
-    """What a returning user's update, a balance check, a payment and a history page send."""
+    """What a returning user's update, a balance check, /cashback and /orders pages, a payment
+    and a history page send."""
     async with world.db.unit_of_work() as uow:
         recording = RecordingSession(uow.session)
         recorded = UnitOfWork(recording, world.db.currency)
         await recorded.users.get(ANN)
         await recorded.ledger.user_balances(ANN)
         await recorded.cashback.wallet(ANN)
+        await recorded.cashback.page(ANN, 5, 0)  # /cashback's page with its total
+        await recorded.orders.page(ANN, 5, 0)  # /orders' page with its total
         await world.ledger.transfer(
             recorded,
             "order-pay:1",

@@ -191,14 +191,6 @@ class CashbackRepository:
         )
         return [_accrual(row, self.currency) for row in rows]
 
-    async def totals(self, user_id: int) -> dict[str, Money]:
-        rows = await self.session.fetch(
-            "SELECT status, SUM(amount) AS total FROM cashback_accruals"
-            " WHERE user_id = $1 AND status IN ('pending', 'on_hold') GROUP BY status",
-            user_id,
-        )
-        return {row["status"]: Money(int(row["total"]), self.currency) for row in rows}
-
     async def wallet(self, user_id: int) -> WalletFigures:
         """What a balance check shows, read at once."""
         row = await self.session.fetchrow(_WALLET, user_id)
@@ -216,23 +208,19 @@ class CashbackRepository:
             next_release=_accrual(row, self.currency) if row["id"] is not None else None,
         )
 
-    async def next_release(self, user_id: int) -> Accrual | None:
-        row = await self.session.fetchrow(
-            f"SELECT {_ACCRUAL} FROM cashback_accruals WHERE user_id = $1"
-            " AND status = 'on_hold' ORDER BY hold_until, id LIMIT 1",
-            user_id,
-        )
-        return _accrual(row, self.currency) if row else None
-
-    async def page(self, user_id: int, limit: int, offset: int) -> list[Accrual]:
+    async def page(self, user_id: int, limit: int, offset: int) -> tuple[list[Accrual], int]:
+        """A page, newest first, and how many there are in all, in one statement."""
         rows = await self.session.fetch(
-            f"SELECT {_ACCRUAL} FROM cashback_accruals WHERE user_id = $1"
-            " ORDER BY id DESC LIMIT $2 OFFSET $3",
+            f"SELECT {_ACCRUAL}, COUNT(*) OVER () AS total FROM cashback_accruals"
+            " WHERE user_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
             user_id,
             limit,
             offset,
         )
-        return [_accrual(row, self.currency) for row in rows]
+        if rows:
+            return [_accrual(row, self.currency) for row in rows], int(rows[0]["total"])
+        # Past the last page the window counts nothing: the total needs a count of its own.
+        return [], await self.count(user_id) if offset else 0
 
     async def count(self, user_id: int) -> int:
         value = await self.session.fetchval(

@@ -138,14 +138,19 @@ class OrderRepository:
             now,
         )
 
-    async def page(self, user_id: int, limit: int, offset: int) -> list[Order]:
+    async def page(self, user_id: int, limit: int, offset: int) -> tuple[list[Order], int]:
+        """A page, newest first, and how many there are in all, in one statement."""
         rows = await self.session.fetch(
-            f"SELECT {_ORDER} FROM orders WHERE user_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
+            f"SELECT {_ORDER}, COUNT(*) OVER () AS total FROM orders WHERE user_id = $1"
+            " ORDER BY id DESC LIMIT $2 OFFSET $3",
             user_id,
             limit,
             offset,
         )
-        return [_order(row, self.currency) for row in rows]
+        if rows:
+            return [_order(row, self.currency) for row in rows], int(rows[0]["total"])
+        # Past the last page the window counts nothing: the total needs a count of its own.
+        return [], await self.count(user_id) if offset else 0
 
     async def reserve(self, product_id: str, quantity: int, stock: int) -> bool:
         """Reserve ``quantity`` if the stock allows; False when it would oversell."""
