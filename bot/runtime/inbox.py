@@ -43,6 +43,7 @@ from bot.runtime.metrics import DONE, PARKED, RETRIED, Metrics
 from bot.services.users import Contact, UserService
 from bot.storage.database import Database
 from bot.storage.errors import StorageError
+from bot.storage.fsm import DatabaseStorage
 from bot.storage.repositories.inbox import InboxRow
 
 log = logging.getLogger(__name__)
@@ -329,9 +330,13 @@ class Inbox:
         if self.users is None or not contacts:
             return
         try:
-            await self.users.register(contacts)
+            new = await self.users.register(contacts)
         except StorageError as exc:
             log.warning("event=register_batch_failed users=%d error=%s", len(contacts), exc)
+            return
+        storage = self.dispatcher.fsm.storage
+        if new and isinstance(storage, DatabaseStorage):
+            storage.start_empty(self.bot.id, new)
 
     def _let_go_if_empty(self, lanes: Iterable[str]) -> None:
         """A lane claimed with nothing to do here (what it held is done) is released."""

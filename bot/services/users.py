@@ -91,16 +91,16 @@ class UserService:
         )
 
     @retry_on_conflict()
-    async def register(self, contacts: Sequence[Contact]) -> int:
+    async def register(self, contacts: Sequence[Contact]) -> list[int]:
         """Register a batch's first contacts in one unit of work, ahead of their updates.
 
         The inbox calls this for each batch it stores, so that a burst of new users costs one
         transaction instead of one each. Users already stored are only remembered; one whose
-        name or language changed is left to ``touch``. Returns how many were new.
+        name or language changed is left to ``touch``. Returns the ids of those that were new.
         """
         contacts = list({c.user_id: c for c in contacts if not self.knows(c)}.values())
         if not contacts:
-            return 0
+            return []
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
             stored = await uow.users.get_many([c.user_id for c in contacts])
@@ -116,7 +116,7 @@ class UserService:
             self._remember(user)
         for user_id, first_name, client_language in new:
             self._remember(UserRecord(user_id, first_name, client_language, None, True, now))
-        return len(new)
+        return [user_id for user_id, _, _ in new]
 
     @retry_on_conflict()
     async def set_language(self, user_id: int, language: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +47,14 @@ class DatabaseStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads((await self._row(self.keys.build(key), key.chat_id))[1])
         return loaded
+
+    def start_empty(self, bot_id: int, user_ids: Iterable[int]) -> None:
+        """Users stored a moment ago have no conversation in their private chat yet: a state is
+        written only while an update of theirs runs, after the user is stored. Their first
+        update then reads none from the database."""
+        for user_id in user_ids:
+            key = self.keys.build(StorageKey(bot_id=bot_id, chat_id=user_id, user_id=user_id))
+            self._rows.remember(key, EMPTY, group=user_id)
 
     async def close(self) -> None:
         """The Database is closed by its owner, the application."""

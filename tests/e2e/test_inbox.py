@@ -15,6 +15,7 @@ import pytest
 
 from bot.emulator import BotAPIEmulator
 from bot.storage.errors import StorageUnavailable
+from bot.storage.repositories.fsm import FSMRepository
 from bot.storage.repositories.users import UserRepository
 from tests.conftest import TOKEN, RunningBot, query
 from tests.e2e.test_skeleton import say
@@ -334,14 +335,17 @@ async def test_a_burst_of_first_starts_registers_each_batch_at_once(
     emulator: BotAPIEmulator, bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """New senders are registered with the batch that brought them, in one transaction, so
-    their handlers find them and write nothing more for it."""
+    their handlers find them and write nothing more for it, and read no conversation state:
+    a user stored a moment ago has none."""
     newcomers = [3000 + n for n in range(25)]
     users = bot.app.services.users
     registered: list[int] = []
     written_one_by_one: list[int] = []
+    states_read: list[str] = []
     real_register, real_upsert = users.register, UserRepository.upsert
+    real_row = FSMRepository.row
 
-    async def register(contacts: Any) -> int:
+    async def register(contacts: Any) -> list[int]:
         registered.append(len(contacts))
         return await real_register(contacts)
 
@@ -349,8 +353,13 @@ async def test_a_burst_of_first_starts_registers_each_batch_at_once(
         written_one_by_one.append(user_id)
         return await real_upsert(self, user_id, *args)
 
+    async def row(self: FSMRepository, key: str) -> Any:
+        states_read.append(key)
+        return await real_row(self, key)
+
     monkeypatch.setattr(users, "register", register)
     monkeypatch.setattr(UserRepository, "upsert", upsert)
+    monkeypatch.setattr(FSMRepository, "row", row)
     mark = emulator.call_count()
     for user in newcomers:
         emulator.add_user(user, f"New {user}", language_code="ru")
@@ -361,6 +370,7 @@ async def test_a_burst_of_first_starts_registers_each_batch_at_once(
         )
     assert sum(registered) == len(newcomers) and len(registered) < len(newcomers)
     assert written_one_by_one == []
+    assert states_read == []
     rows = await query(bot.app.db, "SELECT COUNT(*) FROM accounts WHERE user_id >= 3000")
     assert rows[0][0] == 3 * len(newcomers)
     assert await bot.app.services.ledger.check_invariants() == []

@@ -56,3 +56,29 @@ async def test_clearing_removes_the_row(database_url: str) -> None:
             assert await uow.fsm.keys() == []
     finally:
         await db.close()
+
+
+async def test_users_stored_a_moment_ago_start_with_no_conversation_read(
+    database_url: str,
+) -> None:
+    """The inbox stores a batch's new users and tells the storage: their private chat's first
+    update reads no state from the database. Proven by a row planted behind the storage's back
+    (another process's write would notify, and the copy would be forgotten), which a read from
+    the database would find."""
+    db, storage = await open_storage(database_url)
+    try:
+        storage.start_empty(1, [42])
+        async with db.unit_of_work() as uow:  # planted without a notification
+            for key in (KEY, OTHER):
+                await uow.session.execute(
+                    "INSERT INTO fsm_state (key, state, updated_at) VALUES ($1, 'planted', $2)",
+                    storage.keys.build(key),
+                    storage.now(),
+                )
+        assert await storage.get_state(KEY) is None  # not read: known empty
+        assert await storage.get_state(OTHER) == "planted"  # not primed: read as usual
+        await storage.set_state(KEY, Setup.password)  # written through as usual
+        assert await storage.get_state(KEY) == "Setup:password"
+        assert await DatabaseStorage(db).get_state(KEY) == "Setup:password"
+    finally:
+        await db.close()
