@@ -73,7 +73,7 @@ class StarsMixin(PaymentsMixin):
         """The bot's balance in billionths of a Star, from the records themselves."""
         total = sum(int(line["nanos"]) for line in self._star_transfers)
         for payment in self._paid_in_stars():
-            net = int(payment["total_amount"]) * NANOS - _commission(payment)
+            net = _net(payment)
             total += net
             if payment["refunded_at"] is not None:
                 total -= net
@@ -115,7 +115,7 @@ class StarsMixin(PaymentsMixin):
         limit = min(max(args.opt_int("limit") or 100, 1), 100)
         lines: list[tuple[int, int, JSON]] = []
         for payment in self._paid_in_stars():
-            net = payment["total_amount"] * NANOS - _commission(payment)
+            net = _net(payment)
             partner = self._buyer(payment, refund=False)
             line = {"id": payment["telegram_payment_charge_id"], "date": payment["paid_at"]}
             lines.append((payment["paid_at"], len(lines), line | _sided(net, partner)))
@@ -154,6 +154,11 @@ def _commission(payment: JSON) -> int:
     if affiliate is None:
         return 0
     return int(payment["total_amount"]) * int(affiliate["commission_per_mille"]) * (NANOS // 1000)
+
+
+def _net(payment: JSON) -> int:
+    """What reached the bot's balance: the charge less the affiliate's share."""
+    return int(payment["total_amount"]) * NANOS - _commission(payment)
 
 
 def _sided(nanos: int, partner: JSON) -> JSON:

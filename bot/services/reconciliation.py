@@ -99,13 +99,13 @@ class Reconciliation:
         movements = statement.movements
         charges = {m.charge_id: m for m in movements if not m.refund}
         refunds = {m.charge_id: m for m in movements if m.refund}
+        # Every Stars charge the ledger holds, and every second payment: the books need them
+        # all, and the statement's lines are looked up among them.
         async with self.db.read() as uow:
-            known = await uow.certificates.purchases_by_charges(
-                sorted(charges.keys() | refunds.keys())
-            )
-            returned = await uow.certificates.returned_charges(sorted(charges.keys()))
             credited = await uow.certificates.charges(STARS)
             every_return = await uow.certificates.returned_in(STARS)
+        known = {purchase.telegram_charge_id: purchase for purchase in credited}
+        returned = {charge.charge_id: charge for charge in every_return}
         problems = []
         for charge_id, movement in charges.items():
             user_id = movement.user_id

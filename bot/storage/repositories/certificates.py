@@ -245,15 +245,6 @@ class CertificateRepository:
         )
         return _returned(row) if row else None
 
-    async def returned_charges(self, charge_ids: list[str]) -> dict[str, ReturnedCharge]:
-        if not charge_ids:
-            return {}
-        marks = ", ".join(f"${n}" for n in range(1, len(charge_ids) + 1))
-        rows = await self.session.fetch(
-            f"SELECT {_RETURNED} FROM returned_charges WHERE charge_id IN ({marks})", *charge_ids
-        )
-        return {row["charge_id"]: _returned(row) for row in rows}
-
     async def returned_in(self, currency: str) -> list[ReturnedCharge]:
         """Every second payment in ``currency``, returned or not (reconciliation sums them)."""
         rows = await self.session.fetch(
